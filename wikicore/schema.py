@@ -1,0 +1,66 @@
+"""Export the JSON Schemas of wikicore's stored and reported formats.
+
+The committed files under ``schemas/`` are generated from the models by
+:func:`write_schemas`; a test regenerates them and fails when they drift, so
+editors validating against them never see a schema older than the code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .models import Article
+from .serialize import write_atomic
+
+__all__ = ["SCHEMAS", "schema_text", "schemas", "write_schemas"]
+
+SCHEMA_BASE = "https://wikicore.invalid/schemas/"
+
+
+def _article() -> type[BaseModel]:
+    return Article
+
+
+#: Schema name -> function returning the model it describes. Later formats (the
+#: audit report, the diff) add themselves here; functions keep imports lazy.
+SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {"article": _article}
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """Every schema by name, as JSON-compatible dicts."""
+    result: dict[str, dict[str, Any]] = {}
+    for name, model in sorted(SCHEMAS.items()):
+        schema = model().model_json_schema(mode="validation")
+        document: dict[str, Any] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{SCHEMA_BASE}{name}.schema.json",
+        }
+        if name == "article":
+            # Stored files carry a `$schema` pointer for editors; allow it.
+            schema.setdefault("properties", {})["$schema"] = {"type": "string"}
+            schema["properties"] = {"$schema": schema["properties"].pop("$schema"), **schema["properties"]}
+        document.update(schema)
+        result[name] = document
+    return result
+
+
+def schema_text(document: dict[str, Any]) -> str:
+    """Deterministic JSON text for a schema document."""
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def write_schemas(out: Path) -> list[Path]:
+    """Write ``<name>.schema.json`` for every schema into ``out``; return the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, document in schemas().items():
+        path = out / f"{name}.schema.json"
+        write_atomic(path, schema_text(document))
+        written.append(path)
+    return written
