@@ -1,0 +1,1 @@
+"""Renderers for audits and diffs: text, JSON, Markdown and self-contained HTML."""
