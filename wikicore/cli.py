@@ -145,7 +145,7 @@ def _write(text: str, out: str | None) -> None:
         return
     from .serialize import write_atomic
 
-    target = Path(out)  # type: ignore[arg-type]
+    target = Path(out)
     if not target.parent.is_dir():
         raise InvalidInput(f"{out}: directory {target.parent} does not exist")
     write_atomic(target, text)
@@ -156,7 +156,8 @@ def _load_any(target: str, env: Env, rev: str | None = None) -> Article:
     path = Path(target)
     if rev is None and (path.is_file() or os.sep in target or path.suffix in {".yaml", ".yml", ".json"}):
         return load_path(path)
-    return env.wiki().load(target, rev=rev)
+    article: Article = env.wiki().load(target, rev=rev)
+    return article
 
 
 # --- file commands (no wiki needed) --------------------------------------------

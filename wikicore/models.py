@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Bumped when the stored format changes incompatibly.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 # --- field types -------------------------------------------------------------
 

@@ -95,7 +95,7 @@ def split_sentences(text: str) -> list[str]:
                 while after < length and text[after].isspace():
                     after += 1
                 following = text[after] if after < length else ""
-                starts_lower = following.islower() or following.isdigit() and ch == "."
+                starts_lower = following.islower() or (following.isdigit() and ch == ".")
                 if not starts_lower and not (ch == "." and _is_abbreviation(text, index)):
                     end = nxt
         if end is None:

@@ -138,17 +138,16 @@ class _Loader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "aliases are not allowed (they allow alias bombs)", event.start_mark
-            )
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed (they allow alias bombs)", mark)
         if getattr(event, "anchor", None) is not None:
-            raise yaml.composer.ComposerError(None, None, "anchors are not allowed", event.start_mark)
+            raise yaml.composer.ComposerError(None, None, "anchors are not allowed", mark)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise yaml.composer.ComposerError(
-                None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
+                None, None, f"nesting deeper than {MAX_DEPTH} levels", mark
             )
         try:
             return super().compose_node(parent, index)
@@ -178,9 +177,12 @@ class _Loader(yaml.SafeLoader):
 
 # Only the unsurprising implicit types: everything else stays a string.
 _Loader.yaml_implicit_resolvers = {}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+for _tag, _pattern, _first in (
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("int", r"^[-+]?[0-9]+$", list("-+0123456789")),
+):
+    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
 
 
 def format_for_path(path: str | os.PathLike[str]) -> Format:
