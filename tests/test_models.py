@@ -57,10 +57,15 @@ def test_partial_dates(date: str) -> None:
     assert Reference(id="r", date=date).date == date
 
 
-@pytest.mark.parametrize("date", ["95", "1995-13", "2015-02-29", "1995-6-1", "yesterday"])
+@pytest.mark.parametrize("date", ["95", "1995\n", "1995-13", "2015-02-29", "1995-6-1", "yesterday"])
 def test_impossible_dates_refused(date: str) -> None:
     with pytest.raises(ValidationError):
         Reference(id="r", date=date)
+
+
+def test_ids_refuse_trailing_newline() -> None:
+    with pytest.raises(ValidationError):
+        Claim(id="c1\n", text="x")
 
 
 def test_unknown_field_forbidden() -> None:
@@ -70,8 +75,8 @@ def test_unknown_field_forbidden() -> None:
 
 @pytest.mark.parametrize(
     "slug",
-    ["../etc/passwd", ".git", ".GIT", "a/b", "Foo", "-x", "a..b", "x.", "", "café".replace("é", "e\u0301"),
-     "x" * 121, "git", "GIT~1".lower()],
+    ["../etc/passwd", ".git", ".GIT", "a/b", "Foo", "foo\n", "foo\r", "-x", "a..b", "x.", "",
+     "café".replace("é", "e\u0301"), "x" * 121, "git", "GIT~1".lower()],
 )
 def test_bad_slugs(slug: str) -> None:
     with pytest.raises(ValueError):

@@ -151,3 +151,26 @@ def test_json_duplicates_and_depth(tmp_path: Path) -> None:
     with pytest.raises(InvalidArticle, match="nesting deeper"):
         load_path(deep)
     assert json.loads(dumps(loads("slug: a\ntitle: t\n"), "json"))["$schema"] == "../schemas/article.schema.json"
+
+
+@pytest.mark.parametrize("loader", __import__("wikicore.serialize").serialize._LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", ["alias-bomb", "duplicate-keys", "python-object", "deep-nesting", "unknown-field"])
+def test_both_yaml_loaders_refuse_hostile_input(
+    loader: type, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml scans when present; the pure-Python loader must refuse the same things."""
+    import wikicore.serialize as serialize
+
+    monkeypatch.setattr(serialize, "_LOADERS", [loader])
+    with pytest.raises(InvalidArticle) as info:
+        loads(HOSTILE[name], source="f.yaml")
+    assert EXPECTED[name].removeprefix(":") in str(info.value)
+
+
+@pytest.mark.parametrize("loader", __import__("wikicore.serialize").serialize._LOADERS, ids=lambda c: c.__name__)
+def test_both_yaml_loaders_agree_on_the_seed(loader: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wikicore.serialize as serialize
+
+    monkeypatch.setattr(serialize, "_LOADERS", [loader])
+    raw = SEED_ARTICLE.read_text(encoding="utf-8")
+    assert dumps(loads(raw)) == raw

@@ -73,7 +73,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$")
 
 
 def _check_id(value: str) -> str:
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         raise ValueError(
             f"invalid id {value!r}: use 1-80 ASCII letters, digits, '.', '_', ':' or '-', "
             "starting with a letter or digit"
@@ -98,7 +98,7 @@ def _coerce_date(value: Any) -> Any:
 
 
 def _check_date(value: str) -> str:
-    match = _DATE_RE.match(value)
+    match = _DATE_RE.fullmatch(value)
     if not match:
         raise ValueError(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = (int(g) if g else None for g in match.groups())
@@ -120,7 +120,7 @@ _LANG_RE = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$")
 
 
 def _check_language(value: str) -> str:
-    if not _LANG_RE.match(value):
+    if not _LANG_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not a BCP 47 language tag (e.g. 'ja', 'en-GB')")
     return value
 
@@ -154,9 +154,9 @@ def check_slug(value: str) -> str:
         raise ValueError(f"slug {value!r} may not start with '.' or '-' or end with '.'")
     if ".." in value:
         raise ValueError(f"slug {value!r} contains '..'")
-    if not _SLUG_CHARS.match(value):
+    if not _SLUG_CHARS.fullmatch(value):
         raise ValueError(f"slug {value!r} may hold only letters, digits, '-', '_' and '.'")
-    if _GIT_NAMES.match(value):
+    if _GIT_NAMES.fullmatch(value):
         raise ValueError(f"slug {value!r} names a git file")
     return value
 

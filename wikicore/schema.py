@@ -26,9 +26,21 @@ def _article() -> type[BaseModel]:
     return Article
 
 
+def _audit() -> type[BaseModel]:
+    from .audit import AuditReport
+
+    return AuditReport
+
+
+def _diff() -> type[BaseModel]:
+    from .diff import ArticleDiff
+
+    return ArticleDiff
+
+
 #: Schema name -> function returning the model it describes. Later formats (the
 #: audit report, the diff) add themselves here; functions keep imports lazy.
-SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {"article": _article}
+SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {"article": _article, "audit": _audit, "diff": _diff}
 
 
 def schemas() -> dict[str, dict[str, Any]]:

@@ -11,6 +11,11 @@ Rules, chosen for Japanese (the seed) and English (most wikitext):
 * ``. ! ?`` end a sentence only when whitespace follows and the next word does
   not start in lower case, and not after an abbreviation (``e.g.``, ``U.S.``,
   ``No. 5``, ``Dr.``), an initial (``L. Batalden``) or inside a number (``3.5``).
+* ``. ! ?`` followed directly by a CJK character end a sentence too (mixed
+  Japanese/English text rarely has a space there); ``．`` ends one unless it
+  sits between digits (full-width decimals).
+* After a dotted acronym (``U.S.``) a sentence ends only when a word that
+  usually opens a sentence follows (``in the U.S. He left``).
 * Nothing splits inside quotes or brackets: ``「」『』“”‘’()（）[]``. A quote that
   never closes is treated as plain text, so one stray mark cannot swallow a
   paragraph.
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ABBREVIATIONS", "split_sentences"]
+__all__ = ["ABBREVIATIONS", "SENTENCE_STARTERS", "split_sentences"]
 
 #: Words that end with a period without ending the sentence (compared case-insensitively).
 ABBREVIATIONS = frozenset(
@@ -31,11 +36,18 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 
-_CJK_END = "。！？｡"
+_CJK_END = "。！？｡．"
 _LATIN_END = ".!?"
 _CLOSERS = "」』”’)）]］】〕》〉\"'"
 _PAIRS = {"「": "」", "『": "』", "“": "”", "‘": "’", "(": ")", "（": "）", "[": "]", "［": "］", "【": "】"}
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff「『（【]")
+_ACRONYM = re.compile(r"(?:[A-Z]\.){2,}$")
+#: Words that open a sentence far more often than they follow "U.S." inside one.
+SENTENCE_STARTERS = frozenset(
+    "he she it they we i the this that these those there in on at after before during however but "
+    "his her its their a an as when while since".split()
+)
 
 
 def _matched_openers(text: str) -> dict[int, int]:
@@ -67,6 +79,11 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return len(word) == 1 or word.lower() in ABBREVIATIONS
 
 
+def _acronym_ends_sentence(text: str, dot: int, following_word: str) -> bool:
+    match = _WORD_BEFORE.search(text, 0, dot + 1)
+    return bool(match and _ACRONYM.search(match.group(1))) and following_word.lower() in SENTENCE_STARTERS
+
+
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences; joining the result gives ``text`` back exactly."""
     if not text:
@@ -83,12 +100,15 @@ def split_sentences(text: str) -> list[str]:
         ch = text[index]
         end: int | None = None
         if ch in _CJK_END:
-            end = index + 1
+            if not (ch == "．" and 0 < index < length - 1 and text[index - 1].isdigit() and text[index + 1].isdigit()):
+                end = index + 1
         elif ch in _LATIN_END:
             nxt = index + 1
             while nxt < length and text[nxt] in _LATIN_END + _CLOSERS:
                 nxt += 1
             if nxt >= length:
+                end = nxt
+            elif _CJK_CHAR.match(text[nxt]) and not (ch == "." and _is_abbreviation(text, index)):
                 end = nxt
             elif text[nxt].isspace():
                 after = nxt
@@ -96,7 +116,11 @@ def split_sentences(text: str) -> list[str]:
                     after += 1
                 following = text[after] if after < length else ""
                 starts_lower = following.islower() or (following.isdigit() and ch == ".")
-                if not starts_lower and not (ch == "." and _is_abbreviation(text, index)):
+                abbreviation = ch == "." and _is_abbreviation(text, index)
+                if abbreviation and not starts_lower:
+                    word = re.match(r"[A-Za-z]+", text[after:])
+                    abbreviation = not (word and _acronym_ends_sentence(text, index, word.group(0)))
+                if not starts_lower and not abbreviation:
                     end = nxt
         if end is None:
             index += 1

@@ -130,15 +130,13 @@ def dump_path(article: Article, path: Path, format: Format | None = None) -> Non
 # --- loading -----------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without aliases, anchors, duplicate keys, deep nesting or YAML 1.1 guessing."""
+class _StrictComposer(yaml.composer.Composer):
+    """Composer that refuses aliases, anchors and nesting deeper than :data:`MAX_DEPTH`."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event: Any = self.peek_event()  # type: ignore[attr-defined]
         mark: Any = event.start_mark
         if isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(None, None, "aliases are not allowed (they allow alias bombs)", mark)
@@ -146,13 +144,15 @@ class _Loader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(None, None, "anchors are not allowed", mark)
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise yaml.composer.ComposerError(
-                None, None, f"nesting deeper than {MAX_DEPTH} levels", mark
-            )
+            raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", mark)
         try:
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _StrictConstructor(yaml.constructor.SafeConstructor):
+    """SafeConstructor that refuses duplicate keys, naming both lines."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -166,23 +166,62 @@ class _Loader(yaml.SafeLoader):
                 ) from None
             if first is not None:
                 raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first at line {first})",
-                    key_node.start_mark,
+                    None, None, f"duplicate key {key!r} (first at line {first})", key_node.start_mark
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
 
+class _Loader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    _StrictComposer,
+    _StrictConstructor,
+    yaml.resolver.Resolver,
+):
+    """The pure-Python strict loader, used where PyYAML was built without libyaml."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _StrictComposer.__init__(self)
+        _StrictConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+_LOADERS: list[type[Any]] = [_Loader]
+
+if getattr(yaml, "__with_libyaml__", False):  # pragma: no branch - PyYAML wheels ship libyaml
+    from yaml._yaml import CParser
+
+    class _FastLoader(_StrictComposer, CParser, _StrictConstructor, yaml.resolver.Resolver):
+        """libyaml scans and parses (6x faster); our Python composer still sees every event.
+
+        Our composer comes first in the method order, so CParser's own C composer,
+        which would silently resolve aliases, is never used.
+        """
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _StrictComposer.__init__(self)
+            _StrictConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _LOADERS.insert(0, _FastLoader)
+
+
 # Only the unsurprising implicit types: everything else stays a string.
-_Loader.yaml_implicit_resolvers = {}
+for _loader in _LOADERS:
+    _loader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
     ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
     ("int", r"^[-+]?[0-9]+$", list("-+0123456789")),
 ):
-    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
+    for _loader in _LOADERS:
+        _loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), _first)
 
 
 def format_for_path(path: str | os.PathLike[str]) -> Format:
@@ -250,13 +289,15 @@ def article_from_data(data: Any, source: str | None = None, root: yaml.Node | No
 
 
 def _parse_yaml(text: str, source: str | None) -> tuple[Any, yaml.Node | None]:
-    loader = _Loader(text)
+    loader = _LOADERS[0](text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(m) for m in (exc.context, exc.problem) if m)
+        if "maximum nesting depth" in message:  # libyaml's own limit (1000) can come first
+            message = f"nesting deeper than {MAX_DEPTH} levels"
         if exc.problem and "could not determine a constructor" in exc.problem:
             message = f"tag {exc.problem.split('tag ')[-1]} is not allowed (only plain YAML is)"
         raise InvalidArticle([Problem(message, line=mark.line + 1 if mark else None)], source) from None

@@ -43,10 +43,4 @@ def export(article: Article, format: str) -> str:
 
 
 def _load_builtin() -> None:
-    from . import text  # noqa: F401
-
-    for name in ("wikitext", "csl"):
-        try:
-            __import__(f"{__name__}.{name}")
-        except ImportError:  # pragma: no cover - not built yet
-            pass
+    from . import csl, text, wikitext  # noqa: F401

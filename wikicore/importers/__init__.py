@@ -87,9 +87,4 @@ def import_path(path: str | os.PathLike[str], format: str | None = None, *, slug
 def _load_builtin() -> None:
     # Imported lazily so that `import wikicore` stays fast and the optional parsers
     # (mwparserfromhell) load only when their format is used.
-    from . import text  # noqa: F401
-
-    try:
-        from . import wikitext  # noqa: F401
-    except ImportError:  # pragma: no cover - wikitext importer not built yet
-        pass
+    from . import text, wikitext  # noqa: F401

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Benchmarks of the git store against issue 3's targets, with GitPython's usual patterns as a baseline.
+
+Measures, each on a wiki built fast with ``git fast-import`` in a temporary directory:
+
+* save: median of ~50 saves into a wiki of 10,000 articles (target <= 30 ms);
+* history of an article with 1,000 revisions (target <= 0.3 s);
+* reading all 1,000 revisions (target <= 0.5 s);
+* semantic diff of two revisions of a 500-claim article (target <= 100 ms);
+
+and the same operations the GitPython way (``repo.index.add`` + ``index.commit``,
+``iter_commits(paths=...)``, ``(commit.tree / path).data_stream``).
+
+Usage: ``.venv/bin/python bench/bench_store.py [--quick]``. Prints a table and
+writes JSON to ``bench/results/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import git  # noqa: E402
+
+from wikicore import __version__  # noqa: E402
+from wikicore.diff import diff_articles  # noqa: E402
+from wikicore.models import Article  # noqa: E402
+from wikicore.serialize import dumps  # noqa: E402
+from wikicore.store import Wiki  # noqa: E402
+
+TARGETS_MS = {"save_10k": 30.0, "history_1000": 300.0, "read_1000": 500.0, "diff_500_claims": 100.0}
+GIT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+
+
+def small_article(slug: str, n: int = 3) -> Article:
+    return Article.model_validate({
+        "slug": slug,
+        "title": slug.replace("-", " ").title(),
+        "lead": [{"claims": [{"text": f"Claim {i} of {slug}, with a few words to make it realistic. ",
+                              "citations": [{"ref": "r1"}]} for i in range(n)]}],
+        "references": [{"id": "r1", "type": "web", "url": f"https://example.org/{slug}", "title": slug}],
+    })
+
+
+def big_article(slug: str, claims: int = 500, seed: int = 1) -> Article:
+    rng = random.Random(seed)
+    words = "treaty embassy relations border trade energy pipeline minister summit agreement visit".split()
+    sections = []
+    per = claims // 20
+    for s in range(20):
+        paragraphs = [{"claims": [
+            {"id": f"c{s}-{i}", "text": " ".join(rng.choice(words) for _ in range(14)).capitalize() + f" {s}.{i}. ",
+             "citations": [{"ref": f"r{(s * per + i) % 100}", "locator": f"p. {i}"}]}
+            for i in range(per)]}]
+        sections.append({"id": f"s{s}", "heading": f"Section {s}", "paragraphs": paragraphs})
+    refs = [{"id": f"r{i}", "type": "web", "url": f"https://example.org/{i}",
+             "archive_url": f"https://web.archive.org/web/2020/https://example.org/{i}",
+             "access_date": "2024-01-01", "title": f"Source {i}"} for i in range(100)]
+    return Article.model_validate({"slug": slug, "title": "Big", "sections": sections, "references": refs})
+
+
+def edited(article: Article, seed: int = 2) -> Article:
+    """A realistic review-sized edit: 25 rewordings, 5 lost sources, 10 new claims, 5 reference changes."""
+    rng = random.Random(seed)
+    data = article.model_dump(exclude_defaults=True)
+    claims = [c for s in data["sections"] for p in s["paragraphs"] for c in p["claims"]]
+    for claim in rng.sample(claims, 25):
+        claim["text"] = claim["text"].replace("treaty", "accord", 1) + "Revised. "
+    for claim in rng.sample(claims, 5):
+        claim["citations"] = []
+    data["sections"][3]["paragraphs"][0]["claims"] += [{"text": f"A new claim {i}. "} for i in range(10)]
+    for ref in data["references"][:5]:
+        ref["url"] = ref["url"].replace("example.org", "example.net")
+    return Article.model_validate(data)
+
+
+def fast_import(repo: Path, commits: list[tuple[str, dict[str, str]]]) -> None:
+    """Write commits (message, {path: text}) on refs/heads/main with one ``git fast-import``."""
+    out = bytearray()
+    for index, (message, files) in enumerate(commits):
+        msg = message.encode()
+        out += b"commit refs/heads/main\n"
+        out += f"committer Bench <bench@localhost> {1_700_000_000 + index} +0000\n".encode()
+        out += b"data %d\n%s\n" % (len(msg), msg)
+        for path, text in files.items():
+            data = text.encode()
+            out += b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=bytes(out), check=True, env=GIT_ENV)
+
+
+def timed(func: Callable[[], Any], repeat: int) -> list[float]:
+    result = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        result.append((time.perf_counter() - start) * 1000)
+    return result
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"median_ms": round(statistics.median(ordered), 2), "min_ms": round(ordered[0], 2),
+            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 2), "runs": len(ordered)}
+
+
+def bench_saves(tmp: Path, articles: int, saves: int, baseline_commits: int) -> dict[str, Any]:
+    template = dumps(small_article("article-00000"))
+    files = {f"articles/article-{i:05d}.yaml": template.replace("article-00000", f"article-{i:05d}")
+             .replace("Article 00000", f"Article {i:05d}") for i in range(articles)}
+    wiki = Wiki.init(tmp / "wiki10k")
+    fast_import(wiki.path, [("Import", files)])
+    assert len(wiki.list()) == articles
+    rng = random.Random(3)
+    slugs = [f"article-{rng.randrange(articles):05d}" for _ in range(saves)]
+    samples = []
+    for n, slug in enumerate(slugs):
+        article = wiki.load(slug)
+        latest = wiki.latest(slug)
+        data = article.model_dump(exclude_defaults=True)
+        data["lead"][0]["claims"][0]["text"] += f"Edit {n}. "  # an ordinary edit: a claim, not the title
+        changed = Article.model_validate(data)
+        start = time.perf_counter()
+        wiki.save(changed, f"edit {n}", base=latest.id if latest else None)
+        samples.append((time.perf_counter() - start) * 1000)
+    wiki.close()
+
+    # Baseline: a checkout with 10k files and GitPython's index.add + index.commit.
+    plain = tmp / "plain10k"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(plain)], check=True, env=GIT_ENV)
+    fast_import(plain, [("Import", files)])
+    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=plain, check=True, env=GIT_ENV)
+    repo = git.Repo(plain)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Bench")
+        config.set_value("user", "email", "bench@localhost")
+    baseline = []
+    for n in range(baseline_commits):
+        path = f"articles/article-{rng.randrange(articles):05d}.yaml"
+        (plain / path).write_text(files[path].replace("Article", f"Article edit {n}", 1), encoding="utf-8")
+        start = time.perf_counter()
+        repo.index.add([path])
+        repo.index.commit(f"edit {n}")
+        baseline.append((time.perf_counter() - start) * 1000)
+    repo.close()
+    return {"wikicore": summary(samples), "gitpython_index_commit": summary(baseline)}
+
+
+def bench_history(tmp: Path, revisions: int, repeat: int) -> dict[str, Any]:
+    base = small_article("hist", n=20)
+    text = dumps(base)
+    commits = []
+    for r in range(revisions):
+        # Other articles change too, as in a real wiki, so log has to skip commits.
+        files = {"articles/hist.yaml": text.replace("Claim 0 ", f"Claim 0 rev {r} ")}
+        files[f"articles/other-{r % 50}.yaml"] = dumps(small_article(f"other-{r % 50}")).replace(
+            "Claim 1 ", f"Claim 1 rev {r} ")
+        commits.append((f"revision {r}", files))
+    wiki = Wiki.init(tmp / "wikihist")
+    fast_import(wiki.path, commits)
+    history = wiki.history("hist")
+    assert len(history) == revisions, len(history)
+    history_ms = timed(lambda: wiki.history("hist"), repeat)
+
+    def read_all() -> None:
+        for rev in wiki.history("hist"):
+            wiki.load_text("hist", rev=rev.id)
+
+    read_ms = timed(read_all, repeat)
+
+    def read_and_parse_all() -> None:
+        for rev in wiki.history("hist"):
+            wiki.load("hist", rev=rev.id)
+
+    parse_ms = timed(read_and_parse_all, 1)
+    wiki.close()
+
+    repo = git.Repo(tmp / "wikihist")
+    iter_ms = timed(lambda: list(repo.iter_commits("main", paths="articles/hist.yaml")), repeat)
+
+    def tree_read_all() -> None:
+        for commit in repo.iter_commits("main", paths="articles/hist.yaml"):
+            (commit.tree / "articles/hist.yaml").data_stream.read()
+
+    tree_ms = timed(tree_read_all, 1)
+    repo.close()
+    return {
+        "history": {"wikicore": summary(history_ms), "gitpython_iter_commits": summary(iter_ms)},
+        "read_all": {"wikicore_load_text": summary(read_ms), "wikicore_load_parsed": summary(parse_ms),
+                     "gitpython_commit_tree_path": summary(tree_ms)},
+    }
+
+
+def bench_diff(tmp: Path, repeat: int) -> dict[str, Any]:
+    old = big_article("big")
+    new = edited(old)
+    assert len(old.claims()) == 500
+    result = diff_articles(old, new)
+    diff_ms = timed(lambda: diff_articles(old, new), repeat)
+    wiki = Wiki.init(tmp / "wikidiff")
+    first = wiki.save(old, "old")
+    wiki.save(new, "new", base=first.id)
+    end_to_end = timed(lambda: wiki.diff("big"), max(3, repeat // 4))
+    wiki.close()
+    return {"diff_articles": summary(diff_ms), "wiki_diff_with_load_and_parse": summary(end_to_end),
+            "summary": result.summary.model_dump()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="Smaller wiki and fewer runs (a smoke test).")
+    args = parser.parse_args()
+    articles, saves, baseline, revisions, repeat = (
+        (1_000, 10, 3, 200, 3) if args.quick else (10_000, 50, 10, 1_000, 10)
+    )
+    with tempfile.TemporaryDirectory(prefix="wikicore-bench-") as name:
+        tmp = Path(name)
+        saves_result = bench_saves(tmp, articles, saves, baseline)
+        history_result = bench_history(tmp, revisions, repeat)
+        diff_result = bench_diff(tmp, repeat * 3)
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    results = {
+        "benchmark": "bench_store", "quick": args.quick, "wikicore": __version__,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "git": git_version, "gitpython": git.__version__,
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs",
+        "sizes": {"articles": articles, "saves": saves, "revisions": revisions, "diff_claims": 500},
+        "targets_ms": TARGETS_MS,
+        "save": saves_result, **history_result, "diff": diff_result,
+    }
+    rows = [
+        (f"save into {articles:,} articles (median)", saves_result["wikicore"]["median_ms"],
+         saves_result["gitpython_index_commit"]["median_ms"], TARGETS_MS["save_10k"]),
+        (f"history, {revisions:,} revisions", history_result["history"]["wikicore"]["median_ms"],
+         history_result["history"]["gitpython_iter_commits"]["median_ms"], TARGETS_MS["history_1000"]),
+        (f"read all {revisions:,} revisions", history_result["read_all"]["wikicore_load_text"]["median_ms"],
+         history_result["read_all"]["gitpython_commit_tree_path"]["median_ms"], TARGETS_MS["read_1000"]),
+        ("diff, 500-claim article", diff_result["diff_articles"]["median_ms"], None, TARGETS_MS["diff_500_claims"]),
+        ("  wiki.diff incl. load+parse", diff_result["wiki_diff_with_load_and_parse"]["median_ms"], None, None),
+        (f"  load+parse all {revisions:,} revs", history_result["read_all"]["wikicore_load_parsed"]["median_ms"],
+         None, None),
+    ]
+    print(f"{'operation':<36} {'wikicore ms':>12} {'GitPython ms':>13} {'target ms':>10}")
+    for label, ours, theirs, target in rows:
+        print(f"{label:<36} {ours:>12.1f} {'' if theirs is None else f'{theirs:.1f}':>13} "
+              f"{'' if target is None else f'{target:.0f}':>10}")
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = out_dir / f"bench_store-{stamp}{'-quick' if args.quick else ''}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""The live checker's verdicts, history and politeness, against the hostile loopback web."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from wikicore.linkcheck import CheckConfig, LinkChecker, LinkResult, LinkStatus, check_urls
+from wikicore.linkdb import LinkDB
+from wikicore.testing.web import HostileWeb
+
+FAST = CheckConfig(
+    allow_private=True,
+    connect_timeout=1.0,
+    read_timeout=1.0,
+    deadline=2.0,
+    max_bytes=256 * 1024,
+    host_interval=0.0,
+    per_host=8,
+    backoff=0.05,
+)
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[HostileWeb]:
+    with HostileWeb() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[LinkChecker]:
+    with LinkChecker(FAST) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "http_status"),
+    [
+        ("/ok", LinkStatus.LIVE, 200),
+        ("/chain/3", LinkStatus.LIVE, 200),
+        ("/missing", LinkStatus.DEAD, 404),
+        ("/gone", LinkStatus.DEAD, 410),
+        ("/to?u=/gone", LinkStatus.DEAD, 410),  # a redirect to a dead page is dead
+        ("/loop/a", LinkStatus.DEAD, 302),
+        ("/soft/no-such-article", LinkStatus.SOFT_404, 200),
+        ("/soft/about", LinkStatus.LIVE, 200),
+        ("/no-head", LinkStatus.LIVE, 200),
+        ("/forbidden", LinkStatus.BLOCKED, 403),
+        ("/botwall", LinkStatus.BLOCKED, 503),
+        ("/captcha?nohead", LinkStatus.BLOCKED, 200),  # a 2xx wall needs the body: see module docs
+        ("/always-429", LinkStatus.BLOCKED, 429),
+        ("/error", LinkStatus.ERROR, 500),
+        ("/flaky", LinkStatus.LIVE, 200),
+        ("/reset", LinkStatus.ERROR, None),
+        ("/huge?nohead", LinkStatus.LIVE, 200),
+        ("/gzip-bomb?nohead", LinkStatus.LIVE, 200),
+        ("/metadata", LinkStatus.INVALID, None),
+    ],
+)
+def test_verdicts(
+    web: HostileWeb, checker: LinkChecker, path: str, status: LinkStatus, http_status: int | None
+) -> None:
+    result = checker.check(web.url(path))
+    assert (result.status, result.http_status) == (status, http_status), result.error
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://example.org/", "http://[::1", "no scheme"]
+)
+def test_invalid_urls(checker: LinkChecker, url: str) -> None:
+    assert checker.check(url).status is LinkStatus.INVALID
+
+
+def test_tls_failure_is_an_error(web: HostileWeb, checker: LinkChecker) -> None:
+    result = checker.check(web.url("/ok").replace("http://", "https://"))  # TLS to a plain HTTP server
+    assert result.status is LinkStatus.ERROR
+
+
+def test_no_url(checker: LinkChecker) -> None:
+    assert checker.check("").status is LinkStatus.NO_URL
+
+
+def test_loopback_is_invalid_without_allow_private(web: HostileWeb) -> None:
+    before = web.count()
+    with LinkChecker(CheckConfig()) as c:
+        result = c.check(web.url("/ok"))
+    assert result.status is LinkStatus.INVALID and "refused address" in (result.error or "")
+    assert web.count() == before
+
+
+def test_redirect_to_metadata_is_invalid(web: HostileWeb, checker: LinkChecker) -> None:
+    result = checker.check(web.url("/to?u=http://169.254.169.254/latest/meta-data/"))
+    assert result.status is LinkStatus.INVALID
+    assert result.redirects == ("http://169.254.169.254/latest/meta-data/",)
+
+
+def test_head_refused_falls_back_to_get(web: HostileWeb, checker: LinkChecker) -> None:
+    web.settle()
+    heads, gets = web.count("/no-head", "HEAD"), web.count("/no-head", "GET")
+    assert checker.check(web.url("/no-head")).status is LinkStatus.LIVE
+    web.settle()
+    assert web.count("/no-head", "HEAD") - heads == 1
+    assert web.count("/no-head", "GET") - gets == 1
+
+
+def test_clean_head_is_trusted_when_the_site_answers_404(web: HostileWeb, checker: LinkChecker) -> None:
+    assert checker.check(web.url("/p/17")).status is LinkStatus.LIVE
+    web.settle()
+    assert web.count("/p/17", "GET") == 0
+
+
+def test_slow_loris_ends_in_error_within_the_deadline(web: HostileWeb, checker: LinkChecker) -> None:
+    import time
+
+    started = time.monotonic()
+    result = checker.check(web.url("/slow"))
+    assert result.status is LinkStatus.ERROR and result.error == "deadline exceeded"
+    assert time.monotonic() - started < FAST.deadline + 1.0
+
+
+def test_retry_after_then_live(web: HostileWeb, checker: LinkChecker) -> None:
+    assert checker.check(web.url("/ratelimit")).status is LinkStatus.LIVE
+    web.settle()
+    first, second = [r for r in web.records if r.path == "/ratelimit"][:2]  # first client visit
+    assert second.start - first.end >= 0.95
+
+
+def test_soft_404_found_by_similarity_alone() -> None:
+    """A site whose missing pages carry no marker at all is caught by the random-path probe."""
+    with HostileWeb() as web, LinkChecker(FAST) as c:
+        result = c.check(web.url("/catchall/old-article"))
+        real = c.check(web.url("/page/real-article"))  # a 200 for random paths too, but different text
+    assert real.status is LinkStatus.LIVE
+    assert result.status is LinkStatus.SOFT_404
+    assert "random path" in (result.error or "")
+
+
+def test_check_urls_streams_distinct_results_with_progress(web: HostileWeb) -> None:
+    urls = [web.url(p) for p in ("/ok", "/missing", "/ok", "/forbidden")] + ["javascript:x", ""]
+    seen: list[LinkResult] = []
+    results = list(check_urls(urls, FAST, progress=seen.append))
+    assert sorted(r.url for r in results) == sorted(set(urls))
+    assert seen == results
+    assert {r.url: r.status for r in results}[web.url("/missing")] is LinkStatus.DEAD
+
+
+def test_second_run_within_ttl_makes_no_requests(web: HostileWeb, tmp_path: Path) -> None:
+    urls = [web.url(p) for p in ("/counted/a", "/counted/b", "/missing", "/forbidden", "/error")]
+    with LinkDB(tmp_path / "checks.sqlite") as db:
+        first = {r.url: r for r in check_urls(urls, FAST, db)}
+    web.settle()
+    before = web.count()
+    with LinkDB(tmp_path / "checks.sqlite") as db:  # a new run, a reopened database
+        second = {r.url: r for r in check_urls(urls, FAST, db)}
+        web.settle()
+        assert web.count() == before
+        assert all(r.from_cache for r in second.values())
+        assert {u: r.status for u, r in second.items()} == {u: r.status for u, r in first.items()}
+        third = list(check_urls(urls[:1], FAST, db, refresh=True))
+    web.settle()
+    assert not third[0].from_cache and web.count() > before
+
+
+def test_cache_expires_after_ttl(web: HostileWeb) -> None:
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    with LinkDB(":memory:") as db, LinkChecker(FAST, db, clock=lambda: now[0]) as c:
+        assert not c.check(web.url("/counted/ttl")).from_cache
+        now[0] += timedelta(hours=23)
+        assert c.check(web.url("/counted/ttl")).from_cache
+        now[0] += timedelta(hours=2)
+        assert not c.check(web.url("/counted/ttl")).from_cache
+
+
+def test_dead_is_confirmed_only_after_spaced_failures(web: HostileWeb) -> None:
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    url = web.url("/gone")
+    with LinkDB(":memory:") as db, LinkChecker(FAST, db, clock=lambda: now[0]) as c:
+        first = c.check(url)
+        assert (first.status, first.failures, first.confirmed_dead) == (LinkStatus.DEAD, 1, False)
+        assert first.first_failed == now[0]
+        now[0] += timedelta(hours=2)
+        assert c.check(url, refresh=True).failures == 2
+        now[0] += timedelta(days=3)
+        assert not c.check(url).confirmed_dead  # 3 failures, but only 2 spaced 3 days apart
+        now[0] += timedelta(days=3)
+        last = c.check(url)
+        assert (last.failures, last.confirmed_dead) == (4, True)
+        assert last.first_failed == datetime(2026, 3, 1, tzinfo=UTC)
+        cached = c.check(url)
+        assert cached.from_cache and cached.confirmed_dead
+
+
+def test_dispatcher_keeps_hosts_polite() -> None:
+    config = CheckConfig(**{**FAST.__dict__, "per_host": 2, "host_interval": 0.03, "concurrency": 16})
+    with HostileWeb(hosts=4, latency=(0.02, 0.05)) as web:
+        urls = [web.url(f"/p/{i}", host=i % 4) for i in range(60)]
+        results = list(check_urls(urls, config))
+        web.settle()
+        assert {r.status for r in results} == {LinkStatus.LIVE}
+        for host in range(4):
+            starts = sorted(r.start for r in web.records if r.host == host)
+            gaps = [b - a for a, b in itertools.pairwise(starts)]
+            assert min(gaps) >= 0.03 - 0.02
+            assert web.max_inflight[host] <= 2

@@ -1,0 +1,623 @@
+"""The citation audit: static checks, live link checks and Wayback coverage, as one report.
+
+:func:`audit_articles` runs in three phases and reports progress through a
+callback (the library never prints):
+
+1. **static** -- :func:`wikicore.checks.run_static_checks` on every article;
+2. **links** -- the *distinct* http(s) urls of all articles, streamed through
+   :func:`wikicore.linkcheck.check_urls` with the link history database, so a
+   url cited by ten articles is fetched once and a result younger than the TTL
+   is reused without a request;
+3. **archive** -- one batch of nearest-snapshot questions for every reference
+   with a url (the snapshot nearest *before* its access date, else after), and
+   a ``resolves`` question for every stored ``archive_url``; answers are
+   cached in the same SQLite file (:mod:`wikicore.archivecache`).
+
+Then each reference gets a verdict and its problems. Live problem codes (the
+static ones are in :mod:`wikicore.checks`):
+
+==============================  ========  =====================================================
+code                            severity  meaning
+==============================  ========  =====================================================
+link-dead                       error     dead (or confirmed dead) and no archived copy known
+link-dead-archive-available     warning   dead; a snapshot exists but ``archive_url`` lacks it
+link-dead-archived              info      dead; the stored ``archive_url`` works
+link-soft-404                   warning   answers 200 with an error page
+link-blocked                    warning   401/403/429, bot wall or paywall: a human must look
+link-error                      info      timeout, reset, 5xx, TLS: probably transient
+link-invalid                    error     refused by the checker (e.g. private address)
+archive-url-unresolved          warning   the stored ``archive_url`` leads to no capture
+archive-missing                 info      a live link with no snapshot at all: archive it now
+link-excluded-no-archive        error     ``url_status`` usurped/unfit (not checked) and no working
+                                          stored archive: readers have nothing to follow
+claim-sources-dead              warning   every reference the claim cites is dead (``link-dead``):
+                                          the claim has lost its support
+==============================  ========  =====================================================
+
+Urls an editor marked ``usurped`` or ``unfit`` are not fetched (a hijacked
+domain answers 200 with spam) and get ``unchecked``; their archives are.
+With ``offline=True`` (or no urls at all) nothing touches the network: urls
+get the status ``unchecked`` and the report says so in ``notes``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .archive import (
+    DEFAULT_BASE_URL,
+    Archive,
+    Snapshot,
+    SnapshotQuery,
+    WaybackArchive,
+    parse_archive_url,
+    reference_date,
+    wayback_base_from_env,
+)
+from .archivecache import ArchiveCache, CachedArchive
+from .checks import Finding, Severity, date_range, normalise_url, run_static_checks, url_problem
+from .errors import NetworkError
+from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+from .linkdb import LinkDB
+from .models import Article, Reference, UrlStatus
+
+__all__ = [
+    "LIVE_CODES",
+    "ArchiveInfo",
+    "ArticleAudit",
+    "AuditEvent",
+    "AuditPhase",
+    "AuditProblem",
+    "AuditReport",
+    "AuditSummary",
+    "ClaimAudit",
+    "ReferenceAudit",
+    "audit_articles",
+]
+
+Clock = Callable[[], _dt.datetime]
+
+#: Problem codes the live phases add, with their severities (see the module docstring).
+LIVE_CODES: dict[str, Severity] = {
+    "link-dead": Severity.ERROR,
+    "link-dead-archive-available": Severity.WARNING,
+    "link-dead-archived": Severity.INFO,
+    "link-soft-404": Severity.WARNING,
+    "link-blocked": Severity.WARNING,
+    "link-error": Severity.INFO,
+    "link-invalid": Severity.ERROR,
+    "archive-url-unresolved": Severity.WARNING,
+    "archive-missing": Severity.INFO,
+    "link-excluded-no-archive": Severity.ERROR,
+    "claim-sources-dead": Severity.WARNING,
+}
+
+
+# --- report models -------------------------------------------------------------
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AuditProblem(_Frozen):
+    """One finding as the report shows it."""
+
+    code: str = Field(description="Stable kebab-case code; see wikicore.checks and wikicore.audit.")
+    severity: Severity
+    message: str
+
+    @classmethod
+    def of(cls, finding: Finding) -> AuditProblem:
+        """The report form of a static :class:`~wikicore.checks.Finding`."""
+        return cls(code=finding.code, severity=finding.severity, message=finding.message)
+
+
+class ArchiveInfo(_Frozen):
+    """The Wayback snapshot nearest the access date (200 captures only)."""
+
+    url: str
+    timestamp: _dt.datetime
+    distance_days: int | None = Field(
+        description="Days between the snapshot and the access date; null without an access date."
+    )
+
+
+class ReferenceAudit(_Frozen):
+    """A reference's verdict: link status, history, archive coverage and problems."""
+
+    id: str
+    title: str | None = None
+    url: str | None
+    status: LinkStatus
+    http_status: int | None = None
+    final_url: str | None = None
+    checked_at: _dt.datetime | None = None
+    failures: int = 0
+    first_failed: _dt.datetime | None = None
+    confirmed_dead: bool = False
+    from_cache: bool = False
+    archive: ArchiveInfo | None = None
+    archive_url: str | None = Field(default=None, description="The archive_url the article stores.")
+    archive_resolves: bool | None = Field(
+        default=None, description="Whether the stored archive_url leads to a capture; null if not checked."
+    )
+    problems: tuple[AuditProblem, ...] = ()
+
+
+class ClaimAudit(_Frozen):
+    """A claim and its problems (every claim is listed, most with none)."""
+
+    id: str
+    text: str
+    problems: tuple[AuditProblem, ...] = ()
+
+
+class AuditSummary(_Frozen):
+    """Counts for a quick look: references by status, problems by severity."""
+
+    claims: int
+    references: int
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+
+
+class ArticleAudit(_Frozen):
+    """Everything the audit found about one article (one revision of it)."""
+
+    slug: str
+    title: str
+    revision: str | None = Field(description="The wiki revision audited; null for a file.")
+    summary: AuditSummary
+    problems: tuple[AuditProblem, ...] = Field(
+        default=(), description="Findings about the article as a whole (see also, import warnings)."
+    )
+    claims: tuple[ClaimAudit, ...] = ()
+    references: tuple[ReferenceAudit, ...] = ()
+
+    def all_problems(self) -> Iterator[AuditProblem]:
+        """Article, claim and reference problems, in that order."""
+        yield from self.problems
+        for claim in self.claims:
+            yield from claim.problems
+        for ref in self.references:
+            yield from ref.problems
+
+
+class AuditReport(_Frozen):
+    """The result of one audit run; its JSON form is ``schemas/audit.schema.json``."""
+
+    generated_at: _dt.datetime
+    offline: bool
+    notes: tuple[str, ...] = Field(default=(), description="What was and was not checked, said plainly.")
+    articles: tuple[ArticleAudit, ...] = ()
+
+    def count(self, at_least: Severity) -> int:
+        """How many problems have ``at_least`` this severity."""
+        return sum(1 for article in self.articles for p in article.all_problems() if p.severity.rank >= at_least.rank)
+
+    def totals(self) -> AuditSummary:
+        """The articles' summaries added up."""
+        status: Counter[str] = Counter()
+        severity: Counter[str] = Counter()
+        for article in self.articles:
+            status.update(article.summary.by_status)
+            severity.update(article.summary.by_severity)
+        return AuditSummary(
+            claims=sum(a.summary.claims for a in self.articles),
+            references=sum(a.summary.references for a in self.articles),
+            by_status={s.value: status[s.value] for s in LinkStatus},
+            by_severity={s.value: severity[s.value] for s in Severity},
+        )
+
+
+# --- progress ------------------------------------------------------------------
+
+
+class AuditPhase(StrEnum):
+    """The phases an audit reports progress for."""
+
+    STATIC = "static"
+    LINKS = "links"
+    ARCHIVE = "archive"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """A progress report: ``done`` of ``total`` steps of ``phase``; ``item`` names the last one."""
+
+    phase: AuditPhase
+    done: int
+    total: int
+    item: str | None = None
+
+
+Progress = Callable[[AuditEvent], None]
+
+
+# --- orchestration -------------------------------------------------------------
+
+
+def _problem(code: str, message: str) -> AuditProblem:
+    return AuditProblem(code=code, severity=LIVE_CODES[code], message=message)
+
+
+def _query_day(ref: Reference) -> _dt.date | None:
+    """The day an archive lookup aims at: the access date, else the publication date.
+
+    :func:`wikicore.archive.reference_date` is used so that the audit and
+    ``wikicore archive`` pick the same capture; a partial date means its last
+    day, so a capture from anywhere in ``access_date: 2020-05`` counts as before.
+    """
+    if (ref.access_date and date_range(ref.access_date) is None) or (ref.date and date_range(ref.date) is None):
+        return None  # unvalidated input with an impossible date: the static checks report it
+    return reference_date(ref)
+
+
+def _checkable(url: str | None) -> bool:
+    return bool(url) and url_problem(url or "") is None
+
+
+def _excluded(ref: Reference) -> bool:
+    """An editor marked the url usurped or unfit (CS1): the domain now serves something else.
+
+    Fetching it proves nothing about the source (a spam page answers 200), so the
+    link is not checked; its archive still is.
+    """
+    return ref.url_status in (UrlStatus.USURPED, UrlStatus.UNFIT)
+
+
+@dataclass
+class _Target:
+    article: Article
+    revision: str | None
+    findings: list[Finding]
+
+
+def audit_articles(
+    targets: Iterable[tuple[Article, str | None]],
+    *,
+    offline: bool = False,
+    config: CheckConfig | None = None,
+    archive: Archive | None = None,
+    db_path: Path | None = None,
+    refresh: bool = False,
+    known_titles: set[str] | None = None,
+    today: _dt.date | None = None,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+) -> AuditReport:
+    """Audit ``(article, revision)`` pairs and return one report.
+
+    ``config`` tunes the link checker (its ``ttl`` also bounds the archive
+    cache); ``archive`` defaults to the Wayback Machine at
+    ``$WIKICORE_WAYBACK_URL`` or the Internet Archive; ``db_path`` is the
+    SQLite history shared by links and archive lookups (None: nothing persists
+    beyond this call); ``refresh`` ignores cached results; ``known_titles``
+    enables the see-also check; ``today`` and ``clock`` are injectable for tests.
+    """
+    config = config or CheckConfig()
+    now = (clock or (lambda: _dt.datetime.now(_dt.UTC)))()
+    today = today or now.date()
+    emit: Progress = progress or (lambda event: None)
+
+    # Snapshot links under a configured archive root are well formed too.
+    archive_base = getattr(archive, "base_url", None) if archive is not None else wayback_base_from_env()
+    items = [_Target(article, revision, []) for article, revision in targets]
+    for index, item in enumerate(items, 1):
+        item.findings = run_static_checks(
+            item.article, today=today, known_titles=known_titles, archive_base=archive_base
+        )
+        emit(AuditEvent(AuditPhase.STATIC, index, len(items), item.article.slug))
+
+    refs = [ref for item in items for ref in item.article.references]
+    urls = list(dict.fromkeys(ref.url for ref in refs if ref.url and _checkable(ref.url) and not _excluded(ref)))
+    notes: list[str] = []
+    links: dict[str, LinkResult] = {}
+    nearest: dict[SnapshotQuery, Snapshot | None] = {}
+    resolved: dict[str, Snapshot | None] = {}
+    archive_failed: str | None = None
+    # Only links that are snapshots are resolved; the static checks already report the others.
+    stored = list(
+        dict.fromkeys(
+            r.archive_url
+            for r in refs
+            if r.archive_url
+            and _checkable(r.archive_url)
+            and parse_archive_url(r.archive_url, base_url=archive_base) is not None
+        )
+    )
+
+    if offline:
+        notes.append(
+            "offline: no link or archive was checked; every url is reported as 'unchecked' "
+            "and only the static checks ran"
+        )
+    elif not urls and not stored:
+        notes.append("no reference has a checkable url, so nothing was checked live; only the static checks ran")
+    else:
+        links = _check_links(urls, config, db_path, refresh, clock, emit)
+        queries = list(dict.fromkeys(SnapshotQuery(r.url, _query_day(r)) for r in refs if r.url and _checkable(r.url)))
+        nearest, resolved, archive_failed = _look_up_archives(
+            queries, stored, archive, config.ttl, db_path, refresh, clock, emit
+        )
+        if archive_failed is not None:
+            notes.append(f"archive lookups failed ({archive_failed}); archive coverage is unknown")
+        cached = sum(1 for result in links.values() if result.from_cache)
+        if cached:
+            notes.append(
+                f"{cached} of {len(links)} link verdict(s) were reused from checks younger than "
+                f"{_age(config.ttl)}; --refresh rechecks them"
+            )
+        unchecked = [url for url in urls if url not in links]
+        if unchecked:
+            notes.append(f"{len(unchecked)} url(s) got no verdict from the link checker")
+
+    articles = tuple(
+        _article_audit(item, offline, links, nearest, resolved, archive_failed is not None) for item in items
+    )
+    emit(AuditEvent(AuditPhase.DONE, len(items), len(items)))
+    return AuditReport(generated_at=now, offline=offline, notes=tuple(notes), articles=articles)
+
+
+def _age(delta: _dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g} day(s)" if hours >= 24 else f"{hours:g} hour(s)"
+
+
+def _check_links(
+    urls: list[str],
+    config: CheckConfig,
+    db_path: Path | None,
+    refresh: bool,
+    clock: Clock | None,
+    emit: Progress,
+) -> dict[str, LinkResult]:
+    """Stream the distinct urls through the checker; keep only the small result records."""
+    results: dict[str, LinkResult] = {}
+    if not urls:
+        return results
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(LinkDB(db_path, clock=clock)) if db_path is not None else None
+        emit(AuditEvent(AuditPhase.LINKS, 0, len(urls)))
+        for done, result in enumerate(check_urls(urls, config, db, refresh=refresh, clock=clock), 1):
+            results[result.url] = result
+            emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
+    return results
+
+
+def _look_up_archives(
+    queries: list[SnapshotQuery],
+    stored: list[str],
+    archive: Archive | None,
+    ttl: _dt.timedelta,
+    db_path: Path | None,
+    refresh: bool,
+    clock: Clock | None,
+    emit: Progress,
+) -> tuple[dict[SnapshotQuery, Snapshot | None], dict[str, Snapshot | None], str | None]:
+    """One batch of nearest-snapshot lookups and a resolve check per stored archive url, cached.
+
+    A failing archive (:class:`~wikicore.errors.NetworkError`, including a 429 that
+    asks for a long wait) stops the lookups but not the audit: what was answered
+    is kept, and the error is returned for the report's notes.
+    """
+    if not queries and not stored:
+        return {}, {}, None
+    inner = archive if archive is not None else WaybackArchive(base_url=wayback_base_from_env() or DEFAULT_BASE_URL)
+    # refresh: a zero TTL makes every cached answer stale while still recording the new ones.
+    with ArchiveCache(db_path, _dt.timedelta(0) if refresh else ttl, clock) as cache:
+        cached = CachedArchive(inner, cache)
+        total = len(queries) + len(stored)
+        emit(AuditEvent(AuditPhase.ARCHIVE, 0, total))
+        nearest: dict[SnapshotQuery, Snapshot | None] = {}
+        try:
+            nearest = cached.nearest(queries) if queries else {}
+        except NetworkError as error:
+            return {}, {}, str(error)
+        emit(AuditEvent(AuditPhase.ARCHIVE, len(queries), total))
+        # A stored link to a capture the batch lookup just returned (same page, same
+        # second) resolves: no replay request needed. Editors usually archive near
+        # the access date, so this saves most of the per-link requests.
+        known = {(normalise_url(snap.original), snap.wayback_timestamp): snap for snap in nearest.values() if snap}
+        resolved: dict[str, Snapshot | None] = {}
+        for index, url in enumerate(stored, 1):
+            parsed = parse_archive_url(url, base_url=getattr(inner, "base_url", None))
+            key = (normalise_url(parsed[1]), parsed[0].strftime("%Y%m%d%H%M%S")) if parsed else None
+            try:
+                resolved[url] = known[key] if key in known else cached.resolves(url)
+            except NetworkError as error:
+                return nearest, resolved, str(error)
+            emit(AuditEvent(AuditPhase.ARCHIVE, len(queries) + index, total, url))
+    return nearest, resolved, None
+
+
+def _article_audit(
+    item: _Target,
+    offline: bool,
+    links: dict[str, LinkResult],
+    nearest: dict[SnapshotQuery, Snapshot | None],
+    resolved: dict[str, Snapshot | None],
+    archive_unknown: bool,
+) -> ArticleAudit:
+    article = item.article
+    by_claim: dict[str, list[AuditProblem]] = {}
+    by_ref: dict[str, list[AuditProblem]] = {}
+    general: list[AuditProblem] = []
+    static_url_refs: set[str] = set()
+    for finding in item.findings:
+        if finding.claim_id is not None:
+            by_claim.setdefault(finding.claim_id, []).append(AuditProblem.of(finding))
+        elif finding.ref_id is not None:
+            by_ref.setdefault(finding.ref_id, []).append(AuditProblem.of(finding))
+            if finding.code.startswith("url-"):
+                static_url_refs.add(finding.ref_id)
+        else:
+            general.append(AuditProblem.of(finding))
+
+    references = tuple(
+        _reference_audit(
+            ref,
+            by_ref.get(ref.id, []),
+            ref.id in static_url_refs,
+            offline,
+            links,
+            nearest,
+            resolved,
+            archive_unknown,
+        )
+        for ref in article.references
+    )
+    dead = {ref.id for ref in references if any(p.code == "link-dead" for p in ref.problems)}
+    for claim in article.claims():
+        cited = {citation.ref for citation in claim.citations}
+        if cited and cited <= dead:
+            by_claim.setdefault(claim.id, []).append(
+                _problem("claim-sources-dead", f"every source it cites is dead: {', '.join(sorted(cited))}")
+            )
+    claims = tuple(
+        ClaimAudit(id=claim.id, text=claim.text, problems=tuple(by_claim.get(claim.id, [])))
+        for claim in article.claims()
+    )
+    statuses = Counter(ref.status.value for ref in references)
+    severities: Counter[str] = Counter(p.severity.value for p in general)
+    for claim_audit in claims:
+        severities.update(p.severity.value for p in claim_audit.problems)
+    for ref_audit in references:
+        severities.update(p.severity.value for p in ref_audit.problems)
+    summary = AuditSummary(
+        claims=len(claims),
+        references=len(references),
+        by_status={s.value: statuses[s.value] for s in LinkStatus},
+        by_severity={s.value: severities[s.value] for s in Severity},
+    )
+    return ArticleAudit(
+        slug=article.slug,
+        title=article.title,
+        revision=item.revision,
+        summary=summary,
+        problems=tuple(general),
+        claims=claims,
+        references=references,
+    )
+
+
+def _reference_audit(
+    ref: Reference,
+    problems: list[AuditProblem],
+    bad_url: bool,
+    offline: bool,
+    links: dict[str, LinkResult],
+    nearest: dict[SnapshotQuery, Snapshot | None],
+    resolved: dict[str, Snapshot | None],
+    archive_unknown: bool,
+) -> ReferenceAudit:
+    """Combine the link result, the archive answers and the static findings into one verdict."""
+    problems = list(problems)
+    base = {"id": ref.id, "title": ref.title, "url": ref.url, "archive_url": ref.archive_url}
+    if not ref.url:
+        stored_ok = _stored_archive(ref, resolved, problems)
+        return ReferenceAudit(**base, status=LinkStatus.NO_URL, archive_resolves=stored_ok, problems=tuple(problems))
+    if bad_url:
+        return ReferenceAudit(**base, status=LinkStatus.INVALID, problems=tuple(problems))
+    if _excluded(ref) and not offline:
+        stored_ok = _stored_archive(ref, resolved, problems)
+        if not stored_ok:
+            problems.append(
+                _problem(
+                    "link-excluded-no-archive", f"the url is marked {ref.url_status} and no working archive is stored"
+                )
+            )
+        return ReferenceAudit(**base, status=LinkStatus.UNCHECKED, archive_resolves=stored_ok, problems=tuple(problems))
+    result = None if offline else links.get(ref.url)
+    if result is None:
+        return ReferenceAudit(**base, status=LinkStatus.UNCHECKED, problems=tuple(problems))
+
+    day = _query_day(ref)
+    snapshot = nearest.get(SnapshotQuery(ref.url, day))
+    archive = (
+        ArchiveInfo(
+            url=snapshot.archive_url,
+            timestamp=snapshot.timestamp,
+            distance_days=snapshot.distance_days(day) if day else None,
+        )
+        if snapshot
+        else None
+    )
+    stored_ok = _stored_archive(ref, resolved, problems)
+    problems.extend(_link_problems(ref, result, snapshot, stored_ok, archive_unknown))
+    return ReferenceAudit(
+        **base,
+        status=result.status,
+        http_status=result.http_status,
+        final_url=result.final_url,
+        checked_at=result.checked_at,
+        failures=result.failures,
+        first_failed=result.first_failed,
+        confirmed_dead=result.confirmed_dead,
+        from_cache=result.from_cache,
+        archive=archive,
+        archive_resolves=stored_ok,
+        problems=tuple(problems),
+    )
+
+
+def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], problems: list[AuditProblem]) -> bool | None:
+    """Whether the stored archive url resolves (None: none stored, or not checked)."""
+    if not ref.archive_url or ref.archive_url not in resolved:
+        return None
+    if resolved[ref.archive_url] is None:
+        problems.append(
+            _problem("archive-url-unresolved", f"the stored archive url {ref.archive_url} leads to no capture")
+        )
+        return False
+    return True
+
+
+def _link_problems(
+    ref: Reference,
+    result: LinkResult,
+    snapshot: Snapshot | None,
+    stored_ok: bool | None,
+    archive_unknown: bool,
+) -> Iterator[AuditProblem]:
+    """The verdict's problems. A dead link's severity depends on whether readers have a copy."""
+    http = f"HTTP {result.http_status}" if result.http_status else (result.error or "no answer")
+    status = result.status
+    if status == LinkStatus.DEAD:
+        history = (
+            f"confirmed dead after {result.failures} failed checks"
+            if result.confirmed_dead
+            else f"dead ({http}; {result.failures} failed check(s) so far)"
+        )
+        if stored_ok:
+            tip = "" if ref.url_status == UrlStatus.DEAD else "; set url_status: dead so readers get the copy first"
+            yield _problem("link-dead-archived", f"{history}; the stored archive copy works{tip}")
+        elif snapshot is not None:
+            yield _problem(
+                "link-dead-archive-available",
+                f"{history}; set archive_url to {snapshot.archive_url} ({snapshot.timestamp.date().isoformat()})",
+            )
+        else:
+            why = " (archive lookup failed)" if archive_unknown else ""
+            yield _problem("link-dead", f"{history} and no archived copy is known{why}")
+    elif status == LinkStatus.SOFT_404:
+        tip = f"; an archived copy exists: {snapshot.archive_url}" if snapshot else ""
+        yield _problem("link-soft-404", f"answers {http} with what looks like a 'not found' page{tip}")
+    elif status == LinkStatus.BLOCKED:
+        yield _problem("link-blocked", f"access refused ({http}); a human must look, it may well be alive")
+    elif status == LinkStatus.ERROR:
+        yield _problem("link-error", f"could not be checked ({result.error or http}); probably transient")
+    elif status == LinkStatus.INVALID:
+        yield _problem("link-invalid", f"refused by the checker: {result.error or 'invalid url'}")
+    elif status == LinkStatus.LIVE and snapshot is None and not stored_ok and not archive_unknown:
+        yield _problem("archive-missing", "no archived copy exists yet; consider saving one")
