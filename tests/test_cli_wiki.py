@@ -134,3 +134,14 @@ def test_wiki_from_environment(runner: CliRunner, wiki_path: Path, tmp_path: Pat
     result = runner.invoke(main, ["import", str(source)], env={"WIKICORE_WIKI": str(wiki_path)})
     assert result.exit_code == 0
     assert runner.invoke(main, ["list"], env={"WIKICORE_WIKI": str(wiki_path)}).output == "foo\n"
+
+
+def test_init_with_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wikicore.cli import main as cli_main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli_main, ["--wiki", "rel/wiki", "init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "rel" / "wiki" / ".git").is_dir()
+    assert not (tmp_path / "rel" / "wiki" / "rel").exists()
+    assert CliRunner().invoke(cli_main, ["--wiki", "rel/wiki", "list"]).exit_code == 0

@@ -5,6 +5,8 @@ The public API lives here; everything else is an implementation detail.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from .errors import (
@@ -42,8 +44,43 @@ from .models import (
 from .sentences import split_sentences
 from .serialize import dump_path, dumps, load_path, loads
 
+if TYPE_CHECKING:
+    from .archive import Snapshot, WaybackArchive, rescue_article
+    from .audit import AuditReport, audit_articles
+    from .blame import Blame
+    from .diff import ArticleDiff, diff_articles
+    from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+    from .store import Revision, Wiki
+
+# The store, audit and archive pull in GitPython and requests; load them on first use so that
+# `import wikicore` (and file-only commands) stay fast.
+_LAZY = {
+    "Wiki": "store", "Revision": "store",
+    "ArticleDiff": "diff", "diff_articles": "diff",
+    "Blame": "blame",
+    "AuditReport": "audit", "audit_articles": "audit",
+    "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
+    "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wikicore' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "Article",
+    "ArticleDiff",
+    "AuditReport",
+    "Blame",
+    "CheckConfig",
     "Citation",
     "Claim",
     "EditConflict",
@@ -53,6 +90,8 @@ __all__ = [
     "InvalidInput",
     "InvalidRevision",
     "InvalidSlug",
+    "LinkResult",
+    "LinkStatus",
     "Media",
     "NetworkError",
     "NotFound",
@@ -61,14 +100,21 @@ __all__ = [
     "RateLimited",
     "Reference",
     "ReferenceType",
+    "Revision",
     "Section",
+    "Snapshot",
     "Source",
     "StaleLock",
     "StoreError",
     "Template",
     "UrlStatus",
+    "WaybackArchive",
+    "Wiki",
     "WikicoreError",
     "__version__",
+    "audit_articles",
+    "check_urls",
+    "diff_articles",
     "dump_path",
     "dumps",
     "export",
@@ -76,6 +122,7 @@ __all__ = [
     "import_text",
     "load_path",
     "loads",
+    "rescue_article",
     "slugify",
     "split_sentences",
 ]

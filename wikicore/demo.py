@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .importers import import_path
-from .serialize import dump_path, load_path
+from .serialize import dump_path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".demo"
@@ -44,6 +44,7 @@ def heading(text: str) -> None:
 
 def run(args: Sequence[str | Path], *, ok: Sequence[int] = (0,), limit: int | None = None) -> str:
     """Run ``wikicore ARGS`` as a user would, echo it and its output, return stdout."""
+    args = [a.relative_to(ROOT) if isinstance(a, Path) and a.is_relative_to(ROOT) else a for a in args]
     shown = " ".join(shlex.quote(str(a)) for a in args)
     print(f"$ wikicore {shown}", flush=True)
     result = subprocess.run(
@@ -90,8 +91,11 @@ def summarise_seed() -> None:
 
 def edit_seed(wiki: Path, slug: str) -> Path:
     """An editor's change: cite the Swietochowski book for the first history claim, fix "バク"."""
-    article = load_path(wiki / "articles" / f"{slug}.yaml")
     from .models import Citation
+    from .store import Wiki
+
+    with Wiki.open(wiki) as store:
+        article = store.load(slug)
 
     first = article.sections[0].sections[0].paragraphs[0].claims[0]
     first.citations.append(Citation(ref="ref-1", locator="69"))

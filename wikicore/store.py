@@ -361,7 +361,7 @@ class Wiki:
     @classmethod
     def init(cls, path: str | os.PathLike[str]) -> Wiki:
         """Create a wiki at ``path`` (or adopt the git repository already there)."""
-        path = Path(path)
+        path = Path(path).absolute()  # git runs with cwd=path: a relative path would nest
         if path.exists() and not path.is_dir():
             raise InvalidInput(f"{path} exists and is not a directory")
         path.mkdir(parents=True, exist_ok=True)
