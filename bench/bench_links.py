@@ -169,6 +169,10 @@ def bench(refs: int, repeat: int, only: str = "") -> list[Run]:
                     polite.urls(refs, tag + "v"), work, per_host=10, host_interval=0.05, concurrency=128
                 )
                 runs.append(Run("polite", "wikicore", "lychee's politeness (10/host, 50 ms, 128)", refs, s, ok, note))
+                s, ok, note = run_wikicore(
+                    polite.urls(refs, tag + "u"), work, per_host=10, host_interval=0.05, concurrency=256
+                )
+                runs.append(Run("polite", "wikicore", "lychee's per-host limits, 256 threads", refs, s, ok, note))
         finally:
             polite.close()
 

@@ -206,3 +206,28 @@ def test_dispatcher_keeps_hosts_polite() -> None:
             gaps = [b - a for a, b in itertools.pairwise(starts)]
             assert min(gaps) >= 0.03 - 0.02
             assert web.max_inflight[host] <= 2
+
+
+def test_input_is_read_lazily_through_a_small_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results stream out while input is still unread; every distinct URL gets exactly one result."""
+    import wikicore.linkcheck as linkcheck
+
+    monkeypatch.setattr(linkcheck, "_WINDOW", 8)
+    consumed = 0
+    with HostileWeb(hosts=2) as web:
+
+        def source() -> Iterator[str]:
+            nonlocal consumed
+            for i in range(150):
+                consumed += 1
+                yield web.url(f"/p/{i % 120}", host=i % 2)  # 30 duplicates along the way
+                if i % 50 == 0:
+                    yield "javascript:void(0)"
+
+        config = CheckConfig(**{**FAST.__dict__, "per_host": 2, "concurrency": 4})
+        results = check_urls(source(), config)
+        first = next(results)
+        assert consumed < 150
+        rest = list(results)
+    urls = [r.url for r in [first, *rest]]
+    assert len(urls) == len(set(urls)) == 121

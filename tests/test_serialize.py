@@ -174,3 +174,19 @@ def test_both_yaml_loaders_agree_on_the_seed(loader: type, monkeypatch: pytest.M
     monkeypatch.setattr(serialize, "_LOADERS", [loader])
     raw = SEED_ARTICLE.read_text(encoding="utf-8")
     assert dumps(loads(raw)) == raw
+
+
+@pytest.mark.skipif(len(__import__("wikicore.serialize").serialize._DUMPERS) < 2, reason="PyYAML without libyaml")
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(articles())
+def test_dumps_writes_the_python_emitters_bytes(article: Article) -> None:
+    """Stored files must not depend on whether PyYAML was built with libyaml."""
+    import yaml
+
+    import wikicore.serialize as serialize
+
+    python = yaml.dump(
+        serialize.to_data(article), Dumper=serialize._Dumper, allow_unicode=True, sort_keys=False,
+        default_flow_style=False, width=1_000_000, indent=2,
+    )
+    assert dumps(article) == python

@@ -334,3 +334,17 @@ def test_real_article_imports(name: str, real_articles: dict[str, Path]) -> None
 def test_real_redirect_page(real_articles: dict[str, Path]) -> None:  # noqa: F811
     with pytest.raises(ImportFailed, match="redirect to Toronto"):
         import_path(real_articles["redirect"], "wikitext")
+
+
+def test_a_paragraph_of_refs_only_supports_the_claim_before_it() -> None:
+    article = import_wikitext("Alpha is first.\n\n<ref>a</ref><ref>b</ref>\n\nBeta.", title="T")
+    assert [(c.text, len(c.citations)) for c in article.claims()] == [("Alpha is first.", 2), ("Beta.", 0)]
+    alone = import_wikitext("<ref>a</ref>\n<ref>b</ref>", title="T")
+    assert [(c.text, len(c.citations)) for c in alone.claims()] == [("", 2)]
+
+
+def test_a_ref_between_apostrophe_runs_keeps_them_apart() -> None:
+    article = import_wikitext("'''[[X|Y]]'''<ref>a</ref>''':''' rest.", title="T")
+    claim_ = article.claims()[0]
+    assert claim_.text == "Y: rest."
+    assert claim_.wikitext == "'''[[X|Y]]'''<nowiki/>''':''' rest."

@@ -113,6 +113,9 @@ KEEP_BYTES = 64 * 1024
 
 _CHUNK = 16 * 1024
 _REDIRECT_DRAIN = 64 * 1024
+# Hosts whose keep-alive pools are kept (LRU); requests' default of 10 would reconnect
+# all the time on a wiki citing hundreds of sites.
+_POOL_HOSTS = 512
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # RFC 9110 §15.5.30/§15.6: these answers are worth retrying after a pause.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -394,7 +397,7 @@ def _adapter(allow_private: bool, pool_size: int) -> HTTPAdapter:
     http_pool = type("PolicyHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn})
     https_pool = type("PolicyHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn})
     # Retries are ours (per hop, with Retry-After); urllib3 must not retry behind our back.
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    adapter = HTTPAdapter(pool_connections=_POOL_HOSTS, pool_maxsize=pool_size, max_retries=0)
     adapter.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
     return adapter
 

@@ -70,6 +70,8 @@ _COMPARE_CHARS = 4000
 _PROBE_CACHE = 4096
 #: URLs read ahead of the workers; bounds memory however long the input is.
 _WINDOW = 4096
+#: Seconds a host must still wait before the dispatcher sets it aside rather than dispatch.
+_REST_MIN = 0.002
 
 
 class LinkStatus(StrEnum):
@@ -442,6 +444,7 @@ class LinkChecker:
         seen: set[str] = set()
         pending: dict[str, deque[str]] = {}  # URLs read but not yet dispatched, by host
         ready: deque[str] = deque()  # hosts that may have work to dispatch now
+        queued: set[str] = set()  # hosts in ``ready`` or ``resting``: each at most once, or the loop goes quadratic
         resting: list[tuple[float, str]] = []  # (monotonic time, host): hosts inside their interval
         next_start: dict[str, float] = {}  # our own booking of each host's next start
         busy: dict[str, int] = {}
@@ -449,6 +452,11 @@ class LinkChecker:
         buffered = 0
         exhausted = False
         pool = ThreadPoolExecutor(max_workers=self.config.concurrency, thread_name_prefix="wikicore-check")
+
+        def wake(key: str) -> None:
+            if key not in queued:
+                queued.add(key)
+                ready.append(key)
 
         def emit(result: LinkResult) -> LinkResult:
             if progress is not None:
@@ -474,7 +482,7 @@ class LinkChecker:
                     key = host_key(url)
                     queue = pending.setdefault(key, deque())
                     if not queue:
-                        ready.append(key)
+                        wake(key)
                     queue.append(url)
                     buffered += 1
                 now = time.monotonic()
@@ -485,11 +493,13 @@ class LinkChecker:
                 # host's interval while requests to other hosts could run.
                 while ready and len(running) < self.config.concurrency:
                     key = ready.popleft()
+                    queued.discard(key)
                     waiting = pending.get(key)
                     if not waiting or busy.get(key, 0) >= per_host:
                         continue
                     at = max(next_start.get(key, 0.0), self.session.ready_at(key))
-                    if at > now:
+                    if at - now > _REST_MIN:
+                        queued.add(key)
                         heapq.heappush(resting, (at, key))
                         continue
                     url = waiting.popleft()
@@ -501,7 +511,7 @@ class LinkChecker:
                         pool.submit(self._probe, url)
                     running[pool.submit(self._check_safely, url)] = key
                     if waiting:
-                        ready.append(key)
+                        wake(key)
                     else:
                         del pending[key]
                         del next_start[key]  # the session's gate remembers the host
@@ -511,7 +521,8 @@ class LinkChecker:
                     if resting:
                         time.sleep(max(0.0, resting[0][0] - time.monotonic()))
                     elif exhausted and not ready:
-                        ready.extend(pending)  # cannot happen; never spin if it does
+                        for key in pending:  # cannot happen; never spin if it does
+                            wake(key)
                     continue
                 timeout = max(0.0, resting[0][0] - time.monotonic()) if resting else None
                 done, _ = wait(list(running), timeout=timeout, return_when=FIRST_COMPLETED)
@@ -521,7 +532,7 @@ class LinkChecker:
                     if not busy[key]:
                         del busy[key]
                     if pending.get(key):
-                        ready.append(key)
+                        wake(key)
                     yield emit(future.result())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -204,11 +204,15 @@ def _claim_markup(claim: Claim, escape: bool) -> str:
 
 
 def _block_line_end(markup: str) -> int | None:
-    """The end of the first line of ``markup`` that import would take for a block, if any."""
+    """Where refs must go so that no line of ``markup`` becomes a block or a paragraph break, if anywhere."""
     if "\n" not in markup and not markup.lstrip().startswith(("{{", "[[", "<!--", "__", "<")):
         return None
     position = 0
-    for line in markup.split("\n"):
+    lines = markup.split("\n")
+    spans = any(mark in markup for mark in ("<", "{{", "[[", "{|"))  # may hold the empty line inside
+    for number, line in enumerate(lines):
+        if 0 < number < len(lines) - 1 and not line.strip() and not spans:
+            return position  # an empty line inside a claim held only refs: without them it ends the paragraph
         if any(mark in line for mark in ("{{", "[[", "<!--", "__", "<")) and is_block_line(line):
             return position + len(line.rstrip())
         position += len(line) + 1
@@ -227,7 +231,8 @@ def _paragraph(paragraph: Paragraph, refs: _Refs) -> str:
         tags = "".join(refs.cite(c) for c in claim.citations)
         block_line = _block_line_end(markup) if tags else None
         if tags and not out and (markup.startswith("\n") or (
-                markup[:1] in _LINE_START and claim.text[:1] == markup[:1])):
+                markup[:1] in _LINE_START and claim.text[:1] == markup[:1]
+                and (markup[:1] == "=" or plain_text(markup) != claim.text))):
             # The paragraph began with refs that kept a literal "*", "=", ... from starting the line
             # (where it would be a list or a heading): they go in front, still citing this claim.
             out.append(tags + markup)

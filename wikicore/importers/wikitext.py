@@ -126,8 +126,6 @@ _REDIRECT = re.compile(r"^\s*#REDIRECT\s*:?\s*\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
 _ESCAPED_MARKUP = re.compile(r"&(lt|gt|quot|amp);")
 _APOSTROPHES = re.compile(r"'{2,}")
-_JOINS_BEFORE = frozenset("'[{<&~_-=")
-_JOINS_AFTER = frozenset("']}>;~_-=")
 _COLLAPSED_HEADING = re.compile(r"(?<=\S)[ \t]+(={2,6})([^=\n]{1,200}?)\1(?=[ \t]+\S)")
 
 
@@ -821,6 +819,7 @@ class _Builder:
                 last_use = self.sfn_use(seg.node)
                 last_key = None
                 use_at.append((len(kept), last_use))
+                kept.append(_Seg("", "", "gap"))  # export may write it as a <ref>: same gap rule
                 continue
             if seg.kind == "rp" and last_use is not None and last_use.rp is None:
                 assert isinstance(seg.node, Template)
@@ -837,9 +836,9 @@ class _Builder:
             last_use = None
             last_key = None
             kept.append(seg)
-        # A ref between two apostrophe runs, ending a bare URL or inside brackets kept the two sides
-        # apart; without it they would merge (one run, a longer URL, a link) and read differently:
-        # the claim keeps a <nowiki/> there, so export (which moves refs to the claim's end) reads the same.
+        # A ref may keep the markup on its two sides apart (two apostrophe runs, the end of a bare
+        # URL, brackets): if the two sides read differently once joined, the claim keeps a
+        # <nowiki/> there, so that export (which moves refs to the claim's end) reads the same.
         for index, seg in enumerate(kept):
             if seg.kind != "gap" or index == 0 or kept[index - 1].kind == "gap":
                 continue
@@ -847,13 +846,20 @@ class _Builder:
             if after is None or not after.markup[:1] or after.markup[:1].isspace():
                 continue
             tail = ""  # the run of non-space markup right before the ref
-            for previous in reversed(kept[:index]):
-                tail = previous.markup + tail
-                if any(ch.isspace() for ch in previous.markup) or len(tail) > 500:
+            for earlier in reversed(kept[:index]):
+                tail = earlier.markup + tail
+                if any(ch.isspace() for ch in earlier.markup) or len(tail) > 500:
                     break
-            tail = tail.split()[-1] if tail.split() else ""
-            if tail[-1:] in _JOINS_BEFORE or after.markup[:1] in _JOINS_AFTER or "://" in tail \
-                    or tail.startswith("//"):
+            tail = "" if not tail or tail[-1].isspace() else tail.split()[-1]
+            if not tail:
+                continue  # space before the ref: nothing can join across it
+            head = ""  # the run of non-space markup right after it
+            for following in kept[index + 1:]:
+                head += following.markup
+                if any(ch.isspace() for ch in following.markup) or len(head) > 500:
+                    break
+            head = head.split()[0] if head.split() else ""
+            if plain_text(tail + head) != plain_text(tail) + plain_text(head):
                 seg.markup = "<nowiki/>"
         # Plain offsets of each kept segment.
         offsets: list[int] = []
@@ -871,6 +877,7 @@ class _Builder:
                 return None
             if not use_at:
                 return None
+            return {"claims": [{"text": "", "citations": [u for _, u in use_at]}]}
         starts = [0]
         for sentence in split_sentences(plain)[:-1]:
             starts.append(starts[-1] + len(sentence))
