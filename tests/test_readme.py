@@ -28,7 +28,7 @@ def test_python_examples_print_what_they_claim(index: int, tmp_path: Path, monke
     monkeypatch.chdir(ROOT)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(block, f"README.md block {index}", "exec"), {"workdir": tmp_path})  # noqa: S102
+        exec(compile(block, f"README.md block {index}", "exec"), {"workdir": tmp_path})
     assert out.getvalue().splitlines() == expected
 
 

@@ -89,7 +89,8 @@ if getattr(yaml, "__with_libyaml__", False):  # pragma: no branch - PyYAML wheel
 
         libyaml escapes characters beyond the BMP (emoji become ``\\U0001F389``)
         where the Python emitter writes them as they are, so text holding any is
-        dumped by the Python emitter, as is text ending in a blank line (see :func:`_emitters_differ`). A Hypothesis test
+        dumped by the Python emitter, as is text ending in a blank line
+        (see :func:`_emitters_differ`). A Hypothesis test
         holds :func:`dumps` to the Python emitter's bytes, so a machine without
         libyaml writes exactly the files a machine with it does.
         """
