@@ -53,17 +53,19 @@ SCHEMA_VERSION: Literal[1] = 1
 # Tab and newline are text; NEL (U+0085) is a line break some encodings use and
 # must survive a round trip. Every other C0/C1 control and DEL is refused: they
 # are invisible, break terminals and usually mean a decoding accident.
-_ALLOWED_CONTROLS = frozenset("\t\n\x85")
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 
 def _check_text(value: str) -> str:
-    for index, ch in enumerate(value):
-        code = ord(ch)
-        if 0xD800 <= code <= 0xDFFF:
-            raise ValueError(f"lone surrogate U+{code:04X} at character {index}")
-        if (code < 0x20 or 0x7F <= code <= 0x9F) and ch not in _ALLOWED_CONTROLS:
-            raise ValueError(f"control character U+{code:04X} at character {index}")
-    return value
+    # One regex scan: this runs on every string of every article (a per-character
+    # Python loop here was an eighth of a dump import's time).
+    match = _FORBIDDEN_CHARS.search(value)
+    if match is None:
+        return value
+    code, index = ord(match.group()), match.start()
+    if 0xD800 <= code <= 0xDFFF:
+        raise ValueError(f"lone surrogate U+{code:04X} at character {index}")
+    raise ValueError(f"control character U+{code:04X} at character {index}")
 
 
 Text = Annotated[str, AfterValidator(_check_text)]
