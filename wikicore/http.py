@@ -11,7 +11,9 @@ requests to one host. On top of that it holds the line against hostile servers
   not the whole exchange, so a server trickling one byte at a time keeps a
   ``timeout=(1, 1)`` request busy indefinitely. A single watchdog thread shuts
   down the socket of any request that outlives its :class:`Deadline`; the
-  blocked read then returns and the fetch reports ``deadline``.
+  blocked read then returns and the fetch reports ``deadline``. Name lookups,
+  which have no timeout of their own, are waited for no longer than the
+  connect timeout or the deadline.
 * **Byte caps.** Bodies are streamed with ``iter_content``; at most
   ``max_bytes`` *decoded* bytes are read (urllib3 >= 2.6 bounds decompression
   by the amount asked for, so a gzip bomb costs about the cap too). ``.content``
@@ -31,10 +33,12 @@ that into a verdict.
 
 from __future__ import annotations
 
+import concurrent.futures
 import email.utils
 import heapq
 import ipaddress
 import itertools
+import queue
 import random
 import socket
 import threading
@@ -52,7 +56,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NameResolutionError
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError
 
 from . import __version__
 from .errors import InvalidInput
@@ -243,6 +247,18 @@ class Deadline:
                 return
         _shutdown(sock)
 
+    def release(self) -> bool:
+        """Stop watching the sockets of finished exchanges; ``False`` if the deadline already fired.
+
+        Called when an answer was read whole and its connection goes back to the
+        pool, so that a later expiry cannot cut another URL's request on it.
+        """
+        with self._lock:
+            if self.expired:
+                return False
+            self._sockets = []
+            return True
+
     def _fire(self) -> None:
         with self._lock:
             if self._done:
@@ -332,6 +348,46 @@ def _current_deadline() -> Deadline | None:
 # --- guarded connections ----------------------------------------------------------
 
 
+#: Name lookups in flight at once; a lookup that outlives its caller's timeout keeps its thread.
+RESOLVER_THREADS = 16
+
+
+class _Resolver:
+    """A few daemon threads running getaddrinfo.
+
+    Daemon threads, unlike ``ThreadPoolExecutor``'s, do not hold up interpreter
+    exit while a dead resolver makes a lookup hang.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self._threads = threads
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def lookup(self, *args: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._started < self._threads:
+                self._started += 1
+                threading.Thread(target=self._work, name="wikicore-dns", daemon=True).start()
+        self._jobs.put((future, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, args = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(socket.getaddrinfo(*args))
+            except BaseException as exc:  # handed to the caller, who re-raises it
+                future.set_exception(exc)
+
+
+_RESOLVER = _Resolver(RESOLVER_THREADS)
+
+
 class _GuardMixin:
     """Resolve, vet and connect to a vetted address; report sockets to the deadline."""
 
@@ -341,13 +397,40 @@ class _GuardMixin:
     _dns_host: str
     sock: socket.socket | None
 
-    def _new_conn(self) -> socket.socket:
-        name = self._dns_host
+    timeout: Any
+
+    def _resolve(self, name: str) -> list[str]:
+        """getaddrinfo, bounded by the connect timeout and the URL's deadline.
+
+        getaddrinfo blocks without a timeout of its own (a dead resolver holds a
+        thread for retries x 5 s), so names go to a small resolver pool and we stop
+        waiting in time; IP literals skip the pool.
+        """
         try:
-            infos = socket.getaddrinfo(name.rstrip("."), self.port, 0, socket.SOCK_STREAM)
+            ipaddress.ip_address(name.split("%", 1)[0])
+            literal = True
+        except ValueError:
+            literal = False
+        lookup = (name, self.port, 0, socket.SOCK_STREAM)
+        try:
+            if literal:
+                infos = socket.getaddrinfo(*lookup)
+            else:
+                limit = self.timeout if isinstance(self.timeout, int | float) else DEFAULT_CONNECT_TIMEOUT
+                deadline = _current_deadline()
+                if deadline is not None:
+                    limit = min(limit, deadline.remaining())
+                try:
+                    infos = _RESOLVER.lookup(*lookup).result(timeout=limit)
+                except concurrent.futures.TimeoutError:
+                    raise ConnectTimeoutError(self, f"DNS lookup of {name} timed out") from None
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+    def _new_conn(self) -> socket.socket:
+        name = self._dns_host
+        addresses = self._resolve(name.rstrip("."))
         vetted = [a for a in addresses if address_allowed(a, self.allow_private)]
         if not vetted:
             raise _AddressRefused(f"{self.host} resolves to refused address {', '.join(addresses)}")
@@ -702,9 +785,9 @@ class CheckSession(requests.Session):
                 None, None, 1, time.monotonic() - started,
             )
         finally:
-            if complete:
-                # Keep-alive: hand the connection back to the pool. (requests' close()
-                # would drop it for any response whose content it did not read, HEAD included.)
+            if complete and budget.release():
+                # Keep-alive: hand the connection back to the pool, no longer watched. (requests'
+                # close() would drop it for any response whose content it did not read, HEAD included.)
                 response.raw.release_conn()
             else:
                 # Closing an unread or capped response drops its connection instead of

@@ -129,6 +129,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    # Headers and body go out in separate writes; with Nagle on, a reused connection's
+    # body waits for the client's delayed ACK (40 ms a request). Real servers cork or set this.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:
