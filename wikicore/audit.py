@@ -413,7 +413,8 @@ def _look_up_archives(
     """
     if not queries and not stored:
         return {}, {}, None
-    inner = archive if archive is not None else WaybackArchive(base_url=wayback_base_from_env() or DEFAULT_BASE_URL)
+    # No CDX widening by default: it would break the 0.02 requests/reference budget (see cli.audit).
+    inner = archive or WaybackArchive(base_url=wayback_base_from_env() or DEFAULT_BASE_URL, use_cdx=False)
     # refresh: a zero TTL makes every cached answer stale while still recording the new ones.
     with ArchiveCache(db_path, _dt.timedelta(0) if refresh else ttl, clock) as cache:
         cached = CachedArchive(inner, cache)
