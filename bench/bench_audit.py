@@ -20,13 +20,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench_links import Server  # the web server in a child process
+
 from wikicore.archive import WaybackArchive
 from wikicore.audit import AuditEvent, audit_articles
 from wikicore.linkcheck import CheckConfig
 from wikicore.models import Article
 from wikicore.testing.wayback import FakeWayback
-
-from bench_links import Server  # the web server in a child process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

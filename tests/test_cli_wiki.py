@@ -145,3 +145,18 @@ def test_init_with_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert (tmp_path / "rel" / "wiki" / ".git").is_dir()
     assert not (tmp_path / "rel" / "wiki" / "rel").exists()
     assert CliRunner().invoke(cli_main, ["--wiki", "rel/wiki", "list"]).exit_code == 0
+
+
+def test_a_plain_git_repository_is_not_written_to(tmp_path: Path) -> None:
+    """--wiki defaults to '.', which is often a code repository: refuse it until `init` adopts it."""
+    import subprocess
+
+    code = tmp_path / "code"
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(code)], check=True)
+    result = CliRunner().invoke(main, ["--wiki", str(code), "import", str(SEED), "--from", "text"])
+    assert result.exit_code == 2
+    assert "is a git repository but not a wiki" in result.stderr
+    refs = subprocess.run(["git", "-C", str(code), "for-each-ref"], capture_output=True, text=True, check=True)
+    assert refs.stdout == ""
+    assert CliRunner().invoke(main, ["--wiki", str(code), "init"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--wiki", str(code), "import", str(SEED), "--from", "text"]).exit_code == 0

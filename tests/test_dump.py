@@ -74,8 +74,10 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
+    from wikicore.store import Wiki
+
     path = tmp_path / "wiki"
-    subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(path)], check=True)
+    Wiki.init(path).close()
     return path
 
 
@@ -172,7 +174,10 @@ def test_branch_moved_during_import_is_refused(repo: Path, dump: Path) -> None:
     def meddle(done: int, total: int | None) -> None:
         # Someone saves while the import runs: the import must not overwrite it.
         if done == 1 and not git(repo, "for-each-ref", "refs/heads/main").strip():
-            git(repo, "-c", "user.name=x", "-c", "user.email=x@example.org", "commit", "--allow-empty", "-qm", "x")
+            empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # a wiki is bare: commit by plumbing
+            who = ["-c", "user.name=x", "-c", "user.email=x@example.org"]
+            commit = git(repo, *who, "commit-tree", empty_tree, "-m", "x")
+            git(repo, "update-ref", "refs/heads/main", commit.strip())
 
     with pytest.raises(StoreError, match="moved during the import") as error:
         import_dump(dump, repo, all_revisions=True, progress=meddle)

@@ -47,6 +47,7 @@ from .errors import ImportFailed, InvalidArticle, NotFound, StoreError
 from .importers.wikitext import import_wikitext, parse_redirect
 from .models import slugify
 from .serialize import MAX_BYTES, dumps, loads
+from .store import Wiki
 
 __all__ = ["BRANCH", "MAX_WARNINGS", "DumpSummary", "Progress", "import_dump", "iter_dump"]
 
@@ -310,6 +311,7 @@ def import_dump(
     dump_path = Path(dump)
     if not dump_path.is_file():
         raise ImportFailed(f"{dump_path}: no such file")
+    Wiki.open(wiki).close()  # refuses anything that is not a wiki, as every other write does
     git = _Git(Path(wiki))
     old = git.tip()
     ref = f"refs/wikicore/import-{uuid.uuid4().hex[:12]}"

@@ -370,6 +370,7 @@ class Wiki:
             # --template= : no sample hooks copied in; we never want hooks in a wiki.
             _git(["init", "--quiet", "--template=", "--initial-branch=main", "--", str(path)], env, cwd=path)
             _git(["config", "core.bare", "true"], _git_env(path / ".git"), cwd=path)
+        (path / STATE_DIR).mkdir(exist_ok=True)  # the mark that makes it a wiki (see open)
         wiki = cls.open(path)
         wiki._ensure_state()
         return wiki
@@ -386,6 +387,11 @@ class Wiki:
             repo = git.Repo(path, search_parent_directories=False)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise NotFound(f"no wiki at {path}: not a git repository (create one with `wikicore init`)") from None
+        if not (path / STATE_DIR).is_dir():
+            # --wiki defaults to the current directory: never commit into a code repository
+            # (or any repository) that nobody made a wiki on purpose.
+            repo.close()
+            raise NotFound(f"{path} is a git repository but not a wiki (run `wikicore init` there to adopt it)")
         # GitPython's batch readers parse only 40-digit ids; refuse rather than fail mid-save.
         object_format = str(repo.config_reader().get_value("extensions", "objectformat", "sha1"))
         if object_format.lower() != "sha1":
