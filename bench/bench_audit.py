@@ -14,21 +14,18 @@ the second run must come from the cache. Results go to bench/results/.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench_links import Server  # the web server in a child process
+from results_file import write_results
 
 from wikicore.archive import WaybackArchive
 from wikicore.audit import AuditEvent, audit_articles
 from wikicore.linkcheck import CheckConfig
 from wikicore.models import Article
 from wikicore.testing.wayback import FakeWayback
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def build_article(bases: list[str], refs: int) -> tuple[Article, list[dict[str, str]]]:
@@ -98,11 +95,7 @@ def main() -> None:
         )
     print(f"phases of the first run (s): {rows[0]['phase_seconds']}")
     print(f"re-audit within TTL: {speedup:.0f}x faster; statuses {rows[0]['statuses']}")
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS / f"bench_audit-{stamp}.json"
-    out.write_text(json.dumps({"runs": rows, "speedup": speedup}, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {out.relative_to(RESULTS.parent.parent)}")
+    write_results("bench_audit", {"runs": rows, "speedup": speedup})
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -33,12 +32,12 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+
+from results_file import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results"
 
 
 @dataclass
@@ -247,22 +246,7 @@ def main() -> int:
     runs = bench(args.refs, args.repeat, args.only)
     rows = summary(runs)
     sys.stdout.write(table(rows) + "\n")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS / f"links-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "when": stamp,
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-                "summary": [asdict(r) for r in rows],
-                "runs": [asdict(r) for r in runs],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    sys.stdout.write(f"wrote {out.relative_to(ROOT)}\n")
+    write_results("links", {"summary": [asdict(r) for r in rows], "runs": [asdict(r) for r in runs]})
     return 0
 
 

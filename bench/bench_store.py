@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import random
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import git  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from wikicore import __version__  # noqa: E402
 from wikicore.diff import diff_articles  # noqa: E402
@@ -258,12 +258,7 @@ def main() -> None:
     for label, ours, theirs, target in rows:
         print(f"{label:<36} {ours:>12.1f} {'' if theirs is None else f'{theirs:.1f}':>13} "
               f"{'' if target is None else f'{target:.0f}':>10}")
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out_dir / f"bench_store-{stamp}{'-quick' if args.quick else ''}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_results("bench_store" + ("-quick" if args.quick else ""), results)
 
 
 if __name__ == "__main__":

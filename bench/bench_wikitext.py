@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,10 +28,13 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from results_file import write_results  # noqa: E402
+
 from wikicore import __version__  # noqa: E402
 from wikicore.dump import import_dump  # noqa: E402
 from wikicore.exporters.wikitext import export_wikitext  # noqa: E402
 from wikicore.importers.wikitext import import_wikitext, parse_redirect  # noqa: E402
+from wikicore.store import Wiki  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -98,7 +99,7 @@ def main() -> None:
         dump_mb = dump.stat().st_size / MB
         for label, all_revisions in (("latest", False), ("all_revisions", True)):
             repo = Path(tmp) / f"wiki-{label}"
-            subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(repo)], check=True)
+            Wiki.init(repo).close()
             start = time.perf_counter()
             summary = import_dump(dump, repo, all_revisions=all_revisions)
             seconds = time.perf_counter() - start
@@ -126,12 +127,7 @@ def main() -> None:
     for label, row in dump_results.items():
         print(f"dump {args.pages} pages x {args.revisions} revisions ({row['dump_mb']} MB), {label}: "
               f"{row['seconds']} s, {row['mb_per_s']} MB/s, {row['commits']} commits")
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out_dir / f"bench_wikitext-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_results("bench_wikitext", results)
 
 
 if __name__ == "__main__":

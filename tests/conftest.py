@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from wikicore.testing.wayback import FakeWayback
+from wikicore.testing.web import HostileWeb
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -23,3 +27,17 @@ def seed_text() -> str:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def web() -> Iterator[HostileWeb]:
+    """A fresh hostile little web on 127.0.0.1 (its request counters start at zero)."""
+    with HostileWeb() as server:
+        yield server
+
+
+@pytest.fixture
+def wayback() -> Iterator[FakeWayback]:
+    """An empty Wayback-compatible server on 127.0.0.1; tests add captures."""
+    with FakeWayback() as server:
+        yield server

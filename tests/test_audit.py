@@ -7,11 +7,9 @@ never from timings.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from wikicore.archive import Snapshot, SnapshotQuery, WaybackArchive
 from wikicore.audit import (
@@ -31,18 +29,6 @@ from wikicore.testing.web import HostileWeb
 #: Loopback servers need allow_private; no retries or host spacing keeps the suite quick.
 CONFIG = CheckConfig(allow_private=True, retries=0, host_interval=0.0, backoff=0.01)
 TODAY = dt.date(2026, 11, 26)
-
-
-@pytest.fixture
-def web() -> Iterator[HostileWeb]:
-    with HostileWeb() as server:
-        yield server
-
-
-@pytest.fixture
-def wayback() -> Iterator[FakeWayback]:
-    with FakeWayback() as server:
-        yield server
 
 
 def make_article(*refs: dict[str, Any], slug: str = "test", **fields: Any) -> Article:

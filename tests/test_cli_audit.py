@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,6 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("WIKICORE_WAYBACK_URL", raising=False)
     monkeypatch.delenv("WIKICORE_WIKI", raising=False)
-
-
-@pytest.fixture
-def web() -> Iterator[HostileWeb]:
-    with HostileWeb() as server:
-        yield server
-
-
-@pytest.fixture
-def wayback() -> Iterator[FakeWayback]:
-    with FakeWayback() as server:
-        yield server
 
 
 def write(tmp_path: Path, name: str, **fields: Any) -> Path:
