@@ -812,7 +812,8 @@ class Wiki:
             fresh[blob] = key
             result[name.removesuffix(".yaml")] = key
         if fresh != cache:
-            write_atomic(cache_path, json.dumps(fresh, ensure_ascii=False))
+            with contextlib.suppress(OSError):  # a cache: a full disk must not fail the save over it
+                write_atomic(cache_path, json.dumps(fresh, ensure_ascii=False))
         return result
 
     # --- internals: locking ---------------------------------------------------
