@@ -12,7 +12,8 @@ before its output, so a newcomer can repeat any of them by hand:
    127.0.0.1, showing live, dead, archived, soft-404 and blocked verdicts;
 6. rescue its dead links from the archive as a reviewable commit.
 
-Everything it writes goes to ``.demo/`` (the wiki, ``diff.html``, ``audit.html``).
+Everything it writes goes to ``.demo/`` (the wiki, ``diff.html``, ``audit.html``), or to
+``$WIKICORE_DEMO_DIR`` when set (the test suite runs the demo that way).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .importers import import_path
 from .serialize import dump_path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / ".demo"
+OUT = Path(os.environ.get("WIKICORE_DEMO_DIR") or ROOT / ".demo")
 SEED = ROOT / "tests" / "data" / "000_38cc082d7ed7b8e7.txt"
 LINK_ROT = ROOT / "articles" / "link-rot-demo.yaml"
 #: The ports the bundled link-rot article names; others are used (and the urls rewritten) when busy.
@@ -38,13 +39,17 @@ WEB_PORT, WAYBACK_PORT = 8765, 8766
 AUTHOR = "Demo Editor <editor@example.org>"
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def heading(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m" if sys.stdout.isatty() else f"\n== {text}", flush=True)
 
 
 def run(args: Sequence[str | Path], *, ok: Sequence[int] = (0,), limit: int | None = None) -> str:
     """Run ``wikicore ARGS`` as a user would, echo it and its output, return stdout."""
-    args = [a.relative_to(ROOT) if isinstance(a, Path) and a.is_relative_to(ROOT) else a for a in args]
+    args = [_shown(a) if isinstance(a, Path) else a for a in args]
     shown = " ".join(shlex.quote(str(a)) for a in args)
     print(f"$ wikicore {shown}", flush=True)
     result = subprocess.run(
@@ -165,8 +170,7 @@ def main() -> int:
         run(["--wiki", wiki, "diff", "link-rot-demo"], limit=30)
 
     heading("Done")
-    print(f"  wiki: {wiki.relative_to(ROOT)}   reports: {(OUT / 'diff.html').relative_to(ROOT)}, "
-          f"{(OUT / 'audit.html').relative_to(ROOT)}")
+    print(f"  wiki: {_shown(wiki)}   reports: {_shown(OUT / 'diff.html')}, {_shown(OUT / 'audit.html')}")
     print("  try:  .venv/bin/wikicore --wiki .demo/wiki blame azerbaijan-russia-relations")
     return 0
 
