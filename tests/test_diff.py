@@ -231,3 +231,18 @@ def test_a_new_id_alone_is_not_a_change() -> None:
     new = make([claim("c-new", "Same words. ", "r1")])
     diff = diff_articles(old, new)
     assert diff.claims == [] and diff.summary.claims_unchanged == 1
+
+
+def test_html_marks_article_text_with_its_language() -> None:
+    """Japanese and Chinese share code points: the browser needs lang to pick glyphs."""
+    from wikicore.models import Article
+    from wikicore.report.diff import render_diff_html
+
+    def version(text: str) -> Article:
+        return Article.model_validate(
+            {"slug": "a", "title": "A", "language": "ja", "lead": [{"claims": [{"id": "c1", "text": text}]}]}
+        )
+
+    html = render_diff_html(diff_articles(version("ロシアはバクに"), version("ロシアはバクーに")))
+    assert '<td class="old" lang="ja">' in html and '<div lang="ja">' in html
+    assert '<html lang="en">' in html  # the page's own words

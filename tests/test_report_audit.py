@@ -272,3 +272,15 @@ def test_any_text_stays_inert(title: str, text: str, url: str, message: str) -> 
     text_report = render_text(report)
     assert not [ch for ch in text_report if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F]
     assert AuditReport.model_validate_json(render_json(report)) == report
+
+
+def test_html_marks_article_text_with_its_language() -> None:
+    from wikicore.audit import audit_articles
+    from wikicore.models import Article
+    from wikicore.report.audit import render
+
+    article = Article.model_validate(
+        {"slug": "a", "title": "アゼルバイジャン", "language": "ja", "lead": [{"claims": [{"text": "出典のない文。"}]}]}
+    )
+    html = render(audit_articles([(article, None)], offline=True), "html")
+    assert '<h2 id="a-a" lang="ja">' in html

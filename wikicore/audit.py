@@ -175,6 +175,7 @@ class ArticleAudit(_Frozen):
 
     slug: str
     title: str
+    language: str | None = Field(default=None, description="The article's BCP 47 language, for rendering its text.")
     revision: str | None = Field(description="The wiki revision audited; null for a file.")
     summary: AuditSummary
     problems: tuple[AuditProblem, ...] = Field(
@@ -504,6 +505,7 @@ def _article_audit(
     return ArticleAudit(
         slug=article.slug,
         title=article.title,
+        language=article.language,
         revision=item.revision,
         summary=summary,
         problems=tuple(general),

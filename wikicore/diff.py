@@ -188,6 +188,7 @@ class ArticleDiff(_Frozen):
     """Everything that changed between two revisions of one article."""
 
     slug: str
+    language: str | None = Field(default=None, description="The article's BCP 47 language, for rendering its text.")
     old_revision: str | None = Field(default=None, description="Commit id; none when diffing against nothing.")
     new_revision: str | None = None
     fields: list[FieldChange] = Field(default_factory=list, description="Article-level fields: title, slug...")
@@ -545,6 +546,6 @@ def diff_articles(
     article = new if new is not None else old
     assert article is not None
     return ArticleDiff(
-        slug=article.slug, old_revision=old_revision, new_revision=new_revision, fields=fields,
-        sections=sections, claims=claims, references=references, alerts=alerts, summary=summary,
+        slug=article.slug, language=article.language, old_revision=old_revision, new_revision=new_revision,
+        fields=fields, sections=sections, claims=claims, references=references, alerts=alerts, summary=summary,
     )

@@ -279,8 +279,10 @@ def render_html(report: AuditReport) -> str:
 
 def _html_article(article: ArticleAudit) -> list[str]:
     revision = f" &middot; revision <code>{_e(article.revision[:12])}</code>" if article.revision else ""
+    # The article's own text carries its language, so browsers pick the right CJK glyphs.
+    lang = f' lang="{_e(article.language)}"' if article.language else ""
     out = [
-        f'<h2 id="a-{_e(article.slug)}">{_e(article.title)}</h2>',
+        f'<h2 id="a-{_e(article.slug)}"{lang}>{_e(article.title)}</h2>',
         f"<p><code>{_e(article.slug)}</code>{revision} &middot; links: {_e(_statuses(article.summary))}</p>",
     ]
     claims_by_id = {claim.id: claim for claim in article.claims}
@@ -297,7 +299,7 @@ def _html_article(article: ArticleAudit) -> list[str]:
                 if where.startswith("claim "):
                     claim = claims_by_id.get(where[6:])
                     if claim and claim.text.strip()[:40] not in problem.message:  # not said twice
-                        context = f'<br><span class="claim">{_e(claim.text)}</span>'
+                        context = f'<br><span class="claim"{lang}>{_e(claim.text)}</span>'
                 out.append(
                     f'<tr><td class="{severity.value}">{severity.value}</td><td>{_e(where)}</td>'
                     f"<td><code>{_e(problem.code)}</code></td><td>{_e(problem.message)}{context}</td></tr>"

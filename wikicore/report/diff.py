@@ -191,7 +191,7 @@ def _segments_html(segments: Sequence[Segment], side: SegmentOp) -> str:
     return "".join(out)
 
 
-def _claim_row(change: ClaimChange) -> str:
+def _claim_row(change: ClaimChange, lang: str) -> str:
     if change.kind == Change.ADDED:
         old, new = "", f"<ins>{_e(change.new_text)}</ins>"
     elif change.kind == Change.REMOVED:
@@ -220,7 +220,7 @@ def _claim_row(change: ClaimChange) -> str:
     return (
         f'<tr id="claim-{_e(change.id)}"><td class="kind">{_e(change.kind)}<br><code>{_e(change.id)}</code>'
         f'<div class="meta">{_e(section)}</div></td>'
-        f'<td class="old">{old}</td><td class="new">{new}{meta}</td></tr>'
+        f'<td class="old"{lang}>{old}</td><td class="new"><div{lang}>{new}</div>{meta}</td></tr>'
     )
 
 
@@ -238,6 +238,9 @@ def _fields_html(fields: Sequence[FieldChange]) -> str:
 def render_diff_html(diff: ArticleDiff) -> str:
     """One self-contained HTML page: old and new claims side by side with highlights."""
     title = f"{diff.slug}: {_short(diff.old_revision)} → {_short(diff.new_revision)}"
+    # The page's own words are English; the article's text is marked with its language so a
+    # browser picks the right glyphs (Japanese and Chinese share code points, not shapes).
+    lang = f' lang="{_e(diff.language)}"' if diff.language else ""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -261,13 +264,13 @@ def render_diff_html(diff: ArticleDiff) -> str:
             notes = ", ".join(n for n, on in (("renamed", s.renamed), ("moved", s.moved)) if on)
             parts.append(
                 f'<tr><td class="kind">{_e(s.kind)}{(" (" + _e(notes) + ")") if notes else ""}<br>'
-                f'<code>{_e(s.id)}</code></td><td class="old">{_e(s.old_heading or "")}</td>'
-                f'<td class="new">{_e(s.new_heading or "")}</td></tr>'
+                f'<code>{_e(s.id)}</code></td><td class="old"{lang}>{_e(s.old_heading or "")}</td>'
+                f'<td class="new"{lang}>{_e(s.new_heading or "")}</td></tr>'
             )
         parts.append("</table>")
     if diff.claims:
         parts += ["<h2>Claims</h2>", "<table><tr><th>change</th><th>old</th><th>new</th></tr>"]
-        parts += [_claim_row(change) for change in diff.claims]
+        parts += [_claim_row(change, lang) for change in diff.claims]
         parts.append("</table>")
     if diff.references:
         parts += ["<h2>References</h2>", "<table><tr><th>change</th><th>reference</th><th>fields</th></tr>"]
