@@ -15,6 +15,7 @@ FORBIDDEN = {
     "models": {"serialize", "store", "diff", "http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "serialize": {"store", "diff", "http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "sentences": {"*"},
+    "urls": {"*"},
     "store": {"http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "http": {"store", "audit", "report", "cli"},
     "linkcheck": {"store", "audit", "report", "cli"},

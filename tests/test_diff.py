@@ -246,3 +246,22 @@ def test_html_marks_article_text_with_its_language() -> None:
     html = render_diff_html(diff_articles(version("ロシアはバクに"), version("ロシアはバクーに")))
     assert '<td class="old" lang="ja">' in html and '<div lang="ja">' in html
     assert '<html lang="en">' in html  # the page's own words
+
+
+@pytest.mark.parametrize(
+    ("old_url", "new_url", "archive_url", "alert"),
+    [
+        # The old substring test took ".../x.example/ab" as archiving "x.example/a": no alert.
+        ("http://x.example/ab", "http://x.example/a", "https://web.archive.org/web/2020/http://x.example/ab", True),
+        ("http://x.example/a", "https://www.x.example/a/", "https://web.archive.org/web/2020/http://x.example/a", False),
+        # A Wayback-compatible server of one's own is understood too.
+        ("http://x.example/old", "http://x.example/new", "http://127.0.0.1:8766/web/2020/http://x.example/old", True),
+    ],
+    ids=["prefix-of-old-url", "same-page-other-spelling", "own-archive-host"],
+)
+def test_archive_points_at_old_url_compares_pages_not_substrings(
+    old_url: str, new_url: str, archive_url: str, alert: bool
+) -> None:
+    old = make(refs=[{"id": "r1", "url": old_url, "archive_url": archive_url}])
+    new = make(refs=[{"id": "r1", "url": new_url, "archive_url": archive_url}])
+    assert (AlertKind.ARCHIVE_POINTS_AT_OLD_URL in kinds(diff_articles(old, new))) is alert

@@ -100,6 +100,8 @@ from waybackpy.exceptions import BlockedSiteError
 from . import __version__
 from .errors import InvalidArticle, InvalidInput, NetworkError, Problem, RateLimited
 from .models import Article, Reference, UrlStatus
+from .urls import parse_archive_url
+from .urls import parse_wayback_timestamp as _parse_timestamp
 
 __all__ = [
     "BATCH_SIZE",
@@ -240,73 +242,6 @@ class Archive(Protocol):
 
 
 # --- archive URLs ----------------------------------------------------------------
-
-#: Hosts whose ``/web/`` paths are Wayback Machine snapshots.
-WAYBACK_HOSTS = frozenset(
-    {"web.archive.org", "archive.org", "www.archive.org", "wayback.archive.org", "web-beta.archive.org"}
-)
-
-# /web/<1-14 digits><optional flags like id_ if_ im_ js_ cs_ fw_ oe_>/<original>
-_WEB_PATH = re.compile(r"^/web/(?P<ts>\d{4,14})(?P<flags>(?:[a-z]{2}_)*)/(?P<original>.+)$", re.DOTALL)
-_HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_SCHEME_SQUASHED = re.compile(r"^(https?):/+(?=[^/])", re.IGNORECASE)
-
-
-def _parse_timestamp(ts: str) -> datetime | None:
-    """``YYYY[MM[DD[hh[mm[ss]]]]]`` as aware UTC; missing parts are the earliest valid value."""
-    if not ts.isdigit() or not 4 <= len(ts) <= 14 or len(ts) % 2:
-        return None
-    padded = ts + "0101000000"[len(ts) - 4 :]
-    try:
-        return datetime.strptime(padded, _TS_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def parse_archive_url(url: str, *, base_url: str | None = None) -> tuple[datetime, str] | None:
-    """Split a Wayback snapshot link into (capture time, original url); None if it is not one.
-
-    Accepts ``http``, ``https`` and protocol-relative (``//web.archive.org/...``)
-    links on the Internet Archive's hosts, or under ``base_url`` when given;
-    partial timestamps (``/web/2012/...``) and replay flags (``id_``, ``if_``...).
-    Other archives (archive.today, WebCite) and wildcard listings (``/web/*/``)
-    give None: they are not one capture.
-
-    >>> parse_archive_url("https://web.archive.org/web/20120528000000/http://example.com/a?b=1")
-    (datetime.datetime(2012, 5, 28, 0, 0, tzinfo=datetime.timezone.utc), 'http://example.com/a?b=1')
-    """
-    text = url.strip()
-    if text.startswith("//"):
-        text = "https:" + text
-    root_path = ""
-    if base_url and text.startswith(base_url.rstrip("/") + "/"):
-        root_path = urlsplit(base_url).path.rstrip("/")
-    else:
-        parts = urlsplit(text)
-        if parts.scheme.lower() not in ("http", "https") or (parts.hostname or "") not in WAYBACK_HOSTS:
-            return None
-    # The original keeps its own query and fragment, so slice the string rather
-    # than trusting urlsplit with the whole link.
-    after_host = text.split("://", 1)[1]
-    slash = after_host.find("/")
-    if slash < 0:
-        return None
-    path = after_host[slash:]
-    if root_path:
-        if not path.startswith(root_path + "/"):
-            return None
-        path = path[len(root_path) :]
-    match = _WEB_PATH.match(path)
-    if not match:
-        return None
-    when = _parse_timestamp(match["ts"])
-    if when is None:
-        return None
-    original = _SCHEME_SQUASHED.sub(lambda m: m[1].lower() + "://", match["original"])
-    if not _HAS_SCHEME.match(original):
-        original = "http://" + original  # /web/2012/example.com/ means http
-    return when, original
-
 
 def wayback_base_from_env(environ: Mapping[str, str] | None = None) -> str | None:
     """The base URL set in ``WIKICORE_WAYBACK_URL``, or None to use the Internet Archive."""

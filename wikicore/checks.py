@@ -54,14 +54,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from stdnum import isbn as _isbn
 from stdnum import issn as _issn
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from .archive import parse_archive_url
 from .models import Article, Reference, ReferenceType
+from .urls import normalise_url, parse_archive_url
 
 __all__ = [
     "CODES",
@@ -152,28 +152,6 @@ def _finding(code: str, message: str, *, claim_id: str | None = None, ref_id: st
 
 
 # --- normalisation helpers -----------------------------------------------------
-
-
-def normalise_url(url: str) -> str:
-    """A comparison key for urls that name the same page.
-
-    Scheme (http/https), a leading ``www.``, default ports, case of the host,
-    a trailing slash, the fragment and percent-encoding of unreserved
-    characters do not make a different page; the query string does.
-    """
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        host = (parts.hostname or "").rstrip(".")
-        port = parts.port
-    except ValueError:
-        return text
-    host = host.removeprefix("www.")
-    if port is not None and port not in (80, 443):
-        host = f"{host}:{port}"
-    path = unquote(parts.path).rstrip("/")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{path}{query}"
 
 
 def normalise_isbn(value: str) -> str:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Article, Citation, Claim, Reference, Section
+from .urls import archives
 
 __all__ = [
     "SIMILARITY_THRESHOLD",
@@ -451,8 +452,8 @@ def _reference_changes(old: Article | None, new: Article | None, alerts: list[Al
         if not fields:
             continue
         changes.append(ReferenceChange(kind=Change.CHANGED, id=rid, title=ref.title, fields=fields))
-        if prior.url and ref.url != prior.url and ref.archive_url and _points_at(ref.archive_url, prior.url) and not (
-            ref.url and _points_at(ref.archive_url, ref.url)
+        if prior.url and ref.url != prior.url and ref.archive_url and archives(ref.archive_url, prior.url) and not (
+            ref.url and archives(ref.archive_url, ref.url)
         ):
             alerts.append(Alert(
                 kind=AlertKind.ARCHIVE_POINTS_AT_OLD_URL, ref_id=rid,
@@ -469,12 +470,6 @@ def _reference_changes(old: Article | None, new: Article | None, alerts: list[Al
         if rid not in after:
             changes.append(ReferenceChange(kind=Change.REMOVED, id=rid, title=ref.title))
     return changes
-
-
-def _points_at(archive_url: str, url: str) -> bool:
-    """Whether an archive link (``.../web/2020/http://x``) archives ``url``, ignoring the scheme."""
-    bare = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url, flags=re.I)
-    return bool(bare) and bare.rstrip("/") in archive_url
 
 
 def diff_articles(
