@@ -253,7 +253,8 @@ def test_html_marks_article_text_with_its_language() -> None:
     [
         # The old substring test took ".../x.example/ab" as archiving "x.example/a": no alert.
         ("http://x.example/ab", "http://x.example/a", "https://web.archive.org/web/2020/http://x.example/ab", True),
-        ("http://x.example/a", "https://www.x.example/a/", "https://web.archive.org/web/2020/http://x.example/a", False),
+        ("http://x.example/a", "https://www.x.example/a/", "https://web.archive.org/web/2020/http://x.example/a",
+         False),
         # A Wayback-compatible server of one's own is understood too.
         ("http://x.example/old", "http://x.example/new", "http://127.0.0.1:8766/web/2020/http://x.example/old", True),
     ],

@@ -130,7 +130,6 @@ _GIT_ENV_DROP = (
 _HEX_RE = re.compile(r"[0-9a-fA-F]{4,64}")
 _HEAD_RE = re.compile(r"HEAD((?:~\d{1,9}|\^[12]?)*)")
 _TITLE_LINE = re.compile(rb"^title: (.*)$", re.M)
-_SLUG_RE = re.compile(r"[\w.-]+")
 _AUTHOR_RE = re.compile(r"^\s*([^<>]+?)\s*<([^<>\s]+)>\s*$")
 _TREE_MODE = b"40000"
 _BLOB_MODE = b"100644"
@@ -223,13 +222,9 @@ def validate_slug(slug: str) -> str:
     if not isinstance(slug, str):
         raise InvalidSlug(f"slug must be a string, not {type(slug).__name__}")
     try:
-        check_slug(slug)
+        return check_slug(slug)  # fullmatch throughout: no trailing newline slips through
     except ValueError as error:
         raise InvalidSlug(str(error)) from None
-    # check_slug's `^...$` lets one trailing newline through; a path must never hold one.
-    if not _SLUG_RE.fullmatch(slug):
-        raise InvalidSlug(f"slug {slug!r} may hold only letters, digits, '-', '_' and '.'")
-    return slug
 
 
 def collision_key(text: str) -> str:
