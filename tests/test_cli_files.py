@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from wikicore.cli import main
@@ -39,9 +40,14 @@ def test_convert_yaml_to_json_and_back(runner: CliRunner, tmp_path: Path) -> Non
     assert back.stdout == SEED_ARTICLE.read_text(encoding="utf-8")
 
 
-def test_convert_with_bad_slug_is_exit_2(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["convert", str(SEED), "--slug", "../etc/passwd"])
-    assert result.exit_code == 2
+WIKITEXT_SAMPLE = ROOT / "tests" / "data" / "wikitext" / "basic_sections.wiki"
+
+
+@pytest.mark.parametrize("source", [SEED, SEED_ARTICLE, WIKITEXT_SAMPLE], ids=["text", "yaml", "wikitext"])
+def test_convert_with_bad_slug_is_exit_2(runner: CliRunner, source: Path) -> None:
+    """Every importer checks --slug itself: one line, exit 2, whatever the input format."""
+    result = runner.invoke(main, ["convert", str(source), "--slug", "../etc/passwd"])
+    assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and "path separator" in result.stderr
 
 

@@ -522,10 +522,6 @@ def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: 
     Example:
         wikicore import seed.txt --from text -m "Import the seed article"
     """
-    from .store import validate_slug
-
-    if slug is not None:
-        validate_slug(slug)  # before the importer: a bad --slug is the user's input error, exit 2
     article = import_path(file, from_ or detect_format(file), slug=slug)
     revision = env.wiki().save(article, message or f"Import {file.name}", author=author, base=None)
     click.echo(f"{article.slug} {revision.id}")

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from ..errors import ImportFailed, InvalidArticle, Problem
 from ..models import Article
-from ..serialize import loads, read_text
+from ..serialize import article_from_data, loads, read_text
 
 __all__ = ["IMPORTERS", "Importer", "detect_format", "import_path", "import_text", "register"]
 
@@ -42,8 +42,8 @@ def _stored(fmt: str) -> Importer:
     def load(text: str, *, slug: str | None = None, file_name: str | None = None) -> Article:
         article = loads(text, "json" if fmt == "json" else "yaml", source=file_name)
         if slug is not None and slug != article.slug:
-            article = article.model_copy(update={"slug": slug})
-            article = Article.model_validate(article.model_dump())
+            # Revalidated through the same path as a file, so a bad slug is one located line.
+            article = article_from_data({**article.model_dump(), "slug": slug}, source=file_name)
         return article
 
     return load
@@ -77,8 +77,6 @@ def import_path(path: str | os.PathLike[str], format: str | None = None, *, slug
     fmt = format or detect_format(path)
     try:
         text = read_text(path)
-    except InvalidArticle:
-        raise
     except OSError as exc:
         raise InvalidArticle([Problem(exc.strerror or str(exc))], str(path)) from None
     return import_text(text, fmt, slug=slug, file_name=str(path))

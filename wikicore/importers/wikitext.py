@@ -57,6 +57,7 @@ from mwparserfromhell.wikicode import Wikicode
 from ..errors import ImportFailed
 from ..models import Article, ReferenceType, UrlStatus, short_hash
 from ..sentences import split_sentences
+from ..serialize import article_from_data
 from . import register
 
 __all__ = [
@@ -1217,10 +1218,8 @@ def import_wikitext(text: str, *, slug: str | None = None, file_name: str | None
         "source": {"format": "wikitext", "file": PurePath(file_name).name if file_name else None,
                    "page_name": title, "sha256": sha, "warnings": list(dict.fromkeys(warnings))},
     }
-    try:
-        return Article.model_validate(data)
-    except ValueError as error:
-        raise ImportFailed(f"{where}: the imported article does not validate: {error}") from None
+    # The same validation path as a stored file: problems come back located, one line each.
+    return article_from_data(data, source=file_name or where)
 
 
 # Registered by a call, not as a decorator: the decorator's type would hide the extra ``title`` keyword.
