@@ -257,6 +257,23 @@ def _write(text: str, out: str | None) -> None:
     write_file(out, text)
 
 
+def _load_revision(wiki: Wiki, slug: str, rev: str | None) -> tuple[Article, str]:
+    """An article of the wiki and the full id of the revision it was read at.
+
+    The id is found first and the article read at it, so a save landing in
+    between cannot make the recorded revision newer than the content shown.
+    """
+    if rev is None:
+        latest = wiki.latest(slug)
+        if latest is None:
+            raise NotFound(f"no article {slug!r} in the wiki")
+        revision = latest.id
+    else:
+        revision = wiki.resolve(rev)
+    article: Article = wiki.load(slug, rev=revision)
+    return article, revision
+
+
 def _is_path(target: str) -> bool:
     """Whether a FILE_OR_SLUG argument names a file (slugs never hold a separator or a suffix)."""
     path = Path(target)
@@ -294,11 +311,19 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
     """
     from .exporters import export
     from .importers import detect_format, import_path
+    from .serialize import dumps
 
-    article = import_path(file, from_ or detect_format(file), slug=slug)
-    _write(export(article, to), output)
-    for warning in article.source.warnings if article.source else []:
-        click.echo(f"warning: {warning}", err=True)
+    fmt = from_ or detect_format(file)
+    article = import_path(file, fmt, slug=slug)
+    # A revision recorded by `show` travels with the article from YAML to JSON and back.
+    if to in ("yaml", "json"):
+        _write(dumps(article, "json" if to == "json" else "yaml", revision=article.revision), output)
+    else:
+        _write(export(article, to), output)
+    if fmt not in ("yaml", "json"):
+        # Warnings describe this import; an article file's own `source.warnings` are its content.
+        for warning in article.source.warnings if article.source else []:
+            click.echo(f"warning: {warning}", err=True)
 
 
 @main.command()
@@ -306,16 +331,22 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
 def validate(files: tuple[Path, ...]) -> None:
     """Check that article FILES (YAML or JSON) are valid; print one line per problem.
 
+    Besides the schema, every reference url and archive_url must be an
+    absolute http(s) URL: the rule by which the audit calls one malformed.
+
     \b
     Example:
         wikicore validate articles/*.yaml
     """
+    from .checks import url_problems
     from .serialize import load_path
 
     failed = False
     for file in files:
         try:
-            load_path(file)
+            problems = url_problems(load_path(file))
+            if problems:
+                raise InvalidArticle(problems, str(file))
         except InvalidArticle as error:
             failed = True
             for line in error.lines():
@@ -332,18 +363,29 @@ def validate(files: tuple[Path, ...]) -> None:
 @format_option(["yaml", "json", "text"], "yaml")
 @click.pass_obj
 def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
-    """Show an article: TARGET is a file, or a slug in the wiki.
+    """Show an article: FILE_OR_SLUG is a file, or a slug in the wiki.
+
+    YAML and JSON from the wiki record the revision shown as a top-level
+    `revision:` key, which `wikicore save` takes as the base of the edit.
 
     \b
     Example:
         wikicore show articles/azerbaijan-russia-relations.yaml --format text
         wikicore --wiki mywiki show azerbaijan-russia-relations --rev HEAD~1
+        wikicore show my-article > my-article.yaml   # edit, then: wikicore save my-article.yaml
     """
     from .exporters import export
     from .serialize import dumps
 
-    article = _load_any(target, env, rev)
-    click.echo(export(article, fmt) if fmt == "text" else dumps(article, fmt), nl=False)  # type: ignore[arg-type]
+    if rev is None and _is_path(target):
+        article = _load_any(target, env)
+        revision = article.revision
+    else:
+        article, revision = _load_revision(env.wiki(), target, rev)
+    if fmt == "text":
+        click.echo(export(article, "text"), nl=False)
+    else:
+        click.echo(dumps(article, fmt, revision=revision), nl=False)  # type: ignore[arg-type]
 
 
 @main.command()
@@ -623,46 +665,87 @@ def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: 
             author: str | None) -> None:
     """Import FILE as a new article of the wiki; print its slug and revision.
 
-    An article with the same slug must not exist yet (that would be an edit
-    conflict, exit 3): edit existing articles with `wikicore save`.
+    An article with the same slug must not exist yet (exit 3, unless FILE
+    holds exactly what the wiki has: `no change`): edit existing articles with
+    `wikicore show` and `wikicore save`. What the importer could not determine
+    (its warnings) is printed and kept in the commit message, not in the article.
 
     \b
     Example:
         wikicore import seed.txt --from text -m "Import the seed article"
     """
-    from .importers import detect_format, import_path
+    from .importers import detect_format, import_path, split_warnings
+    from .serialize import dumps
 
-    article = import_path(file, from_ or detect_format(file), slug=slug)
-    revision = env.wiki().save(article, message or f"Import {file.name}", author=author, base=None)
+    article, warnings = split_warnings(import_path(file, from_ or detect_format(file), slug=slug))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    wiki = env.wiki()
+    latest = wiki.latest(article.slug)
+    if latest is not None:
+        if wiki.load_text(article.slug, latest.id) == dumps(article):
+            click.echo(f"no change: {article.slug} is at {latest.id}")
+            return
+        _exists(article.slug, latest.id)
+    text = message or f"Import {file.name}"
+    if warnings:
+        text = text.rstrip("\n") + "\n\nImport warnings:\n" + "".join(f"- {w}\n" for w in warnings)
+    try:
+        revision = wiki.save(article, text, author=author, base=None)
+    except EditConflict as conflict:  # created by someone else since we looked
+        _exists(article.slug, conflict.current)
     click.echo(f"{article.slug} {revision.id}")
+
+
+def _exists(slug: str, latest: str | None) -> NoReturn:
+    """`import` of an article the wiki already has: say so (it is no edit from a "new article")."""
+    fail(
+        f"{slug!r} already exists in the wiki (latest revision {latest}); import adds new articles: "
+        f"to change it, `wikicore show {slug} > {slug}.yaml`, edit, then `wikicore save {slug}.yaml`",
+        EXIT_CONFLICT,
+    )
 
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--base", metavar="REV",
-    help="The commit id FILE was edited from (required for existing articles; HEAD is resolved at save time, "
-    "so it guards nothing).",
+    help="The commit id FILE was edited from [default: the `revision:` that `wikicore show` recorded in FILE; "
+    "none means a new article]. HEAD is resolved at save time, so it guards nothing.",
 )
 @commit_options("'Edit SLUG'")
 @click.pass_obj
 def save(env: Env, file: Path, base: str | None, message: str | None, author: str | None) -> None:
     """Save an edited article FILE (YAML or JSON) as a new revision; print its slug and revision.
 
-    If the article changed since --base, nothing is saved and the command exits
-    with status 3 naming both revisions: diff them, merge, and save again with
-    the newer base. Without --base the article must be new.
+    The base of the edit is --base, else the `revision:` that `wikicore show`
+    recorded in FILE. If the article changed since its base, nothing is saved
+    and the command exits with status 3 naming both revisions: diff them,
+    merge, and save again with the newer base. With no base at all the article
+    must be new. A save that changes nothing prints `no change` and makes no
+    revision.
 
     \b
     Example:
-        wikicore show my-article > my-article.yaml
-        wikicore history my-article --format json   # note the latest id
-        wikicore save my-article.yaml --base 1a2b3c4d -m "Source the population figure"
+        wikicore show my-article > my-article.yaml   # records `revision: <id>`
+        wikicore save my-article.yaml -m "Source the population figure"
+        wikicore save other.yaml --base 1a2b3c4d     # an explicit base wins
     """
-    from .serialize import load_path
+    from .serialize import dumps, load_path
 
     article = load_path(file)
-    revision = env.wiki().save(article, message or f"Edit {article.slug}", author=author, base=base)
+    wiki = env.wiki()
+    before = wiki.latest(article.slug)
+    if before is not None and wiki.load_text(article.slug, before.id) == dumps(article):
+        # Saving what the wiki already has is no edit, whatever base the file names (saving twice is no conflict).
+        click.echo(f"no change: {article.slug} is at {before.id}")
+        return
+    revision = wiki.save(
+        article, message or f"Edit {article.slug}", author=author, base=base if base is not None else article.revision
+    )
+    if before is not None and revision.id == before.id:
+        click.echo(f"no change: {article.slug} is at {revision.id}")
+        return
     click.echo(f"{article.slug} {revision.id}")
 
 

@@ -165,6 +165,18 @@ def check_slug(value: str) -> str:
 
 Slug = Annotated[str, AfterValidator(check_slug)]
 
+_REVISION_RE = re.compile(r"^[0-9a-f]{4,64}$")
+
+
+def _check_revision(value: str) -> str:
+    if not _REVISION_RE.fullmatch(value):
+        raise ValueError(f"invalid revision {value!r}: a commit id is 4-64 lower-case hex digits")
+    return value
+
+
+RevisionId = Annotated[str, AfterValidator(_check_revision)]
+"""A commit id as ``wikicore show`` records it: hex only, so it can reach git as it is."""
+
 
 def slugify(title: str) -> str:
     """Make a slug from a title: NFKC, case-folded, runs of other characters become ``-``.
@@ -360,6 +372,12 @@ class Article(_Model):
     """A wiki article as data. See the module docstring for the id rules."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
+    revision: RevisionId | None = Field(
+        default=None,
+        exclude=True,
+        description="The wiki revision this copy was read from, as `wikicore show` records it; `wikicore save` "
+        "uses it as the base. Not content: never stored, never compared, never diffed.",
+    )
     slug: Slug
     title: Text
     language: LanguageTag | None = None
