@@ -323,7 +323,7 @@ def _checks_card(report: AuditReport, totals: AuditSummary) -> str:
             )
             + "</table>"
         )
-    return f'<div class="card"><h2>Findings per check</h2><p class="big">{counts}</p>{table}</div>'
+    return f'<div class="card"><h2>Findings per check</h2><p class="counts">{counts}</p>{table}</div>'
 
 
 def _articles_table(report: AuditReport) -> list[str]:
@@ -372,8 +372,7 @@ def _html_article(article: ArticleAudit) -> list[str]:
             f'<details id="f-{attr(slug)}-{attr(code)}"{"" if folded else " open"}><summary>'
             f'<code class="tok check">{esc(code)}</code> <span class="{severity.value}">{severity.value}</span> '
             f"({count})</summary>"
-            '<table class="stack"><colgroup><col class="w-where"><col></colgroup>'
-            '<tr class="head"><th>where</th><th>finding</th></tr>'
+            '<table class="stack findings"><colgroup><col class="w-where"><col></colgroup>'
         )
         for where, problem in group:
             context = ""
@@ -387,7 +386,7 @@ def _html_article(article: ArticleAudit) -> list[str]:
             if where.startswith("ref "):
                 place = f'<a href="#r-{attr(slug)}-{attr(where[4:])}">{place}</a>'
             message = f"{esc(problem.message)}{context}"
-            out.append(f'<tr><td data-label="where">{place}</td><td data-label="finding">{message}</td></tr>')
+            out.append(f"<tr><td>{place}</td><td>{message}</td></tr>")
         out.append("</table></details>")
     if article.references:
         out.append(

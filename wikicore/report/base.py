@@ -122,19 +122,24 @@ table.auto{table-layout:auto;width:auto;max-width:100%}
 .error{color:#a40000;font-weight:600}.warning{color:#7a4f00}.info{color:#035e8c}
 .s-live{color:#176117}.s-dead,.s-invalid{color:#a40000;font-weight:600}
 .s-soft-404,.s-blocked{color:#7a4f00}.s-error,.s-unchecked,.s-no-url{color:#555}
-.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.75rem;margin:.8rem 0}
-.card{border:1px solid #ddd;border-radius:6px;padding:.5rem .75rem;min-width:0}
-.card h2{font-size:.95rem;margin:0 0 .3rem;border:0;padding:0;color:#333}
-.big{font-size:1.6rem;font-weight:650;margin:0;line-height:1.2}
-.chart{display:block;width:100%;height:1.1rem;margin:.3rem 0}
+.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.6rem;margin:.6rem 0;
+align-items:start}
+.card{border:1px solid #ddd;border-radius:6px;padding:.4rem .7rem .5rem;min-width:0}
+.card h2{font-size:.9rem;margin:0 0 .1rem;border:0;padding:0;color:#444;font-weight:600}
+.card p{margin:.1rem 0}
+.big{font-size:1.35rem;font-weight:650;line-height:1.25}
+.counts{font-weight:650}
+.chart{display:block;width:100%;height:1rem;margin:.25rem 0}
 .legend{list-style:none;margin:.2rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.1rem .8rem;font-size:.85rem}
 .legend li{white-space:nowrap}
 .sw{display:inline-block;width:.7rem;height:.7rem;border-radius:2px;margin-right:.25rem;vertical-align:-.05rem}
 .c-live{background:#2e7d32}.c-dead{background:#c62828}.c-soft-404{background:#ef6c00}
 .c-blocked{background:#8e24aa}.c-error{background:#6d4c41}.c-invalid{background:#ad1457}
 .c-unchecked{background:#9e9e9e}.c-no-url{background:#cfd8dc}
-.checks{font-size:.88rem;margin:.2rem 0 0}
-.checks td,.checks th{padding:.1rem .4rem}
+.checks{font-size:.85rem;margin:.25rem 0 0;line-height:1.3}
+.checks td,.checks th{padding:.05rem .4rem}
+th.n,td.n{white-space:nowrap}
+table.findings{margin:.2rem 0 .3rem}
 details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:0 .6rem}
 details[open]{padding-bottom:.4rem}
 summary{cursor:pointer;padding:.35rem 0;font-weight:600}
@@ -144,8 +149,8 @@ td.old{background:#fff8f8}td.new{background:#f6fff6}
 del{background:#ffc9c9;text-decoration:line-through}ins{background:#b6f0b6;text-decoration:none}
 .alert{background:#fff3cd;border-left:4px solid #e0a800;padding:.4rem .8rem;margin:.3rem 0}
 .kind{font-weight:600}
-.w-id{width:7.5rem}.w-status{width:8.5rem}.w-date{width:11.5rem}.w-archive{width:14rem}
-.w-where{width:9rem}.w-kind{width:8.5rem}.w-rev{width:15rem}.w-n{width:5rem}
+.w-id{width:7.5rem}.w-status{width:8.5rem}.w-date{width:13rem}.w-archive{width:14rem}
+.w-where{width:11rem}.w-kind{width:8.5rem}.w-rev{width:15rem}.w-n{width:5rem}
 @media (max-width:46rem){
 body{padding:.75rem .75rem 2rem}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}
@@ -153,6 +158,9 @@ table.stack colgroup,table.stack tr.head{display:none}
 table.stack tr{border:1px solid #ddd;border-radius:6px;margin:.5rem 0;padding:.2rem 0}
 table.stack td{border:0;padding:.15rem .5rem}
 table.stack td[data-label]::before{content:attr(data-label) ": ";color:#555;font-weight:600}
+table.stack td:empty{display:none}
+table.stack td.n{display:inline-block;text-align:left;padding-right:.2rem}
+table.findings td:first-child{font-weight:600;padding-top:.4rem}
 }
 """.strip()
 

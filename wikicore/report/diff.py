@@ -349,9 +349,14 @@ def render_blame_html(blame: Blame, *, language: str | None = None) -> str:
         f"{len(blame.claims)} claims from {len(revisions)} revision(s) by {len(authors)} author(s); "
         f"blamed at {blame.revision.short} ({blame.revision.date.date().isoformat()})"
     )
+    summary_html = (
+        f"{len(blame.claims)} claims from {len(revisions)} revision(s) by {len(authors)} author(s); "
+        f'blamed at <code class="tok">{_e(blame.revision.short)}</code> '
+        f'(<span class="tok">{_e(blame.revision.date.date().isoformat())}</span>)'
+    )
     body = [
         f'<header><h1>Blame <code>{_e(blame.slug)}</code> <span class="tok">{_e(blame.revision.short)}</span></h1>',
-        f'<p class="meta" id="summary">{_e(summary)}</p></header>',
+        f'<p class="meta" id="summary">{summary_html}</p></header>',
         '<table class="stack"><colgroup><col><col class="w-rev"><col class="w-rev"><col class="w-rev"></colgroup>'
         '<tr class="head"><th>claim</th><th>introduced</th><th>text last changed</th><th>citations added</th></tr>',
     ]
@@ -413,12 +418,16 @@ def render_history_json(revisions: Sequence[Revision], slug: str | None = None) 
 def render_history_html(revisions: Sequence[Revision], slug: str) -> str:
     """An article's history as one self-contained page, newest first."""
     authors = {rev.author for rev in revisions}
-    span = f", {revisions[-1].date.date().isoformat()} to {revisions[0].date.date().isoformat()}" if revisions else ""
-    summary = f"{len(revisions)} revision(s) by {len(authors)} author(s){span}"
+    dates = [rev.date.date().isoformat() for rev in (revisions[-1], revisions[0])] if revisions else []
+    summary = f"{len(revisions)} revision(s) by {len(authors)} author(s)"
+    summary_html = summary + (
+        f', <span class="tok">{dates[0]}</span> to <span class="tok">{dates[1]}</span>' if dates else ""
+    )
+    summary += f", {dates[0]} to {dates[1]}" if dates else ""
     current = revisions[0].path if revisions else None
     body = [
         f"<header><h1>History <code>{_e(slug)}</code></h1>",
-        f'<p class="meta" id="summary">{_e(summary)}</p></header>',
+        f'<p class="meta" id="summary">{summary_html}</p></header>',
         '<table class="stack"><colgroup><col class="w-id"><col class="w-date"><col class="w-rev"><col></colgroup>'
         '<tr class="head"><th>revision</th><th>date</th><th>author</th><th>message</th></tr>',
     ]
