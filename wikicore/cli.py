@@ -32,6 +32,7 @@ import click
 # of the 1.25 s that importing pydantic, GitPython and requests up front cost (issue 11 item 5).
 from . import __version__
 from .errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikicoreError
+from .report.base import terminal, terminal_text
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -89,7 +90,7 @@ class _Group(click.Group):
                 traceback.print_exc()
             lines = error.lines() if isinstance(error, InvalidArticle) else str(error).splitlines()
             for line in lines or [type(error).__name__]:
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {terminal(line)}", err=True)
             ctx.exit(_exit_code(error))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -103,7 +104,8 @@ class _Group(click.Group):
                 traceback.print_exc()
             else:
                 click.echo(
-                    f"error: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",
+                    f"error: internal error: {type(error).__name__}: {terminal(error)} "
+                    "(rerun with --debug for details)",
                     err=True,
                 )
             ctx.exit(EXIT_INTERNAL)
@@ -298,7 +300,7 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
     article = import_path(file, from_ or detect_format(file), slug=slug)
     _write(export(article, to), output)
     for warning in article.source.warnings if article.source else []:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {terminal(warning)}", err=True)
 
 
 @main.command()
@@ -319,9 +321,9 @@ def validate(files: tuple[Path, ...]) -> None:
         except InvalidArticle as error:
             failed = True
             for line in error.lines():
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {terminal(line)}", err=True)
         else:
-            click.echo(f"{file}: ok")
+            click.echo(f"{terminal(file)}: ok")
     if failed:
         raise click.exceptions.Exit(EXIT_INPUT)
 
@@ -343,7 +345,10 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
     from .serialize import dumps
 
     article = _load_any(target, env, rev)
-    click.echo(export(article, fmt) if fmt == "text" else dumps(article, fmt), nl=False)  # type: ignore[arg-type]
+    text = export(article, fmt) if fmt == "text" else dumps(article, fmt)  # type: ignore[arg-type]
+    # Text is for reading: always escaped. YAML and JSON are data: exact bytes into a pipe or file,
+    # escaped only when a terminal would otherwise obey what they hold (issue 9 item 4).
+    click.echo(terminal_text(text) if fmt == "text" or sys.stdout.isatty() else text, nl=False)
 
 
 @main.command()
@@ -676,26 +681,33 @@ def list_(env: Env) -> None:
         wikicore --wiki mywiki list
     """
     for slug in env.wiki().list():
-        click.echo(slug)
+        click.echo(terminal(slug))
 
 
 @main.command()
 @slug_argument()
-@format_option(["text", "json"], "text")
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
-def history(env: Env, slug: str, fmt: str) -> None:
+def history(env: Env, slug: str, fmt: str, output: str) -> None:
     """Show the revisions of an article, newest first, following renames.
 
     \b
     Example:
         wikicore history azerbaijan-russia-relations
         wikicore history azerbaijan-russia-relations --format json
+        wikicore history azerbaijan-russia-relations --format html -o history.html
     """
-    from .report.diff import render_history_json, render_history_text
+    from .report.diff import render_history_html, render_history_json, render_history_text
 
     revisions = env.wiki().history(slug)
-    click.echo(render_history_json(revisions) if fmt == "json" else render_history_text(revisions, _color()),
-               nl=False)
+    if fmt == "json":
+        text = render_history_json(revisions, slug)
+    elif fmt == "html":
+        text = render_history_html(revisions, slug)
+    else:
+        text = render_history_text(revisions, _color(output))
+    _write(text, output)
 
 
 @main.command()
@@ -735,20 +747,29 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
 @main.command()
 @slug_argument()
 @click.option("--rev", metavar="REV", help="Blame the article as of this revision [default: latest].")
-@format_option(["text", "json"], "text")
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
-def blame(env: Env, slug: str, rev: str | None, fmt: str) -> None:
+def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
     """Show, for each claim, the revision that introduced it, last changed it, and added each citation.
 
     \b
     Example:
         wikicore blame azerbaijan-russia-relations
         wikicore blame azerbaijan-russia-relations --rev HEAD~1 --format json
+        wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
-    from .report.diff import render_blame_json, render_blame_text
+    from .report.diff import render_blame_html, render_blame_json, render_blame_text
 
-    result = env.wiki().blame(slug, rev=rev)
-    click.echo(render_blame_json(result) if fmt == "json" else render_blame_text(result, _color()), nl=False)
+    wiki = env.wiki()
+    result = wiki.blame(slug, rev=rev)
+    if fmt == "json":
+        text = render_blame_json(result)
+    elif fmt == "html":  # the article's language lets the browser pick the right CJK glyphs
+        text = render_blame_html(result, language=wiki.load(slug, rev=result.revision.id).language)
+    else:
+        text = render_blame_text(result, _color(output))
+    _write(text, output)
 
 
 @main.command()
@@ -808,7 +829,7 @@ def archive_command(
     live, dead = link_health(wiki.state_dir / "checks.sqlite", [r.url for r in article.references if r.url])
     result = rescue_article(article, client, save_missing=save_missing, live_urls=live, dead_urls=dead)
     if result.save_error:
-        click.echo(f"warning: Save Page Now gave up: {result.save_error}", err=True)
+        click.echo(f"warning: Save Page Now gave up: {terminal(result.save_error)}", err=True)
     if result.missing:
         click.echo(f"note: no capture for {len(result.missing)} reference(s): {', '.join(result.missing)}", err=True)
     if not result.changes:
@@ -816,7 +837,7 @@ def archive_command(
         return
     revision = wiki.save(result.article, result.message(message), author=author, base=latest.id)
     for change in result.changes:
-        click.echo(change.describe())
+        click.echo(terminal(change.describe()))
     unknown = [c.ref_id for c in result.changes if c.url_status is None]
     if unknown:
         # CS1 shows a cited link that has an archive-url but no url-status as dead.
@@ -859,7 +880,7 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
     if not quiet:
         click.echo("", err=True)
         for warning in summary.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {terminal(warning)}", err=True)
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "
                f"{summary.skipped} skipped, {summary.commits} commits"
                + (f"; main is at {summary.tip}" if summary.tip else ""))
