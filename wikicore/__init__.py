@@ -46,7 +46,7 @@ from .serialize import dump_path, dumps, load_path, loads
 
 if TYPE_CHECKING:
     from .archive import Snapshot, WaybackArchive, rescue_article
-    from .audit import AuditReport, audit_articles
+    from .audit import AuditReport, audit_articles, audit_wiki
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
     from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
@@ -58,7 +58,7 @@ _LAZY = {
     "Wiki": "store", "Revision": "store",
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
-    "AuditReport": "audit", "audit_articles": "audit",
+    "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
     "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
 }
@@ -113,6 +113,7 @@ __all__ = [
     "WikicoreError",
     "__version__",
     "audit_articles",
+    "audit_wiki",
     "check_urls",
     "diff_articles",
     "dump_path",
