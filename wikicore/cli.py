@@ -441,7 +441,7 @@ def audit(
     import dataclasses
 
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
-    from .audit import audit_articles
+    from .audit import audit_wiki
     from .checks import Severity
     from .linkcheck import CheckConfig
     from .output import check_writable
@@ -454,9 +454,8 @@ def audit(
     Endpoints.from_base(base)  # a bad --wayback-url is bad input (exit 2) before any work
     lazy = _LazyWiki(env)
     try:
-        pairs = _audit_targets(lazy, targets, all_)
-        wiki = lazy.wiki
-        known_titles = _known_titles(wiki) if wiki is not None else None
+        items = _audit_items(targets)
+        wiki = lazy.get() if all_ or any(isinstance(item, str) for item in items) else None
         config = CheckConfig()
         changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
         if concurrency is not None:
@@ -472,8 +471,10 @@ def audit(
         if not offline:
             db_path = cache or (wiki.state_dir / "checks.sqlite" if wiki is not None else _user_cache())
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
-        report = audit_articles(
-            pairs,
+        report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
+            wiki,
+            items,
+            all_articles=all_,
             offline=offline,
             config=config,
             # No CDX widening in audits: the availability API is served from the same index, so
@@ -482,7 +483,6 @@ def audit(
             archive=None if offline else WaybackArchive(base_url=base, use_cdx=False),
             db_path=db_path,
             refresh=refresh,
-            known_titles=known_titles,
             progress=progress,
         )
         if progress is not None:
@@ -519,47 +519,21 @@ class _LazyWiki:
             self.wiki.close()
 
 
-def _audit_targets(lazy: _LazyWiki, targets: tuple[str, ...], all_: bool) -> list[tuple[Article, str | None]]:
-    """Load each target once: files by path, slugs (and --all) from the wiki at their latest revision."""
-    pairs: list[tuple[Article, str | None]] = []
-    seen: set[str] = set()
-
-    def from_wiki(slug: str) -> None:
-        if slug in seen:
-            return
-        seen.add(slug)
-        wiki = lazy.get()
-        article = wiki.load(slug)  # NotFound for an unknown slug: exit 2
-        revision = wiki.latest(slug)
-        pairs.append((article, revision.id if revision else None))
-
+def _audit_items(targets: tuple[str, ...]) -> list[str | Article]:
+    """Files loaded (each once), slugs left for the library to find in the wiki (:func:`audit_wiki`)."""
+    items: list[str | Article] = []
+    seen: set[Path] = set()
     for target in targets:
         path = Path(target)
         if _is_path(target):
             from .serialize import load_path
 
-            key = f"file:{path.resolve()}"
-            if key not in seen:
-                seen.add(key)
-                pairs.append((load_path(path), None))
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                items.append(load_path(path))
         else:
-            from_wiki(target)
-    if all_:
-        for slug in lazy.get().list():
-            from_wiki(slug)
-    if not pairs:
-        fail("nothing to audit: the wiki has no articles")
-    return pairs
-
-
-def _known_titles(wiki: Wiki) -> set[str]:
-    """Titles and aliases of every article in the wiki, for the see-also check."""
-    titles: set[str] = set()
-    for slug in wiki.list():
-        article = wiki.load(slug)
-        titles.add(article.title)
-        titles.update(article.aliases)
-    return titles
+            items.append(target)
+    return items
 
 
 def _user_cache() -> Path:
