@@ -116,8 +116,10 @@ def test_an_explicit_base_wins(runner: CliRunner, wiki_path: Path, foo: str, tmp
     edited.write_text(dumps(with_claims(first, "Two. "), revision=foo), encoding="utf-8")
     assert run(runner, wiki_path, "save", str(edited), "--base", second).exit_code == 0
     # ...and an explicit stale --base wins over a file recording the latest.
-    latest = run(runner, wiki_path, "history", "foo", "--format", "json")
-    newest = json.loads(latest.stdout)[0]["id"]
+    with Wiki.open(wiki_path) as wiki:
+        latest = wiki.latest("foo")
+    assert latest is not None
+    newest = latest.id
     edited.write_text(dumps(with_claims(first, "Three. "), revision=newest), encoding="utf-8")
     result = run(runner, wiki_path, "save", str(edited), "--base", foo)
     assert result.exit_code == 3 and foo in result.stderr and newest in result.stderr

@@ -32,6 +32,7 @@ import click
 # of the 1.25 s that importing pydantic, GitPython and requests up front cost (issue 11 item 5).
 from . import __version__
 from .errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikicoreError
+from .report.base import terminal, terminal_text
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -89,7 +90,7 @@ class _Group(click.Group):
                 traceback.print_exc()
             lines = error.lines() if isinstance(error, InvalidArticle) else str(error).splitlines()
             for line in lines or [type(error).__name__]:
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {terminal(line)}", err=True)
             ctx.exit(_exit_code(error))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -103,7 +104,8 @@ class _Group(click.Group):
                 traceback.print_exc()
             else:
                 click.echo(
-                    f"error: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",
+                    f"error: internal error: {type(error).__name__}: {terminal(error)} "
+                    "(rerun with --debug for details)",
                     err=True,
                 )
             ctx.exit(EXIT_INTERNAL)
@@ -323,7 +325,7 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
     if fmt not in ("yaml", "json"):
         # Warnings describe this import; an article file's own `source.warnings` are its content.
         for warning in article.source.warnings if article.source else []:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {terminal(warning)}", err=True)
 
 
 @main.command()
@@ -350,9 +352,9 @@ def validate(files: tuple[Path, ...]) -> None:
         except InvalidArticle as error:
             failed = True
             for line in error.lines():
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {terminal(line)}", err=True)
         else:
-            click.echo(f"{file}: ok")
+            click.echo(f"{terminal(file)}: ok")
     if failed:
         raise click.exceptions.Exit(EXIT_INPUT)
 
@@ -382,10 +384,10 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
         revision = article.revision
     else:
         article, revision = _load_revision(env.wiki(), target, rev)
-    if fmt == "text":
-        click.echo(export(article, "text"), nl=False)
-    else:
-        click.echo(dumps(article, fmt, revision=revision), nl=False)  # type: ignore[arg-type]
+    text = export(article, "text") if fmt == "text" else dumps(article, fmt, revision=revision)  # type: ignore[arg-type]
+    # Text is for reading: always escaped. YAML and JSON are data: exact bytes into a pipe or file,
+    # escaped only when a terminal would otherwise obey what they hold (issue 9 item 4).
+    click.echo(terminal_text(text) if fmt == "text" or sys.stdout.isatty() else text, nl=False)
 
 
 @main.command()
@@ -478,7 +480,7 @@ def audit(
     import dataclasses
 
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
-    from .audit import audit_articles
+    from .audit import audit_wiki
     from .checks import Severity
     from .linkcheck import CheckConfig
     from .output import check_writable
@@ -491,9 +493,8 @@ def audit(
     Endpoints.from_base(base)  # a bad --wayback-url is bad input (exit 2) before any work
     lazy = _LazyWiki(env)
     try:
-        pairs = _audit_targets(lazy, targets, all_)
-        wiki = lazy.wiki
-        known_titles = _known_titles(wiki) if wiki is not None else None
+        items = _audit_items(targets)
+        wiki = lazy.get() if all_ or any(isinstance(item, str) for item in items) else None
         config = CheckConfig()
         changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
         if concurrency is not None:
@@ -509,8 +510,10 @@ def audit(
         if not offline:
             db_path = cache or (wiki.state_dir / "checks.sqlite" if wiki is not None else _user_cache())
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
-        report = audit_articles(
-            pairs,
+        report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
+            wiki,
+            items,
+            all_articles=all_,
             offline=offline,
             config=config,
             # No CDX widening in audits: the availability API is served from the same index, so
@@ -519,7 +522,6 @@ def audit(
             archive=None if offline else WaybackArchive(base_url=base, use_cdx=False),
             db_path=db_path,
             refresh=refresh,
-            known_titles=known_titles,
             progress=progress,
         )
         if progress is not None:
@@ -556,47 +558,21 @@ class _LazyWiki:
             self.wiki.close()
 
 
-def _audit_targets(lazy: _LazyWiki, targets: tuple[str, ...], all_: bool) -> list[tuple[Article, str | None]]:
-    """Load each target once: files by path, slugs (and --all) from the wiki at their latest revision."""
-    pairs: list[tuple[Article, str | None]] = []
-    seen: set[str] = set()
-
-    def from_wiki(slug: str) -> None:
-        if slug in seen:
-            return
-        seen.add(slug)
-        wiki = lazy.get()
-        article = wiki.load(slug)  # NotFound for an unknown slug: exit 2
-        revision = wiki.latest(slug)
-        pairs.append((article, revision.id if revision else None))
-
+def _audit_items(targets: tuple[str, ...]) -> list[str | Article]:
+    """Files loaded (each once), slugs left for the library to find in the wiki (:func:`audit_wiki`)."""
+    items: list[str | Article] = []
+    seen: set[Path] = set()
     for target in targets:
         path = Path(target)
         if _is_path(target):
             from .serialize import load_path
 
-            key = f"file:{path.resolve()}"
-            if key not in seen:
-                seen.add(key)
-                pairs.append((load_path(path), None))
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                items.append(load_path(path))
         else:
-            from_wiki(target)
-    if all_:
-        for slug in lazy.get().list():
-            from_wiki(slug)
-    if not pairs:
-        fail("nothing to audit: the wiki has no articles")
-    return pairs
-
-
-def _known_titles(wiki: Wiki) -> set[str]:
-    """Titles and aliases of every article in the wiki, for the see-also check."""
-    titles: set[str] = set()
-    for slug in wiki.list():
-        article = wiki.load(slug)
-        titles.add(article.title)
-        titles.update(article.aliases)
-    return titles
+            items.append(target)
+    return items
 
 
 def _user_cache() -> Path:
@@ -679,7 +655,7 @@ def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: 
 
     article, warnings = split_warnings(import_path(file, from_ or detect_format(file), slug=slug))
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {terminal(warning)}", err=True)
     wiki = env.wiki()
     latest = wiki.latest(article.slug)
     if latest is not None:
@@ -759,26 +735,33 @@ def list_(env: Env) -> None:
         wikicore --wiki mywiki list
     """
     for slug in env.wiki().list():
-        click.echo(slug)
+        click.echo(terminal(slug))
 
 
 @main.command()
 @slug_argument()
-@format_option(["text", "json"], "text")
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
-def history(env: Env, slug: str, fmt: str) -> None:
+def history(env: Env, slug: str, fmt: str, output: str) -> None:
     """Show the revisions of an article, newest first, following renames.
 
     \b
     Example:
         wikicore history azerbaijan-russia-relations
         wikicore history azerbaijan-russia-relations --format json
+        wikicore history azerbaijan-russia-relations --format html -o history.html
     """
-    from .report.diff import render_history_json, render_history_text
+    from .report.diff import render_history_html, render_history_json, render_history_text
 
     revisions = env.wiki().history(slug)
-    click.echo(render_history_json(revisions) if fmt == "json" else render_history_text(revisions, _color()),
-               nl=False)
+    if fmt == "json":
+        text = render_history_json(revisions, slug)
+    elif fmt == "html":
+        text = render_history_html(revisions, slug)
+    else:
+        text = render_history_text(revisions, _color(output))
+    _write(text, output)
 
 
 @main.command()
@@ -818,20 +801,29 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
 @main.command()
 @slug_argument()
 @click.option("--rev", metavar="REV", help="Blame the article as of this revision [default: latest].")
-@format_option(["text", "json"], "text")
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
-def blame(env: Env, slug: str, rev: str | None, fmt: str) -> None:
+def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
     """Show, for each claim, the revision that introduced it, last changed it, and added each citation.
 
     \b
     Example:
         wikicore blame azerbaijan-russia-relations
         wikicore blame azerbaijan-russia-relations --rev HEAD~1 --format json
+        wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
-    from .report.diff import render_blame_json, render_blame_text
+    from .report.diff import render_blame_html, render_blame_json, render_blame_text
 
-    result = env.wiki().blame(slug, rev=rev)
-    click.echo(render_blame_json(result) if fmt == "json" else render_blame_text(result, _color()), nl=False)
+    wiki = env.wiki()
+    result = wiki.blame(slug, rev=rev)
+    if fmt == "json":
+        text = render_blame_json(result)
+    elif fmt == "html":  # the article's language lets the browser pick the right CJK glyphs
+        text = render_blame_html(result, language=wiki.load(slug, rev=result.revision.id).language)
+    else:
+        text = render_blame_text(result, _color(output))
+    _write(text, output)
 
 
 @main.command()
@@ -891,7 +883,7 @@ def archive_command(
     live, dead = link_health(wiki.state_dir / "checks.sqlite", [r.url for r in article.references if r.url])
     result = rescue_article(article, client, save_missing=save_missing, live_urls=live, dead_urls=dead)
     if result.save_error:
-        click.echo(f"warning: Save Page Now gave up: {result.save_error}", err=True)
+        click.echo(f"warning: Save Page Now gave up: {terminal(result.save_error)}", err=True)
     if result.missing:
         click.echo(f"note: no capture for {len(result.missing)} reference(s): {', '.join(result.missing)}", err=True)
     if not result.changes:
@@ -899,7 +891,7 @@ def archive_command(
         return
     revision = wiki.save(result.article, result.message(message), author=author, base=latest.id)
     for change in result.changes:
-        click.echo(change.describe())
+        click.echo(terminal(change.describe()))
     unknown = [c.ref_id for c in result.changes if c.url_status is None]
     if unknown:
         # CS1 shows a cited link that has an archive-url but no url-status as dead.
@@ -942,7 +934,7 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
     if not quiet:
         click.echo("", err=True)
         for warning in summary.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {terminal(warning)}", err=True)
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "
                f"{summary.skipped} skipped, {summary.commits} commits"
                + (f"; main is at {summary.tip}" if summary.tip else ""))

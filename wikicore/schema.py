@@ -39,9 +39,29 @@ def _diff() -> type[BaseModel]:
     return ArticleDiff
 
 
-#: Schema name -> function returning the model it describes. Later formats (the
-#: audit report, the diff) add themselves here; functions keep imports lazy.
-SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {"article": _article, "audit": _audit, "diff": _diff}
+def _blame() -> type[BaseModel]:
+    from .blame import Blame
+
+    return Blame
+
+
+def _history() -> type[BaseModel]:
+    from .report.diff import History
+
+    return History
+
+
+#: Schema name -> function returning the model it describes; functions keep imports lazy.
+#: Every JSON output (audit, diff, blame, history) names its schema in a ``$schema`` field
+#: holding that schema's ``$id`` (``SCHEMA_BASE + name + ".schema.json"``) and carries
+#: ``schema_version``; the article files carry a relative ``$schema`` path instead.
+SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {
+    "article": _article,
+    "audit": _audit,
+    "diff": _diff,
+    "blame": _blame,
+    "history": _history,
+}
 
 
 def schemas() -> dict[str, dict[str, Any]]:
