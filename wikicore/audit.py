@@ -703,3 +703,19 @@ def audit_wiki(
     """
     pairs, titles = wiki_audit_targets(wiki, targets, all_articles=all_articles)
     return audit_articles(pairs, known_titles=titles, **options)
+
+
+def audit_cache_path(wiki: Wiki | None) -> Path:
+    """Where an audit keeps its link and archive history.
+
+    The wiki's :attr:`~wikicore.store.Wiki.cache_path` when wiki articles are
+    audited; for files outside a wiki, ``$XDG_CACHE_HOME/wikicore/checks.sqlite``
+    (``~/.cache`` when unset), so re-audits stay fast and "confirmed dead" has
+    history there too.
+    """
+    if wiki is not None:
+        return wiki.cache_path
+    import os
+
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "wikicore" / "checks.sqlite"

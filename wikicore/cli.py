@@ -477,10 +477,8 @@ def audit(
         wikicore --wiki mywiki audit --all --format html -o audit.html
         wikicore audit my-slug --fail-on warning --format markdown
     """
-    import dataclasses
-
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
-    from .audit import audit_wiki
+    from .audit import audit_cache_path, audit_wiki
     from .checks import Severity
     from .linkcheck import CheckConfig
     from .output import check_writable
@@ -491,24 +489,13 @@ def audit(
     check_writable(output)  # before minutes of checking
     base = (wayback_url or "").strip() or DEFAULT_BASE_URL
     Endpoints.from_base(base)  # a bad --wayback-url is bad input (exit 2) before any work
+    # Like a bad --wayback-url, a bad --timeout (nan, inf) is refused before any work.
+    config = CheckConfig().with_options(timeout=timeout, concurrency=concurrency, allow_private=allow_private)
     lazy = _LazyWiki(env)
     try:
         items = _audit_items(targets)
         wiki = lazy.get() if all_ or any(isinstance(item, str) for item in items) else None
-        config = CheckConfig()
-        changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
-        if concurrency is not None:
-            changes["concurrency"] = concurrency
-        if timeout is not None:
-            changes.update(
-                deadline=timeout,
-                connect_timeout=min(config.connect_timeout, timeout),
-                read_timeout=min(config.read_timeout, timeout),
-            )
-        config = dataclasses.replace(config, **changes)
-        db_path = None
-        if not offline:
-            db_path = cache or (wiki.state_dir / "checks.sqlite" if wiki is not None else _user_cache())
+        db_path = None if offline else cache or audit_cache_path(wiki)
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
         report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
             wiki,
@@ -575,12 +562,6 @@ def _audit_items(targets: tuple[str, ...]) -> list[str | Article]:
     return items
 
 
-def _user_cache() -> Path:
-    """``$XDG_CACHE_HOME/wikicore/checks.sqlite`` (``~/.cache`` when unset): for files outside a wiki."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "wikicore" / "checks.sqlite"
-
-
 class _ProgressLine:
     """A one-line progress display on stderr, redrawn at most ten times a second."""
 
@@ -618,17 +599,26 @@ def _color(output: str | None = None) -> bool:
 
 
 @main.command()
+@click.option(
+    "--adopt", is_flag=True,
+    help="Make the git repository already at --wiki a wiki (wikicore then commits to its main branch).",
+)
 @click.pass_obj
-def init(env: Env) -> None:
-    """Create a wiki (a git repository) at --wiki, or adopt the repository already there.
+def init(env: Env, adopt: bool) -> None:
+    """Create a wiki (a git repository) at --wiki.
+
+    A git repository that is not a wiki yet (a code repository, say: --wiki
+    defaults to the current directory) is refused unless --adopt says to make
+    it one.
 
     \b
     Example:
         wikicore --wiki mywiki init
+        wikicore --wiki notes-repo init --adopt
     """
     from .store import Wiki
 
-    wiki = Wiki.init(env.wiki_path)
+    wiki = Wiki.init(env.wiki_path, adopt=adopt)
     click.echo(f"initialised wiki at {wiki.path}")
 
 
@@ -880,7 +870,7 @@ def archive_command(
     if latest is None:
         raise NotFound(f"no article {slug!r} in the wiki")
     article = wiki.load(slug, rev=latest.id)
-    live, dead = link_health(wiki.state_dir / "checks.sqlite", [r.url for r in article.references if r.url])
+    live, dead = link_health(wiki.cache_path, [r.url for r in article.references if r.url])
     result = rescue_article(article, client, save_missing=save_missing, live_urls=live, dead_urls=dead)
     if result.save_error:
         click.echo(f"warning: Save Page Now gave up: {terminal(result.save_error)}", err=True)
@@ -930,9 +920,12 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
     def show(done: int, total: int | None) -> None:
         click.echo(f"\rimported {done} pages" + (f" of {total}" if total else ""), nl=False, err=True)
 
-    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=None if quiet else show)
-    if not quiet:
+    # The carriage-return counter is for a terminal; in a log or a pipe it would be one long line.
+    live = not quiet and sys.stderr.isatty()
+    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=show if live else None)
+    if live:
         click.echo("", err=True)
+    if not quiet:
         for warning in summary.warnings:
             click.echo(f"warning: {terminal(warning)}", err=True)
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "

@@ -47,6 +47,7 @@ from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
 from . import http as _http
+from .errors import InvalidInput
 from .http import CheckSession, Failure, Fetch, host_key
 from .linkdb import DEAD_FAILURES, DEAD_SPACING, TTL, Clock, DeadState, LinkDB, Observation, dead_state, utc_now
 
@@ -110,6 +111,35 @@ class CheckConfig:
     soft404: bool = True
     backoff: float = _http.DEFAULT_BACKOFF
     max_retry_after: float = _http.MAX_RETRY_AFTER
+
+    def with_options(
+        self, *, timeout: float | None = None, concurrency: int | None = None, allow_private: bool = False
+    ) -> CheckConfig:
+        """This configuration with a user's knobs applied (``wikicore audit``'s options).
+
+        ``timeout`` is the total seconds a URL may take: it becomes the deadline,
+        and the connect and read timeouts are lowered to it, never raised.
+        ``allow_private`` only ever widens. A timeout that is not a positive
+        finite number is bad input: NaN or infinity would disable the deadline
+        (and their verdicts would be cached for a day, issue 9).
+        """
+        import dataclasses
+        import math
+
+        changes: dict[str, object] = {"allow_private": allow_private or self.allow_private}
+        if concurrency is not None:
+            if concurrency < 1:
+                raise InvalidInput(f"concurrency must be at least 1, not {concurrency}")
+            changes["concurrency"] = concurrency
+        if timeout is not None:
+            if not math.isfinite(timeout) or timeout <= 0:
+                raise InvalidInput(f"timeout must be a positive number of seconds, not {timeout}")
+            changes.update(
+                deadline=timeout,
+                connect_timeout=min(self.connect_timeout, timeout),
+                read_timeout=min(self.read_timeout, timeout),
+            )
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

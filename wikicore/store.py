@@ -355,11 +355,20 @@ class Wiki:
     # --- opening -------------------------------------------------------------
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str]) -> Wiki:
-        """Create a wiki at ``path`` (or adopt the git repository already there)."""
+    def init(cls, path: str | os.PathLike[str], *, adopt: bool = False) -> Wiki:
+        """Create a wiki at ``path``; with ``adopt``, make the git repository already there one.
+
+        Adoption is never implied: ``--wiki`` defaults to the current directory,
+        often a code repository, and a wiki commits into it (issue 11).
+        """
         path = Path(path).absolute()  # git runs with cwd=path: a relative path would nest
         if path.exists() and not path.is_dir():
             raise InvalidInput(f"{path} exists and is not a directory")
+        if (path / ".git").exists() and not (path / STATE_DIR).is_dir() and not adopt:
+            raise InvalidInput(
+                f"{path} is a git repository but not a wiki: `wikicore init --adopt` makes it one "
+                "(wikicore then commits to its main branch)"
+            )
         path.mkdir(parents=True, exist_ok=True)
         if not (path / ".git").exists():
             env = _git_env(None)
@@ -387,13 +396,22 @@ class Wiki:
             # --wiki defaults to the current directory: never commit into a code repository
             # (or any repository) that nobody made a wiki on purpose.
             repo.close()
-            raise NotFound(f"{path} is a git repository but not a wiki (run `wikicore init` there to adopt it)")
+            raise NotFound(f"{path} is a git repository but not a wiki (`wikicore init --adopt` there makes it one)")
         # GitPython's batch readers parse only 40-digit ids; refuse rather than fail mid-save.
         object_format = str(repo.config_reader().get_value("extensions", "objectformat", "sha1"))
         if object_format.lower() != "sha1":
             repo.close()
             raise StoreError(f"{path} uses {object_format} object ids; wikicore supports SHA-1 repositories only")
         return cls(path.resolve(), repo)
+
+    @property
+    def cache_path(self) -> Path:
+        """The wiki's link and archive history (SQLite), for ``audit`` and ``archive``.
+
+        Kept inside the wiki's state, not in a user cache, so that its verdicts
+        ("confirmed dead" needs failures days apart) follow the wiki around.
+        """
+        return self.state_dir / "checks.sqlite"
 
     def close(self) -> None:
         """End the persistent git processes."""
