@@ -9,6 +9,7 @@ Exit statuses (the contract other tools are written against):
 3     edit conflict: the article changed since the base revision
 4     internal error (a bug: rerun with ``--debug`` and report it)
 5     the network failed as a whole (the archive unreachable, rate-limited)
+130   interrupted (Ctrl-C)
 ====  =========================================================
 
 Library errors become one line on stderr here and nowhere else; click is
@@ -137,7 +138,9 @@ def main(ctx: click.Context, wiki_path: Path, debug: bool) -> None:
     check that claims are sourced and that sources are alive and archived.
 
     Exit status: 0 clean, 1 problems found, 2 bad input or usage,
-    3 edit conflict, 4 internal error, 5 network failure.
+    3 edit conflict, 4 internal error, 5 network failure, 130 interrupted.
+
+    Tab completion (slugs included): see the README's "Shell completion".
     """
     ctx.obj = Env(wiki_path=wiki_path, debug=debug)
 

@@ -249,6 +249,9 @@ class _Model(BaseModel):
         # `pages: 69` in a hand-written YAML file is meant as the string "69".
         coerce_numbers_to_str=True,
         use_enum_values=False,
+        # Validators are built on first use, not at import: `wikicore list` and Tab completion load
+        # the store (which imports the models) but never validate an article (issue 11 item 5).
+        defer_build=True,
     )
 
 
