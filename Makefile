@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_wikitext.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_links.py --refs 2000 --repeat 3
+	$(BIN)/python bench/bench_scan.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
     from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+    from .scan import ScanSummary, scan_dump
     from .store import Revision, Wiki
 
 # The store, audit and archive pull in GitPython and requests; load them on first use so that
@@ -61,6 +62,7 @@ _LAZY = {
     "AuditReport": "audit", "audit_articles": "audit",
     "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
+    "ScanSummary": "scan", "scan_dump": "scan",
 }
 
 
@@ -101,6 +103,7 @@ __all__ = [
     "Reference",
     "ReferenceType",
     "Revision",
+    "ScanSummary",
     "Section",
     "Snapshot",
     "Source",
@@ -123,6 +126,7 @@ __all__ = [
     "load_path",
     "loads",
     "rescue_article",
+    "scan_dump",
     "slugify",
     "split_sentences",
 ]
