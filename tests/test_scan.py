@@ -282,3 +282,29 @@ def test_the_package_imports_no_dask_or_arrow_until_a_scan_starts() -> None:
             "sys.exit(', '.join(bad) or None)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_titles_sharing_a_slug_are_reported_across_partitions(tmp_path: Path) -> None:
+    dump = write_dump(tmp_path / "d.xml", [
+        page_xml("AC/DC", "A band.\n", rev=1),
+        page_xml("Other", "Something else.\n", rev=2),
+        page_xml("AC DC", "Alternating and direct current.\n", rev=3),
+    ])
+    summary = scan_dump(dump, tmp_path / "out", workers=1, today=TODAY, batch_pages=1)
+    tables = read_tables(tmp_path / "out")
+    collisions = [row for row in tables["findings"] if row["code"] == "slug-collision"]
+    assert [(row["slug"], row["title"]) for row in collisions] == [("ac-dc", "AC DC"), ("ac-dc", "AC/DC")]
+    assert all(row["severity"] == "warning" for row in collisions)
+    assert "'AC/DC'" in collisions[0]["message"]
+    assert summary.findings == len(tables["findings"])
+    assert sorted(row["title"] for row in tables["articles"] if row["slug"] == "ac-dc") == ["AC DC", "AC/DC"]
+
+
+def test_the_client_keeps_at_most_max_in_flight_tasks_queued(tmp_path: Path) -> None:
+    events: list[Any] = []
+    summary = scan_dump(write_dump(tmp_path / "d.xml"), tmp_path / "out", workers=2, today=TODAY, batch_pages=1,
+                        max_in_flight=2, progress=events.append)
+    assert summary.partitions == 7 and len(events) == 7
+    # An event follows each collected result: the tasks still queued then are at most the limit less one.
+    assert max(event.tasks_submitted - event.tasks_done for event in events) <= 1
+    assert [event.tasks_done for event in events] == list(range(1, 8))

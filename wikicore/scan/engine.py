@@ -221,7 +221,7 @@ def scan_dump(
                     run.pages_read = read
                     run.submit(scan_batch, str(partial), number, batch, day, url_buckets)
         run.drain()
-        url_count = run.reduce_urls(url_buckets)
+        url_count = run.reduce(url_buckets)
         for table in TABLES:
             # A table with no partition at all (an empty dump) still gets its schema.
             if not (partial / table).is_dir():
@@ -280,7 +280,7 @@ class _Run:
         self.done = 0
         self.pages_read = 0
         self.counts = BatchCounts()
-        self.url_parts: dict[int, list[tuple[int, int]]] = {}
+        self.staged: dict[str, dict[int, list[tuple[int, int]]]] = {}
 
     def submit(self, function: Callable[..., Any], *args: Any) -> None:
         """Queue one task, first waiting for one to finish if ``limit`` are in flight."""
@@ -307,24 +307,29 @@ class _Run:
         self.in_flight -= 1
         self.done += 1
         self.counts.add(result.counts)
-        for bucket, group in result.url_groups.items():
-            self.url_parts.setdefault(bucket, []).append((result.index, group))
+        for staging, layout in result.staged.items():
+            for bucket, group in layout.items():
+                self.staged.setdefault(staging, {}).setdefault(bucket, []).append((result.index, group))
         if self.progress is not None:
             self.progress(ScanProgress(self.pages_read, self.counts.pages, self.done, self.submitted, self.total))
 
-    def reduce_urls(self, buckets: int) -> int:
-        """Reduce every url bucket on the workers; return the number of distinct urls."""
+    def reduce(self, buckets: int) -> int:
+        """Reduce every bucket on the workers (urls, slug collisions); return the number of distinct urls."""
         distributed: Any = importlib.import_module("distributed")
 
-        from .worker import urls_bucket
+        from .tables import SLUGS, URLREFS
+        from .worker import reduce
 
-        futures = [self.client.submit(urls_bucket, self.root, bucket, sorted(self.url_parts.get(bucket, [])),
-                                      pure=False) for bucket in range(buckets)]
+        urls, slugs = self.staged.get(URLREFS, {}), self.staged.get(SLUGS, {})
+        futures = [self.client.submit(reduce, self.root, bucket, sorted(urls.get(bucket, [])),
+                                      sorted(slugs.get(bucket, [])), pure=False) for bucket in range(buckets)]
         distributed.wait(futures)
         try:
-            return sum(future.result() for future in futures)
+            results = [future.result() for future in futures]
         except OSError as error:
             raise WikicoreError(f"{self.root}: a worker could not write the urls table: {error}") from None
         finally:
             for future in futures:
                 future.release()
+        self.counts.findings += sum(collisions for _, collisions in results)
+        return sum(count for count, _ in results)

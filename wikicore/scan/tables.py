@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from .rows import URLREF_COLUMNS, Rows, url_bucket
 
-__all__ = ["SCHEMAS", "TABLES", "reduce_urls", "write_batch"]
+__all__ = ["SCHEMAS", "SLUG_COLLISION", "TABLES", "reduce_bucket", "write_batch"]
 
 _S = pa.string()
 _I = pa.int64()
@@ -55,8 +55,12 @@ SCHEMAS: dict[str, pa.Schema] = {
 #: The tables a scan writes, in the order they are described.
 TABLES = tuple(SCHEMAS)
 _URLREFS = pa.schema([("url", _S), ("slug", _S), ("refs", _I)])
-#: Staging directory (inside the partial output) of the per-batch url rows.
+#: Staging directories (inside the partial output) of the per-batch url and slug rows.
 URLREFS = "_urlrefs"
+SLUGS = "_slugs"
+_SLUGS = pa.schema([("slug", _S), ("title", _S)])
+#: The code of a finding for titles that share a slug (severity warning).
+SLUG_COLLISION = "slug-collision"
 
 
 def _write(table: pa.Table, path: Path) -> None:
@@ -76,26 +80,16 @@ def part_name(index: int) -> str:
     return f"part-{index:06d}.parquet"
 
 
-def write_batch(root: Path, index: int, rows: Rows, buckets: int) -> dict[int, int]:
-    """Write one batch's partition of every table under ``root``; return its url staging layout.
-
-    The url rows are staged in one file whose row groups are the reduce buckets,
-    sorted; the returned ``{bucket: row_group}`` lets each reducer read only its own.
-    """
-    name = part_name(index)
-    for table in ("articles", "claims", "references", "findings"):
-        _write(pa.Table.from_pydict(getattr(rows, table), schema=SCHEMAS[table]), root / table / name)
-    refs = rows.urlrefs
-    if not refs["url"]:
-        return {}
-    keyed = sorted(zip((url_bucket(u, buckets) for u in refs["url"]), *(refs[c] for c in URLREF_COLUMNS),
-                       strict=True))
+def _stage(path: Path, keyed: list[tuple[Any, ...]], schema: pa.Schema) -> dict[int, int]:
+    """Write ``(bucket, *columns)`` rows, sorted, one row group per bucket; return ``{bucket: row_group}``."""
+    keyed.sort()
     layout: dict[int, int] = {}
-    path = root / URLREFS / name
+    if not keyed:
+        return layout
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with pq.ParquetWriter(temp, _URLREFS) as writer:
+        with pq.ParquetWriter(temp, schema) as writer:
             start = 0
             while start < len(keyed):
                 bucket = keyed[start][0]
@@ -103,8 +97,8 @@ def write_batch(root: Path, index: int, rows: Rows, buckets: int) -> dict[int, i
                 while end < len(keyed) and keyed[end][0] == bucket:
                     end += 1
                 group = keyed[start:end]
-                columns = {c: [row[i + 1] for row in group] for i, c in enumerate(URLREF_COLUMNS)}
-                writer.write_table(pa.Table.from_pydict(columns, schema=_URLREFS), row_group_size=len(group) + 1)
+                columns = {c: [row[i + 1] for row in group] for i, c in enumerate(schema.names)}
+                writer.write_table(pa.Table.from_pydict(columns, schema=schema), row_group_size=len(group) + 1)
                 layout[bucket] = len(layout)
                 start = end
         os.replace(temp, path)
@@ -112,6 +106,25 @@ def write_batch(root: Path, index: int, rows: Rows, buckets: int) -> dict[int, i
         temp.unlink(missing_ok=True)
         raise
     return layout
+
+
+def write_batch(root: Path, index: int, rows: Rows, buckets: int) -> dict[str, dict[int, int]]:
+    """Write one batch's partition of every table under ``root``; return its staging layout.
+
+    Two things need every batch before they can be written: the ``urls`` table
+    (one row per distinct URL) and the slug collision check. Their rows are staged
+    in one file per batch whose row groups are the reduce buckets, so each reducer
+    reads only its own: the returned ``{staging: {bucket: row_group}}`` says where.
+    """
+    name = part_name(index)
+    for table in ("articles", "claims", "references", "findings"):
+        _write(pa.Table.from_pydict(getattr(rows, table), schema=SCHEMAS[table]), root / table / name)
+    refs = rows.urlrefs
+    urls = [(url_bucket(row[0], buckets), *row) for row in zip(*(refs[c] for c in URLREF_COLUMNS), strict=True)]
+    slugs = [(url_bucket(slug, buckets), slug, title)
+             for slug, title in zip(rows.articles["slug"], rows.articles["title"], strict=True)]
+    return {URLREFS: _stage(root / URLREFS / name, urls, _URLREFS),
+            SLUGS: _stage(root / SLUGS / name, slugs, _SLUGS)}
 
 
 def host_of(url: str) -> str | None:
@@ -123,15 +136,19 @@ def host_of(url: str) -> str | None:
     return host or None
 
 
-def reduce_urls(root: Path, bucket: int, parts: Iterable[tuple[int, int]]) -> int:
-    """Merge one bucket's staged url rows into ``urls/part-BUCKET.parquet``; return its row count.
+def _read_staged(root: Path, staging: str, parts: Iterable[tuple[int, int]], schema: pa.Schema) -> pa.Table:
+    tables = [pq.ParquetFile(root / staging / part_name(index)).read_row_group(group) for index, group in parts]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
 
-    ``parts`` names ``(batch index, row group)`` pairs. Memory is one bucket's
-    rows: the number of buckets bounds it whatever the dump's size.
+
+def reduce_bucket(root: Path, bucket: int, url_parts: Iterable[tuple[int, int]],
+                  slug_parts: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """Reduce one bucket: ``urls/part-BUCKET`` and its slug collisions; return (urls, collision findings).
+
+    Parts name ``(batch index, row group)`` pairs. Memory is one bucket's rows: the
+    number of buckets bounds it whatever the dump's size.
     """
-    tables = [pq.ParquetFile(root / URLREFS / part_name(index)).read_row_group(group) for index, group in parts]
-    merged = pa.concat_tables(tables) if tables else _URLREFS.empty_table()
-    merged = merged.sort_by([("url", "ascending"), ("slug", "ascending")])
+    merged = _read_staged(root, URLREFS, url_parts, _URLREFS).sort_by([("url", "ascending"), ("slug", "ascending")])
     out: dict[str, list[Any]] = {name: [] for name in SCHEMAS["urls"].names}
     last: str | None = None
     for url, slug, refs in zip(*(merged.column(c).to_pylist() for c in URLREF_COLUMNS), strict=True):
@@ -148,4 +165,22 @@ def reduce_urls(root: Path, bucket: int, parts: Iterable[tuple[int, int]]) -> in
             articles.append(slug)
             out["article_count"][-1] += 1
     _write(pa.Table.from_pydict(out, schema=SCHEMAS["urls"]), root / "urls" / part_name(bucket))
-    return len(out["url"])
+    titles: dict[str, set[str]] = {}
+    staged = _read_staged(root, SLUGS, slug_parts, _SLUGS)
+    for slug, title in zip(staged.column("slug").to_pylist(), staged.column("title").to_pylist(), strict=True):
+        titles.setdefault(slug, set()).add(title)
+    findings: dict[str, list[Any]] = {name: [] for name in SCHEMAS["findings"].names}
+    for slug in sorted(titles):
+        if len(titles[slug]) < 2:
+            continue
+        for title in sorted(titles[slug]):
+            others = ", ".join(repr(t) for t in sorted(titles[slug] - {title}))
+            values = {"slug": slug, "title": title, "code": SLUG_COLLISION, "severity": "warning",
+                      "message": f"{title!r} shares its slug {slug!r} with {others}: tell their rows apart by title",
+                      "claim_id": None, "ref_id": None}
+            for name, value in values.items():
+                findings[name].append(value)
+    if findings["slug"]:
+        _write(pa.Table.from_pydict(findings, schema=SCHEMAS["findings"]),
+               root / "findings" / f"slug-collisions-{bucket:06d}.parquet")
+    return len(out["url"]), len(findings["slug"])

@@ -14,18 +14,18 @@ from pathlib import Path
 from ..errors import WikicoreError
 from .rows import CHUNK_INVALID, BatchCounts, Rows, scan_page
 from .source import DAMAGED, ByteRange, Page, iter_range_pages
-from .tables import reduce_urls, write_batch
+from .tables import reduce_bucket, write_batch
 
-__all__ = ["BatchResult", "scan_batch", "scan_range", "urls_bucket"]
+__all__ = ["BatchResult", "reduce", "scan_batch", "scan_range"]
 
 
 @dataclass
 class BatchResult:
-    """What a batch task sends back: its index, counts and ``{bucket: row_group}`` of staged urls."""
+    """What a batch task sends back: its index, counts and ``{staging: {bucket: row_group}}``."""
 
     index: int
     counts: BatchCounts
-    url_groups: dict[int, int] = field(default_factory=dict)
+    staged: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 def scan_batch(root: str, index: int, pages: list[Page], today: str, buckets: int) -> BatchResult:
@@ -62,6 +62,7 @@ def scan_range(root: str, dump: str, part: ByteRange, header: bytes, today: str,
     return BatchResult(part.index, rows.counts, groups)
 
 
-def urls_bucket(root: str, bucket: int, parts: list[tuple[int, int]]) -> int:
-    """Reduce one url bucket (see :func:`wikicore.scan.tables.reduce_urls`)."""
-    return reduce_urls(Path(root), bucket, parts)
+def reduce(root: str, bucket: int, url_parts: list[tuple[int, int]],
+           slug_parts: list[tuple[int, int]]) -> tuple[int, int]:
+    """Reduce one bucket (see :func:`wikicore.scan.tables.reduce_bucket`)."""
+    return reduce_bucket(Path(root), bucket, url_parts, slug_parts)
