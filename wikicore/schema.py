@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .errors import InvalidInput
 from .models import Article
-from .serialize import write_atomic
+from .output import write_file
 
 __all__ = ["SCHEMAS", "schema_text", "schemas", "write_schemas"]
 
@@ -89,10 +90,13 @@ def schema_text(document: dict[str, Any]) -> str:
 def write_schemas(out: Path) -> list[Path]:
     """Write ``<name>.schema.json`` for every schema into ``out``; return the paths."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # `--out /proc/nope`: bad input, one line, exit 2 (issue 11)
+        raise InvalidInput(f"{out}: cannot create directory: {(error.strerror or str(error)).lower()}") from None
     written = []
     for name, document in schemas().items():
         path = out / f"{name}.schema.json"
-        write_atomic(path, schema_text(document))
+        write_file(path, schema_text(document))
         written.append(path)
     return written
