@@ -7,6 +7,7 @@ articles. Every command that prints them shows them as ``\\uXXXX``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -143,3 +144,19 @@ def test_error_lines_escape_what_the_user_or_a_file_gave(runner: CliRunner, tmp_
     result = runner.invoke(main, ["validate", str(bad)])
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
     assert_inert(result.stderr)
+
+
+def test_json_outputs_are_terminal_safe_and_lose_nothing(runner: CliRunner, wiki: tuple[Path, str]) -> None:
+    """C1 and bidi controls pass a JSON serializer raw; here they become JSON escapes of the same data."""
+    path, slug = wiki
+    history = [line.split()[0] for line in run(runner, path, "history", slug)[1].splitlines()]
+    for args in (["history", slug], ["blame", slug], ["diff", slug, history[-1], history[0]]):
+        code, out, _ = run(runner, path, *args, "--format", "json")
+        assert code == 0
+        assert_inert(out)
+        assert "\\u202e" in out  # escaped in the text...
+    blame = json.loads(run(runner, path, "blame", slug, "--format", "json")[1])
+    assert any(BIDI in claim["text"] for claim in blame["claims"])  # ...and the same characters once parsed
+    authors = [rev["author"] for rev in json.loads(run(runner, path, "history", slug, "--format", "json")[1])
+               ["revisions"]]
+    assert f"Mallory {HOSTILE}" in authors
