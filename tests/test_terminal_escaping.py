@@ -160,3 +160,32 @@ def test_json_outputs_are_terminal_safe_and_lose_nothing(runner: CliRunner, wiki
     authors = [rev["author"] for rev in json.loads(run(runner, path, "history", slug, "--format", "json")[1])
                ["revisions"]]
     assert f"Mallory {HOSTILE}" in authors
+
+
+def test_yaml_on_a_real_terminal_is_escaped_too(wiki: tuple[Path, str]) -> None:
+    """`show --format yaml` with stdout on a pseudo-terminal: what the terminal receives is inert."""
+    import pty
+    import sys
+
+    path, slug = wiki
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wikicore", "--wiki", str(path), "show", slug, "--format", "yaml"],
+        stdout=follower, stderr=subprocess.PIPE, env=env,
+    )
+    os.close(follower)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the writer closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+    text = received.decode("utf-8")
+    assert "title:" in text and "\\u202etxt.exe" in text
+    assert_inert(text.replace("\r\n", "\n"))
