@@ -249,21 +249,17 @@ def test_cli_scan_and_an_occupied_output(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "already holds a scan" in result.output
 
 
-def test_unreachable_scheduler_is_a_network_failure(tmp_path: Path) -> None:
+def test_unreachable_scheduler_is_a_network_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
+
+    import wikicore.scan.engine as engine
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    import wikicore.scan.engine as engine
-
-    old = engine.CONNECT_TIMEOUT
-    engine.CONNECT_TIMEOUT = 2.0
-    try:
-        result = CliRunner().invoke(main, ["scan", str(write_dump(tmp_path / "d.xml")), "-o", str(tmp_path / "o"),
-                                           "--scheduler", f"tcp://127.0.0.1:{port}"])
-    finally:
-        engine.CONNECT_TIMEOUT = old
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", 2.0)
+    result = CliRunner().invoke(main, ["scan", str(write_dump(tmp_path / "d.xml")), "-o", str(tmp_path / "o"),
+                                       "--scheduler", f"tcp://127.0.0.1:{port}"])
     assert result.exit_code == 5 and "cannot reach the Dask scheduler" in result.output
     assert not list((tmp_path / "o").iterdir())
 
