@@ -288,6 +288,12 @@ def render_diff_html(diff: ArticleDiff) -> str:
 # --- blame and history ----------------------------------------------------------------
 
 
+def _subject(rev: Revision) -> str:
+    """The first line of a commit message (an empty message has none)."""
+    lines = rev.message.splitlines()
+    return lines[0] if lines else ""
+
+
 def _rev_line(rev: Revision) -> str:
     return f"{rev.short} {rev.date.date().isoformat()} {rev.author}"
 
@@ -299,9 +305,9 @@ def render_blame_text(blame: Blame, color: bool = False) -> str:
     for claim in blame.claims:
         lines.append("")
         lines.append(f"{paint('head', claim.id)} [{_where(claim.section)}] {claim.text}")
-        lines.append(f"  introduced   {_rev_line(claim.introduced)}: {claim.introduced.message.splitlines()[0]}")
+        lines.append(f"  introduced   {_rev_line(claim.introduced)}: {_subject(claim.introduced)}")
         if claim.text_changed.id != claim.introduced.id:
-            first = claim.text_changed.message.splitlines()[0]
+            first = _subject(claim.text_changed)
             lines.append(f"  text changed {_rev_line(claim.text_changed)}: {first}")
         for citation in claim.citations:
             lines.append(f"  cites {citation.ref}{_locator(citation.locator)}: added {_rev_line(citation.added)}")
