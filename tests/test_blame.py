@@ -128,7 +128,7 @@ def test_a_reverted_blob_is_parsed_once(tmp_path: Path, monkeypatch: pytest.Monk
     wiki.close()
 
 
-@pytest.mark.parametrize("damage", ["garbage-file", "bad-rows", "cache-is-a-file", "old-version"])
+@pytest.mark.parametrize("damage", ["garbage-file", "bad-rows", "bad-results", "cache-is-a-file", "old-version"])
 def test_a_damaged_cache_is_bypassed_not_fatal(tmp_path: Path, damage: str) -> None:
     import sqlite3
 
@@ -141,8 +141,14 @@ def test_a_damaged_cache_is_bypassed_not_fatal(tmp_path: Path, damage: str) -> N
         with sqlite3.connect(db_path) as db:
             rows = [r[0] for r in db.execute("SELECT blob FROM claim_prints")]
             db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ("[[1, 2, 3]]", rows[0]))
+            db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ('{"a": 1}', rows[3]))
             db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ("not json", rows[1]))
             db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ('[["c0", "d", [["r1", 5]]]]', rows[2]))
+            db.execute("DELETE FROM blame_results")  # make blame fold the fingerprints again
+        db.close()
+    elif damage == "bad-results":
+        with sqlite3.connect(db_path) as db:
+            db.execute("UPDATE blame_results SET positions = ?", ('[["c0", 99, 0, []]]',))
         db.close()
     elif damage == "cache-is-a-file":
         db_path.unlink()
@@ -189,3 +195,65 @@ def test_blame_of_a_commit_with_an_empty_message(tmp_path: Path, runner: Any) ->
         result = runner.invoke(main, ["--wiki", str(tmp_path / "wiki"), "blame", "x", "--format", fmt])
         assert result.exit_code == 0, result.output
         assert commit[:12] in result.stdout
+
+
+def _reference_blame(versions: list[tuple[Any, Article]]) -> dict[str, Any]:
+    """The original, obviously-correct fold (every claim of every revision), to hold the fast one to."""
+    introduced: dict[str, Any] = {}
+    changed: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    cited: dict[tuple[str, str, str | None], Any] = {}
+    for revision, art in versions:
+        present: set[str] = set()
+        present_citations: set[tuple[str, str, str | None]] = set()
+        for claim in art.claims():
+            present.add(claim.id)
+            if claim.id not in introduced:
+                introduced[claim.id] = changed[claim.id] = revision
+            elif texts[claim.id] != claim.text:
+                changed[claim.id] = revision
+            texts[claim.id] = claim.text
+            for citation in claim.citations:
+                key = (claim.id, citation.ref, citation.locator)
+                present_citations.add(key)
+                cited.setdefault(key, revision)
+        for gone in set(introduced) - present:
+            del introduced[gone], changed[gone], texts[gone]
+        for gone_key in set(cited) - present_citations:
+            del cited[gone_key]
+    last = versions[-1][1]
+    return {c.id: (introduced[c.id].id, changed[c.id].id, [(x.ref, x.locator, cited[(c.id, x.ref, x.locator)].id)
+                                                         for x in c.citations]) for c in last.claims()}
+
+
+def test_blame_agrees_with_the_reference_fold_on_random_histories(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    wiki = Wiki.init(tmp_path / "wiki")
+    versions: list[tuple[Any, Article]] = []
+    claims: dict[str, dict[str, Any]] = {}
+    base = None
+    for step in range(40):
+        for _ in range(rng.randint(1, 3)):
+            action = rng.random()
+            cid = f"c{rng.randrange(8)}"
+            if action < 0.4:
+                claims[cid] = {"id": cid, "text": f"Text {rng.randrange(4)}. "}
+            elif action < 0.6:
+                claims.pop(cid, None)
+            elif cid in claims:
+                claims[cid]["citations"] = [{"ref": rng.choice(["r1", "r2"]), "locator": rng.choice([None, "p. 1"])}
+                                            for _ in range(rng.randrange(3))]
+        art = make("x", [dict(c) for c in claims.values()] or [{"id": "c0", "text": "Empty. "}])
+        rev = wiki.save(art, f"step {step}", base=base)
+        if rev.id != base:
+            versions.append((rev, art))
+        base = rev.id
+    expected = _reference_blame(versions)
+    for _ in range(2):  # cold, then from the cache
+        blame = wiki.blame("x")
+        got = {c.id: (c.introduced.id, c.text_changed.id, [(x.ref, x.locator, x.added.id) for x in c.citations])
+               for c in blame.claims}
+        assert got == expected
+    wiki.close()

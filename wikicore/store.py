@@ -572,17 +572,21 @@ class Wiki:
         slug = validate_slug(slug)
         commit = self._commit_for(rev, slug)
         path = self._path_at(slug, commit)
+        log = self._log(commit, path)[::-1]
+        blobs = self._entries([f"{r.id}:{r.path}" for r in log])
         revisions = []
-        for r in reversed(self._log(commit, path)):
-            blob = self._entry(r.id, r.path)
+        for r, blob in zip(log, blobs, strict=True):
             if blob is None:
                 raise NotFound(f"no {r.path} at revision {r.short}")
             revisions.append((r, blob))
 
-        def load(blob: str, r: Revision) -> Article:
-            return self._parse(self._object(blob), f"{r.short}:{r.path}")
+        def load(items: Sequence[tuple[str, Revision]]) -> Iterator[Article]:
+            with _gc_paused():
+                for start in range(0, len(items), _BATCH_READ):
+                    chunk = items[start:start + _BATCH_READ]
+                    for (_, r), data in zip(chunk, self._objects([blob for blob, _ in chunk]), strict=True):
+                        yield self._parse(data, f"{r.short}:{r.path}")
 
-        # Fingerprints of revisions are cached by blob id: a repeated blame parses one article.
         return blame_blobs(slug, revisions, load, cache_dir=self.cache_path)
 
     # --- writing -------------------------------------------------------------
@@ -699,6 +703,19 @@ class Wiki:
             contents.append(out[end + 1:end + 1 + size])
             pos = end + 1 + size + 1  # the contents end with one newline
         return contents
+
+    def _entries(self, names: Sequence[str]) -> Sequence[str | None]:
+        """Blob ids of many ``commit:path`` names from one ``git cat-file --batch-check`` run."""
+        if not names:
+            return []
+        out = self._git(["cat-file", "--batch-check"], data="".join(f"{n}\n" for n in names).encode("utf-8"))
+        ids: list[str | None] = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            parts = line.split()
+            ids.append(parts[0] if len(parts) == 3 and parts[1] == "blob" else None)
+        if len(ids) != len(names):
+            raise StoreError("git cat-file answered a different number of objects than asked")
+        return ids
 
     def _entry(self, commit: str | None, path: str) -> str | None:
         """The blob id at ``commit:path`` or None, through the persistent batch-check process."""
