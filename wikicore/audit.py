@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -201,6 +201,15 @@ class ArticleAudit(_Frozen):
 
 class AuditReport(_Frozen):
     """The result of one audit run; its JSON form is ``schemas/audit.schema.json``."""
+
+    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    schema_ref: Literal["https://wikicore.invalid/schemas/audit.schema.json"] = Field(
+        default="https://wikicore.invalid/schemas/audit.schema.json",
+        alias="$schema",
+        description="The schema this document follows.",
+    )
+    schema_version: Literal[1] = 1
 
     generated_at: _dt.datetime
     offline: bool

@@ -24,7 +24,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,6 +59,15 @@ class ClaimBlame(_Frozen):
 
 class Blame(_Frozen):
     """Claim blame of one article at one revision."""
+
+    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    schema_ref: Literal["https://wikicore.invalid/schemas/blame.schema.json"] = Field(
+        default="https://wikicore.invalid/schemas/blame.schema.json",
+        alias="$schema",
+        description="The schema this document follows.",
+    )
+    schema_version: Literal[1] = 1
 
     slug: str
     revision: Revision = Field(description="The revision blamed (the newest one considered).")

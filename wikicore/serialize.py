@@ -26,7 +26,6 @@ import os
 import re
 import select
 import stat
-import tempfile
 import time
 import typing
 from collections.abc import Sequence
@@ -163,18 +162,10 @@ def dumps(article: Article, format: Format = "yaml") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename: never half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` through the one safe writer (:mod:`wikicore.output`): never half-written."""
+    from .output import write_path
+
+    write_path(path, text)
 
 
 def dump_path(article: Article, path: Path, format: Format | None = None) -> None:
