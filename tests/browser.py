@@ -27,8 +27,10 @@ VIEWPORTS = {"1280": (1280, 800), "390": (390, 844)}
 
 
 def chromium_path() -> str | None:
-    """The system Chromium, or None."""
-    for candidate in (os.environ.get("WIKICORE_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+    """The system Chromium, or None; ``$WIKICORE_CHROMIUM``, when set, is the only one tried."""
+    override = os.environ.get("WIKICORE_CHROMIUM")
+    candidates = [override] if override else [shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -76,7 +78,7 @@ MEASURE = r"""
   }
   // A token (a check's code, an id, a status, a date) must sit on one line: its text's line
   // boxes all share one top. Inside closed <details> nothing renders, so the caller opens them.
-  for (const el of document.querySelectorAll("code.check, .tok")) {
+  for (const el of document.querySelectorAll("code.check, .tok, .nw")) {
     const range = document.createRange();
     range.selectNodeContents(el);
     const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));

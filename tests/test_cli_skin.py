@@ -144,7 +144,7 @@ def test_cli_refuses_a_timeout_that_is_not_a_positive_number(runner: CliRunner, 
 
 def test_cache_location_is_the_librarys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Wiki.init(tmp_path / "w") as wiki:
-        assert wiki.cache_path == wiki.state_dir / "checks.sqlite"
-        assert audit_cache_path(wiki) == wiki.cache_path
+        assert wiki.checks_path == wiki.state_dir / "checks.sqlite"
+        assert audit_cache_path(wiki) == wiki.checks_path
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert audit_cache_path(None) == tmp_path / "xdg" / "wikicore" / "checks.sqlite"

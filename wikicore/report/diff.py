@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..blame import Blame
 from ..diff import Alert, ArticleDiff, Change, ClaimChange, FieldChange, Segment, SegmentOp
 from ..store import Revision
-from .base import attr, esc, page, terminal
+from .base import attr, esc, json_text, page, terminal
 
 __all__ = [
     "HISTORY_SCHEMA",
@@ -173,7 +173,7 @@ def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
 
 def render_diff_json(diff: ArticleDiff) -> str:
     """The diff as JSON in the records' field order (``schemas/diff.schema.json``)."""
-    return diff.model_dump_json(indent=2) + "\n"
+    return json_text(diff.model_dump_json(indent=2)) + "\n"
 
 
 # --- HTML -------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def render_blame_text(blame: Blame, color: bool = False) -> str:
 
 def render_blame_json(blame: Blame) -> str:
     """Claim blame as JSON (``schemas/blame.schema.json``)."""
-    return blame.model_dump_json(indent=2, by_alias=True) + "\n"
+    return json_text(blame.model_dump_json(indent=2, by_alias=True)) + "\n"
 
 
 def _rev_html(rev: Revision) -> str:
@@ -352,7 +352,7 @@ def render_blame_html(blame: Blame, *, language: str | None = None) -> str:
     summary_html = (
         f"{len(blame.claims)} claims from {len(revisions)} revision(s) by {len(authors)} author(s); "
         f'blamed at <code class="tok">{_e(blame.revision.short)}</code> '
-        f'(<span class="tok">{_e(blame.revision.date.date().isoformat())}</span>)'
+        f'(<span class="nw">{_e(blame.revision.date.date().isoformat())}</span>)'
     )
     body = [
         f'<header><h1>Blame <code>{_e(blame.slug)}</code> <span class="tok">{_e(blame.revision.short)}</span></h1>',
@@ -412,7 +412,7 @@ def render_history_text(revisions: Sequence[Revision], color: bool = False) -> s
 def render_history_json(revisions: Sequence[Revision], slug: str | None = None) -> str:
     """History as JSON (``schemas/history.schema.json``): the slug and its revisions, newest first."""
     name = slug if slug is not None else (revisions[0].slug if revisions else "")
-    return History(slug=name, revisions=list(revisions)).model_dump_json(indent=2, by_alias=True) + "\n"
+    return json_text(History(slug=name, revisions=list(revisions)).model_dump_json(indent=2, by_alias=True)) + "\n"
 
 
 def render_history_html(revisions: Sequence[Revision], slug: str) -> str:
@@ -421,7 +421,7 @@ def render_history_html(revisions: Sequence[Revision], slug: str) -> str:
     dates = [rev.date.date().isoformat() for rev in (revisions[-1], revisions[0])] if revisions else []
     summary = f"{len(revisions)} revision(s) by {len(authors)} author(s)"
     summary_html = summary + (
-        f', <span class="tok">{dates[0]}</span> to <span class="tok">{dates[1]}</span>' if dates else ""
+        f', <span class="nw">{dates[0]}</span> to <span class="nw">{dates[1]}</span>' if dates else ""
     )
     summary += f", {dates[0]} to {dates[1]}" if dates else ""
     current = revisions[0].path if revisions else None
