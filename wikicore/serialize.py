@@ -525,27 +525,28 @@ def _parse_json(text: str, source: str | None) -> Any:
         raise InvalidArticle([Problem(str(exc))], source) from None
 
 
+# A JSON string (skipped whole, whatever brackets it holds) or one bracket.
+_JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
 def _json_depth(text: str) -> int:
-    """Maximum bracket depth outside strings: cheap, and stops json's recursion early."""
+    """Maximum bracket depth outside strings: stops json's recursion early.
+
+    One regex match per string or bracket, not a Python step per character
+    (that was 0.1 s of the 0.17 s a 1 MB article took to load).
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot be too deep; json itself reports anything malformed
     depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    for match in _JSON_BRACKETS.finditer(text):
+        token = match.group()
+        if token in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_DEPTH:
                     return deepest
-        elif ch in "]}":
+        elif token in "]}":
             depth -= 1
     return deepest
 
