@@ -539,14 +539,14 @@ def _json_depth(text: str) -> int:
         return 0  # cannot be too deep; json itself reports anything malformed
     depth = deepest = 0
     for match in _JSON_BRACKETS.finditer(text):
-        token = match.group()
-        if token in "[{":
+        piece = match.group()
+        if piece in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_DEPTH:
                     return deepest
-        elif token in "]}":
+        elif piece in "]}":
             depth -= 1
     return deepest
 
