@@ -87,6 +87,7 @@ __all__ = [
     "ReferenceAudit",
     "audit_articles",
     "audit_wiki",
+    "wiki_audit_targets",
 ]
 
 Clock = Callable[[], _dt.datetime]
