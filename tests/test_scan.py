@@ -234,6 +234,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad_index.write_text("12:1:Alpha\nnot a line\n", encoding="utf-8")
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "i"), "--index", str(bad_index)])
     assert result.exit_code == 2 and f"{bad_index}:2: not an 'offset:page_id:title' line" in result.output
+    past = tmp_path / "past.txt"
+    past.write_text(f"{dump.stat().st_size + 10}:1:Alpha\n", encoding="utf-8")
+    result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "p"), "--index", str(past)])
+    assert result.exit_code == 2 and "past the end of the dump" in result.output
+    good = tmp_path / "good.txt"
+    good.write_text("0:1:Alpha\n", encoding="utf-8")
+    result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "g"), "--index", str(good)])
+    assert result.exit_code == 2 and "no bz2 stream at offset 0" in result.output  # dump.xml is not bz2
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "s"), "--scheduler", "nonsense"])
     assert result.exit_code == 2 and "not a scheduler address" in result.output
 
