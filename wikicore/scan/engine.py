@@ -187,6 +187,8 @@ def scan_dump(
                         ("max_in_flight", max_in_flight)):
         if value is not None and value < 1:
             raise InvalidInput(f"{name} must be at least 1, not {value}")
+    if scheduler is not None and workers is not None:
+        raise InvalidInput("--workers sizes the local cluster; a --scheduler brings its own workers (give one)")
     _check_output(out_path)
     _need_extra()
     day = (today or _dt.datetime.now(_dt.UTC).date()).isoformat()
