@@ -15,12 +15,11 @@ unchecked   not checked (set by callers that run offline or exclude a URL)
 no-url      the reference has no URL
 ==========  =====================================================================
 
-HEAD goes first, and GET follows on anything but a clean 2xx (servers refuse
-or mishandle HEAD with 405, 501, 403 and worse). A clean 2xx from HEAD is only
-trusted when the soft-404 probe of that URL's directory shows the site answers
-unknown paths with a real 404; otherwise the body is needed, and we GET it.
-The price: a bot wall served as a clean 200 to HEAD on such a site passes as
-live (walls usually answer 403 or 503, which are GET and caught).
+One GET per URL, its body read up to ``CheckConfig.keep_bytes`` (64 KiB): every
+2xx is judged on its title and text, so a removed article served as a 200
+"Page not found" page is a soft 404 even on a site that answers other unknown
+paths with a real 404 (issue 10). No HEAD first: it would cost a second round
+trip for the body we need anyway, and many servers mishandle HEAD.
 
 Soft-404 detection probes a random sibling path once per host and directory
 (sites often serve soft 404s under some sections only) and compares: the status,
@@ -41,14 +40,13 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
-from . import http as _http
-from .http import CheckSession, Failure, Fetch, host_key
-from .linkdb import DEAD_FAILURES, DEAD_SPACING, TTL, Clock, DeadState, LinkDB, Observation, dead_state, utc_now
+from .linkdb import Clock, DeadState, LinkDB, Observation, dead_state, utc_now
+from .net import CheckConfig, CheckSession, Deadline, Failure, Fetch, host_key, url_problem
 
 __all__ = [
     "BLOCKED_STATUSES",
@@ -85,31 +83,6 @@ class LinkStatus(StrEnum):
     INVALID = "invalid"
     UNCHECKED = "unchecked"
     NO_URL = "no-url"
-
-
-@dataclass(frozen=True)
-class CheckConfig:
-    """How to check: timeouts, caps, politeness, address policy, history rules.
-
-    Defaults are :mod:`wikicore.http`'s and :mod:`wikicore.linkdb`'s named constants.
-    """
-
-    connect_timeout: float = _http.DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = _http.DEFAULT_READ_TIMEOUT
-    deadline: float = _http.DEFAULT_DEADLINE
-    max_bytes: int = _http.DEFAULT_MAX_BYTES
-    concurrency: int = _http.DEFAULT_CONCURRENCY
-    per_host: int = _http.DEFAULT_PER_HOST
-    host_interval: float = _http.DEFAULT_HOST_INTERVAL
-    retries: int = _http.DEFAULT_RETRIES
-    allow_private: bool = False
-    ttl: timedelta = TTL
-    dead_failures: int = DEAD_FAILURES
-    dead_spacing: timedelta = DEAD_SPACING
-    user_agent: str = _http.DEFAULT_USER_AGENT
-    soft404: bool = True
-    backoff: float = _http.DEFAULT_BACKOFF
-    max_retry_after: float = _http.MAX_RETRY_AFTER
 
 
 @dataclass(frozen=True)
@@ -244,21 +217,7 @@ class LinkChecker:
         self.config = config or CheckConfig()
         self.db = db
         self.clock: Clock = clock or (db.clock if db is not None else utc_now)
-        c = self.config
-        self.session = session or CheckSession(
-            connect_timeout=c.connect_timeout,
-            read_timeout=c.read_timeout,
-            deadline=c.deadline,
-            max_bytes=c.max_bytes,
-            retries=c.retries,
-            backoff=c.backoff,
-            max_retry_after=c.max_retry_after,
-            concurrency=c.concurrency,
-            per_host=c.per_host,
-            host_interval=c.host_interval,
-            allow_private=c.allow_private,
-            user_agent=c.user_agent,
-        )
+        self.session = session or CheckSession(self.config)
         self._probes: OrderedDict[str, _ProbeSlot] = OrderedDict()
         self._probes_lock = threading.Lock()
 
@@ -301,7 +260,7 @@ class LinkChecker:
         now = self.clock()
         if not url or not url.strip():
             return LinkResult(url, LinkStatus.NO_URL, None, None, now)
-        problem = _http._url_problem(url)
+        problem = url_problem(url)
         if problem is not None:
             return LinkResult(url, LinkStatus.INVALID, None, None, now, error=problem[1])
         if self.db is not None and not refresh:
@@ -314,20 +273,11 @@ class LinkChecker:
                 )
         return None
 
-    def _fetch(self, url: str, budget: _http.Deadline) -> tuple[Fetch, _Probe | None]:
-        head = self.session.fetch(url, "HEAD", deadline=budget, keep_bytes=0)
-        if head.failure in (Failure.SCHEME, Failure.BAD_URL, Failure.ADDRESS, Failure.DNS):
-            return head, None  # GET cannot change these
-        if head.ok:
-            if not self.config.soft404:
-                return head, None
-            # A random path next to this one gets a real 404: the site does not dress
-            # missing pages up as 200s (nor redirect them home), so HEAD's 2xx stands.
-            probe = self._probe(url)
-            if probe is not None and probe.hard_404:
-                return head, probe
-            return self.session.fetch(url, "GET", deadline=budget), probe
-        get = self.session.fetch(url, "GET", deadline=budget)
+    def _fetch(self, url: str, budget: Deadline) -> tuple[Fetch, _Probe | None]:
+        # One GET, its body read up to keep_bytes: every 2xx is judged on its title and
+        # text (issue 10), and one request costs less than HEAD then GET. Servers that
+        # mishandle HEAD (405, 501, 403, worse) are no longer a special case.
+        get = self.session.fetch(url, "GET", deadline=budget, limit=self.config.keep_bytes)
         probe = self._probe(url) if get.ok and self.config.soft404 else None
         return get, probe
 
@@ -353,7 +303,7 @@ class LinkChecker:
             slot.ready.wait(self.config.deadline + 1)
             return slot.probe
         try:
-            fetch = self.session.fetch(sibling, "GET")
+            fetch = self.session.fetch(sibling, "GET", limit=self.config.keep_bytes)
             if fetch.failure is None:
                 paths = (urlsplit(sibling).path,)
                 slot.probe = _Probe(fetch.status, fetch.final_url, bool(fetch.redirects), _normalise(fetch.body, paths))
@@ -384,8 +334,6 @@ class LinkChecker:
 
     @staticmethod
     def _soft404_reason(fetch: Fetch, probe: _Probe | None) -> str | None:
-        if fetch.method == "HEAD":
-            return None  # trusted because the probe showed real 404s
         title = _title(fetch.body)
         if title and _TITLE_MARKERS.search(title):
             return f"soft 404: title {title[:80]!r}"

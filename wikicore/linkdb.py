@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import InvalidInput
+from .net.config import DEAD_FAILURES, DEAD_SPACING, TTL
 
 __all__ = [
     "DEAD_FAILURES",
@@ -44,12 +45,6 @@ __all__ = [
 
 #: Schema version kept in ``PRAGMA user_version``; bump with a migration.
 SCHEMA_VERSION = 1
-#: IABot's rule: this many dead observations ...
-DEAD_FAILURES = 3
-#: ... each at least this far after the previous counted one, before "confirmed dead".
-DEAD_SPACING = timedelta(days=3)
-#: Observations younger than this are reused without a request (issue 4).
-TTL = timedelta(days=1)
 #: Verdicts that count as a failure towards "confirmed dead".
 FAILURE_STATUSES = frozenset({"dead"})
 #: Verdicts that reset the failure count. ``error``, ``blocked`` and ``soft-404``
