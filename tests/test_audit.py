@@ -251,7 +251,7 @@ def test_archive_failure_is_reported_not_raised(web: HostileWeb, tmp_path: Path)
     report = audit_articles([(article, None)], archive=closed, config=CONFIG, db_path=tmp_path / "db.sqlite")
     ref = refs_of(report)["a"]
     assert ref.status == LinkStatus.DEAD and codes(ref) == ["link-dead"]
-    assert "archive lookup failed" in ref.problems[0].message
+    assert "archive coverage unknown" in ref.problems[0].message
     assert any("archive lookups failed" in note for note in report.notes)
 
 

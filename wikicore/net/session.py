@@ -287,7 +287,7 @@ def _tls_words(chain: list[BaseException]) -> str:
             if "not yet valid" in text:
                 return "certificate not yet valid"
             return "certificate not trusted"
-    return "secure connection (TLS) failed"
+    return "TLS handshake failed"
 
 
 def _connection_words(chain: list[BaseException]) -> str:
