@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import functools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -281,14 +280,9 @@ def _query_day(ref: Reference) -> _dt.date | None:
     return reference_date(ref)
 
 
-@functools.lru_cache(maxsize=65536)
-def _url_problem_once(url: str) -> object:
-    # Each url's static problem computed once per process, not once per phase (issue 13).
-    return url_problem(url)
-
-
 def _checkable(url: str | None) -> bool:
-    return bool(url) and _url_problem_once(url or "") is None
+    # checks.url_problem is memoised: each url's static problem is computed once (issue 13).
+    return bool(url) and url_problem(url or "") is None
 
 
 def _excluded(ref: Reference) -> bool:
