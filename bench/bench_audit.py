@@ -40,12 +40,15 @@ from results_file import write_results
 HERE = Path(__file__).resolve().parent
 
 
-def build_article(bases: list[str], refs: int, slug: str = "bench") -> tuple[object, list[dict[str, str]]]:
+def build_article(
+    bases: list[str], refs: int, slug: str = "bench", offset: int = 0
+) -> tuple[object, list[dict[str, str]]]:
     from wikicore.models import Article
 
     references, captures = [], []
     for i in range(refs):
-        path = f"/missing/{i}" if i % 5 == 0 else f"/p/{i}"
+        n = offset + i  # distinct urls across articles
+        path = f"/missing/{n}" if i % 5 == 0 else f"/p/{n}"
         url = bases[i % len(bases)] + path
         references.append({"id": f"r{i}", "type": "web", "title": f"Page {i}", "url": url, "access_date": "2021-06-01"})
         if i % 2 == 0:
@@ -58,9 +61,8 @@ def build_article(bases: list[str], refs: int, slug: str = "bench") -> tuple[obj
 
 
 def phases(refs: int) -> list[dict[str, object]]:
-    from wikicore.archive import WaybackArchive
+    from wikicore.archive import SnapshotQuery, WaybackArchive
     from wikicore.audit import _look_up_archives, _query_day, audit_articles
-    from wikicore.archive import SnapshotQuery
     from wikicore.net import CheckConfig
     from wikicore.testing.wayback import FakeWayback
 
@@ -168,14 +170,18 @@ def memory_child(refs: int, bases: list[str]) -> dict[str, object]:
 
     config = CheckConfig(allow_private=True, per_host=10, host_interval=0.0, concurrency=128)
     per_article = 500  # a wiki: many articles of a few hundred references each
-    articles = [build_article(bases, per_article, slug=f"a{n}")[0] for n in range(refs // per_article)]
+    articles = [
+        build_article(bases, per_article, slug=f"a{n}", offset=n * per_article)[0] for n in range(refs // per_article)
+    ]
+    built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         report = audit_articles([(a, None) for a in articles], config=config, db_path=Path(tmp) / "c.sqlite",
                                 no_archive=True)  # type: ignore[misc]
         seconds = time.perf_counter() - started
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(maxrss), "articles": len(report.articles)}
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(maxrss), "rss_after_building_input_mb": round(built),
+            "articles": len(report.articles), "distinct_urls": report.totals().references}
 
 
 def memory(refs: int) -> list[dict[str, object]]:
