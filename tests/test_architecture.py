@@ -16,6 +16,7 @@ FORBIDDEN = {
     "serialize": {"store", "diff", "net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "sentences": {"*"},
     "urls": {"*"},
+    "output": {"*"},
     "store": {"net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "net": {"store", "linkcheck", "linkdb", "archive", "archivecache", "checks", "audit", "report", "cli", "models"},
     "linkcheck": {"store", "audit", "report", "cli"},
