@@ -351,3 +351,33 @@ def test_cli_audit_with_a_locked_cache_says_in_use_at_once(web: HostileWeb, tmp_
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_claim_whose_only_source_keeps_failing_gets_a_warning(tmp_path: Path) -> None:
+    from wikicore.audit import audit_articles
+    from wikicore.models import Article
+
+    url = f"http://127.0.0.1:{closed_port()}/only-source"
+    article = Article.model_validate(
+        {
+            "slug": "lonely", "title": "Lonely",
+            "lead": [{"claims": [{"id": "c-1", "text": "A claim.", "citations": [{"ref": "r1"}]}]}],
+            "references": [{"id": "r1", "type": "web", "url": url}],
+        }
+    )
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    db = tmp_path / "checks.sqlite"
+
+    def audit() -> tuple[list[str], list[str]]:
+        report = audit_articles([(article, None)], config=FAST, db_path=db, no_archive=True, clock=lambda: now[0])
+        audited = report.articles[0]
+        return [p.code for p in audited.claims[0].problems], [p.code for p in audited.references[0].problems]
+
+    claim, ref = audit()
+    assert claim == [] and ref == ["link-error"]  # one refusal: probably transient
+    now[0] += timedelta(days=3)
+    claim, ref = audit()
+    assert claim == ["claim-sources-dead"] and ref == ["link-error"]  # refused for 3 days: persistent
+    now[0] += timedelta(days=3)
+    claim, ref = audit()
+    assert claim == ["claim-sources-dead"] and ref == ["link-dead"]  # confirmed dead after 3 checks
