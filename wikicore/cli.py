@@ -408,6 +408,10 @@ FAIL_ON = ["error", "warning", "never"]
 @network_options
 @click.option("--no-archive", is_flag=True, help="Check links only: no archive lookups.")
 @click.option(
+    "--host-config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help='Per-host politeness overrides (TOML: [hosts."example.org"] concurrency = 1, interval = 2.0).',
+)
+@click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
     help="Link and archive history (SQLite) [default: <wiki>/.wikicore/checks.sqlite for wiki articles, "
     "else $XDG_CACHE_HOME/wikicore/checks.sqlite].",
@@ -434,6 +438,7 @@ def audit(
     host_concurrency: int | None,
     host_request_interval: float | None,
     no_archive: bool,
+    host_config: Path | None,
     cache: Path | None,
     refresh: bool,
     quiet: bool,
@@ -474,7 +479,7 @@ def audit(
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
     from .audit import audit_wiki
     from .checks import Severity
-    from .net import CheckConfig
+    from .net import CheckConfig, load_host_limits
     from .output import check_writable
     from .report.audit import render
 
@@ -495,6 +500,8 @@ def audit(
         if host_request_interval is not None:
             changes["host_interval"] = host_request_interval
         config = CheckConfig().replace(**changes)
+        if host_config is not None:
+            config = config.replace(host_limits=load_host_limits(host_config, config.host_limit))
         if timeout is not None:
             config = config.with_timeout(timeout)
         db_path = None
