@@ -29,6 +29,9 @@ from results_file import write_results  # noqa: E402
 
 #: name -> (what it is, Python code run in the child; it may use TMP, a scratch folder).
 CASES: dict[str, tuple[str, str]] = {
+    "baseline-imports": ("importing wikicore's parsers and differ: part of every figure below", """
+import wikicore.diff, wikicore.dump, wikicore.importers.wikitext, wikicore.sentences
+"""),
     "sentences-mr": ('split_sentences on 120 KB of "Mr. x "', """
 from wikicore.sentences import split_sentences
 assert "".join(split_sentences("Mr. x " * 20_000)) == "Mr. x " * 20_000

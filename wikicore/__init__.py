@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from .errors import (
+    BudgetExceeded,
     EditConflict,
     ImportFailed,
     InvalidArticle,
@@ -80,6 +81,7 @@ __all__ = [
     "ArticleDiff",
     "AuditReport",
     "Blame",
+    "BudgetExceeded",
     "CheckConfig",
     "Citation",
     "Claim",
