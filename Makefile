@@ -24,8 +24,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy wikicore
 
+# Browser-test screenshots land in $WIKICORE_ARTIFACTS/screenshots (default: artifacts/).
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	WIKICORE_ARTIFACTS="$${WIKICORE_ARTIFACTS:-$(CURDIR)/artifacts}" $(BIN)/python -m pytest -q
 
 schemas: $(STAMP)
 	$(BIN)/wikicore schema --out schemas
@@ -38,7 +39,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ids.py
 	$(BIN)/python bench/bench_hostile.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_audit_all.py
 	$(BIN)/python bench/bench_links.py --refs 2000 --repeat 3
+	$(BIN)/python bench/bench_scan.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
