@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(
         ["BudgetExceeded", "EditConflict", "ImportFailed", "InvalidArticle", "InvalidInput", "InvalidRevision",
-         "InvalidSlug", "NetworkError", "NotFound", "Problem", "RateLimited", "StaleLock", "StoreError", "WikicoreError"],
+         "InvalidSlug", "NetworkError", "NotFound", "Problem", "RateLimited", "StaleLock", "StoreError",
+         "WikicoreError"],
         "errors",
     ),
     "export": "exporters", "import_path": "importers", "import_text": "importers",
