@@ -8,7 +8,9 @@ peak memory is the case's own), with a time limit; a case that hits the limit
 is reported as ``>LIMIT``. ``--src DIR`` runs the cases against another
 checkout's ``wikicore`` (for instance the code before the budgets:
 ``git archive 7570eaf wikicore | tar -x -C /tmp/old`` then ``--src /tmp/old``),
-so "before" and "after" come from the same machine and the same script.
+so "before" and "after" come from the same machine and the same script. Wall
+and CPU seconds are both shown: on a shared machine the wall clock is mostly
+the queue for a core.
 
 Usage: ``.venv/bin/python bench/bench_hostile.py [--limit 120] [--src DIR] [--only NAME ...]``.
 Prints a table and writes JSON to ``bench/results/`` (git-ignored).
@@ -146,12 +148,13 @@ _WRAPPER = """
 import resource, sys, time
 sys.path.insert(0, {src!r})
 TMP, BENCH = {tmp!r}, {bench!r}
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 def START():
-    global start
-    start = time.perf_counter()
+    global start, cpu
+    start, cpu = time.perf_counter(), time.process_time()
 exec(compile({code!r}, "case", "exec"))
-print("RESULT", time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print("RESULT", time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      time.process_time() - cpu)
 """
 
 
@@ -171,8 +174,8 @@ def run_case(code: str, src: Path, limit: float) -> dict[str, object]:
     if done.returncode != 0 or result is None:
         tail = (done.stderr.strip().splitlines() or ["?"])[-1]
         return {"seconds": round(wall, 2), "outcome": f"crashed: {tail[:120]}"}
-    return {"seconds": round(float(result[1]), 2), "peak_mib": round(int(result[2]) / 1024),
-            "outcome": notes[:160] or "ok"}
+    return {"seconds": round(float(result[1]), 2), "cpu_seconds": round(float(result[3]), 2),
+            "peak_mib": round(int(result[2]) / 1024), "outcome": notes[:160] or "ok"}
 
 
 def main() -> None:
@@ -182,14 +185,15 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="case names to run")
     args = parser.parse_args()
     rows = {}
-    print(f"{'case':<28} {'seconds':>8} {'MiB':>6}  outcome")
+    print(f"{'case':<28} {'wall s':>8} {'cpu s':>7} {'MiB':>6}  outcome")
     for name, (what, code) in CASES.items():
         if args.only and name not in args.only:
             continue
         row = {"what": what, **run_case(code, args.src.resolve(), args.limit)}
         rows[name] = row
         seconds = "-" if row["seconds"] is None else f"{row['seconds']:.2f}"
-        print(f"{name:<28} {seconds:>8} {row.get('peak_mib', '-')!s:>6}  {row['outcome']}", flush=True)
+        cpu = row.get("cpu_seconds", "-")
+        print(f"{name:<28} {seconds:>8} {cpu!s:>7} {row.get('peak_mib', '-')!s:>6}  {row['outcome']}", flush=True)
     write_results("hostile", {"src": str(args.src), "limit": args.limit, "rows": rows})
     json.dumps(rows)
 
