@@ -218,3 +218,15 @@ def test_show_rev_records_the_resolved_commit(runner: CliRunner, wiki_path: Path
     assert run(runner, wiki_path, "save", str(edited)).exit_code == 0
     old = run(runner, wiki_path, "show", "foo", "--rev", foo[:8])
     assert f"revision: {foo}\n" in old.stdout and "Later." not in old.stdout
+
+
+def test_saving_a_new_article_over_an_existing_one_says_it_exists(runner: CliRunner, wiki_path: Path, foo: str,
+                                                                  tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(dumps(with_claims(article(), "Different. ")), encoding="utf-8")  # no revision recorded
+    result = run(runner, wiki_path, "save", str(other))
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"error: edit conflict on 'foo': saved as a new article, but it already exists (latest revision {foo}); "
+        "save an edit of it with --base\n"
+    )

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from wikicore.audit import audit_cache_path
 from wikicore.cli import main
 from wikicore.errors import InvalidInput
-from wikicore.linkcheck import CheckConfig
+from wikicore.net import CheckConfig
 from wikicore.serialize import dumps
 from wikicore.store import Wiki
 
@@ -125,15 +125,14 @@ def test_completion_without_a_wiki_is_silent(runner: CliRunner, tmp_path: Path) 
 
 def test_timeout_becomes_a_configuration_in_the_library() -> None:
     base = CheckConfig()
-    config = base.with_options(timeout=0.5, concurrency=3, allow_private=True)
+    config = base.with_timeout(0.5)
     assert config.deadline == 0.5 and config.connect_timeout == min(base.connect_timeout, 0.5)
-    assert config.read_timeout == min(base.read_timeout, 0.5) and config.concurrency == 3 and config.allow_private
-    long = base.with_options(timeout=10_000)
+    assert config.read_timeout == min(base.read_timeout, 0.5)
+    long = base.with_timeout(10_000)
     assert long.connect_timeout == base.connect_timeout and long.deadline == 10_000  # never raised
-    assert base.with_options() == base
     for bad in (math.nan, math.inf, 0.0, -1.0):
         with pytest.raises(InvalidInput, match="timeout"):
-            base.with_options(timeout=bad)
+            base.with_timeout(bad)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "0", "-3"])

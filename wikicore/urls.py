@@ -7,6 +7,7 @@ archives without importing a network client.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -127,12 +128,15 @@ def archives(archive_url: str, url: str) -> bool:
     return parsed is not None and normalise_url(parsed[1]) == normalise_url(url)
 
 
+@functools.lru_cache(maxsize=65536)
 def url_problem(url: str) -> tuple[str, str] | None:
     """``(code, message)`` when ``url`` cannot be a checkable web address, else None.
 
     The one rule for "is this an absolute http(s) URL": the audit reports it as a
     finding (``url-malformed``, ``url-scheme-disallowed``) and ``wikicore
     validate`` refuses the file, so the two never disagree (issue 11).
+    Memoised: the static checks, the audit's url selection and its archive
+    queries all ask about the same urls (issue 13: four times per url a re-audit).
     """
     text = url.strip()
     try:
