@@ -124,7 +124,8 @@ def main() -> int:
     from .testing.web import HostileWeb
 
     marker = OUT / ".wikicore-demo"
-    if OUT.exists() and any(OUT.iterdir()) and not marker.exists():
+    ours = marker.exists() or (OUT / "wiki" / ".wikicore").is_dir()  # the mark, or an older demo's wiki
+    if OUT.exists() and any(OUT.iterdir()) and not ours:
         # Never delete a folder the demo did not make (`.demo` is a plausible name for anything).
         raise SystemExit(f"{OUT} exists and was not made by the demo; move it or set WIKICORE_DEMO_DIR")
     if OUT.exists():
