@@ -45,7 +45,7 @@ from .sentences import split_sentences
 from .serialize import dump_path, dumps, load_path, loads
 
 if TYPE_CHECKING:
-    from .archive import Snapshot, WaybackArchive, rescue_article
+    from .archive import ArchiveSet, Snapshot, WaybackArchive, open_archives, rescue_article
     from .audit import AuditReport, audit_articles
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
@@ -61,6 +61,7 @@ _LAZY = {
     "AuditReport": "audit", "audit_articles": "audit",
     "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
+    "ArchiveSet": "archive", "open_archives": "archive",
 }
 
 
@@ -76,6 +77,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ArchiveSet",
     "Article",
     "ArticleDiff",
     "AuditReport",
@@ -122,6 +124,7 @@ __all__ = [
     "import_text",
     "load_path",
     "loads",
+    "open_archives",
     "rescue_article",
     "slugify",
     "split_sentences",

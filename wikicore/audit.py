@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -55,14 +56,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from .archive import (
     DEFAULT_BASE_URL,
     Archive,
+    ArchiveCache,
+    CachedArchive,
     Snapshot,
     SnapshotQuery,
-    WaybackArchive,
+    open_archives,
     parse_archive_url,
     reference_date,
     wayback_base_from_env,
 )
-from .archivecache import ArchiveCache, CachedArchive
 from .checks import Finding, Severity, date_range, normalise_url, run_static_checks, url_problem
 from .errors import NetworkError
 from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
@@ -122,10 +124,11 @@ class AuditProblem(_Frozen):
 
 
 class ArchiveInfo(_Frozen):
-    """The Wayback snapshot nearest the access date (200 captures only)."""
+    """The archived capture nearest before the access date (200 captures only), from any archive asked."""
 
     url: str
     timestamp: _dt.datetime
+    archive: str | None = Field(default=None, description="Root of the archive that holds the capture.")
     distance_days: int | None = Field(
         description="Days between the snapshot and the access date; null without an access date."
     )
@@ -334,7 +337,10 @@ def audit_articles(
             for r in refs
             if r.archive_url
             and _checkable(r.archive_url)
-            and parse_archive_url(r.archive_url, base_url=archive_base) is not None
+            and parse_archive_url(
+                r.archive_url, base_url=_base_for(archive, r.archive_url) if archive is not None else archive_base
+            )
+            is not None
         )
     )
 
@@ -349,7 +355,7 @@ def audit_articles(
         links = _check_links(urls, config, db_path, refresh, clock, emit)
         queries = list(dict.fromkeys(SnapshotQuery(r.url, _query_day(r)) for r in refs if r.url and _checkable(r.url)))
         nearest, resolved, archive_failed = _look_up_archives(
-            queries, stored, archive, config.ttl, db_path, refresh, clock, emit
+            queries, stored, archive, config.ttl, db_path, refresh, clock, emit, notes
         )
         if archive_failed is not None:
             notes.append(f"archive lookups failed ({archive_failed}); archive coverage is unknown")
@@ -405,17 +411,20 @@ def _look_up_archives(
     refresh: bool,
     clock: Clock | None,
     emit: Progress,
+    notes: list[str] | None = None,
 ) -> tuple[dict[SnapshotQuery, Snapshot | None], dict[str, Snapshot | None], str | None]:
     """One batch of nearest-snapshot lookups and a resolve check per stored archive url, cached.
 
     A failing archive (:class:`~wikicore.errors.NetworkError`, including a 429 that
     asks for a long wait) stops the lookups but not the audit: what was answered
-    is kept, and the error is returned for the report's notes.
+    is kept, and the error is returned for the report's notes. Damaged cache rows
+    are skipped, looked up again and reported once in ``notes``.
     """
+    notes = notes if notes is not None else []
     if not queries and not stored:
         return {}, {}, None
-    # No CDX widening by default: it would break the 0.02 requests/reference budget (see cli.audit).
-    inner = archive or WaybackArchive(base_url=wayback_base_from_env() or DEFAULT_BASE_URL, use_cdx=False)
+    # CDX widens the availability API's misses only within its 0.02 requests/reference budget.
+    inner = archive or open_archives([wayback_base_from_env() or DEFAULT_BASE_URL], audit=True)
     # refresh: a zero TTL makes every cached answer stale while still recording the new ones.
     with ArchiveCache(db_path, _dt.timedelta(0) if refresh else ttl, clock) as cache:
         cached = CachedArchive(inner, cache)
@@ -430,17 +439,48 @@ def _look_up_archives(
         # A stored link to a capture the batch lookup just returned (same page, same
         # second) resolves: no replay request needed. Editors usually archive near
         # the access date, so this saves most of the per-link requests.
-        known = {(normalise_url(snap.original), snap.wayback_timestamp): snap for snap in nearest.values() if snap}
+        known = {
+            (normalise_url(snap.original), snap.wayback_timestamp, snap.archive): snap
+            for snap in nearest.values()
+            if snap
+        }
         resolved: dict[str, Snapshot | None] = {}
         for index, url in enumerate(stored, 1):
-            parsed = parse_archive_url(url, base_url=getattr(inner, "base_url", None))
-            key = (normalise_url(parsed[1]), parsed[0].strftime("%Y%m%d%H%M%S")) if parsed else None
+            base = _base_for(inner, url)
+            parsed = parse_archive_url(url, base_url=base)
+            key = (
+                (normalise_url(parsed[1]), parsed[0].strftime("%Y%m%d%H%M%S"), _archive_name(base))
+                if parsed and _EXACT.search(url)
+                else None  # an inexact timestamp resolves to whatever capture the archive picks: ask it
+            )
             try:
                 resolved[url] = known[key] if key in known else cached.resolves(url)
             except NetworkError as error:
                 return nearest, resolved, str(error)
             emit(AuditEvent(AuditPhase.ARCHIVE, len(queries) + index, total, url))
+        if cache.damaged:
+            notes.append(
+                f"{cache.damaged} damaged archive cache row(s) in {db_path} were ignored and looked up again "
+                f"(first: {cache.first_damage})"
+            )
     return nearest, resolved, None
+
+
+
+_EXACT = re.compile(r"/web/\d{14}(?:[a-z]{2}_)*/")
+
+
+def _base_for(archive: Archive, url: str) -> str | None:
+    """The root of the configured archive under which ``url`` lies (None: the Internet Archive's)."""
+    bases = getattr(archive, "base_urls", None) or [getattr(archive, "base_url", None)]
+    for base in bases:
+        if base and url.strip().startswith(base.rstrip("/") + "/"):
+            return str(base)
+    return None
+
+
+def _archive_name(base: str | None) -> str:
+    return base.rstrip("/") if base else DEFAULT_BASE_URL
 
 
 def _article_audit(
@@ -551,6 +591,7 @@ def _reference_audit(
         ArchiveInfo(
             url=snapshot.archive_url,
             timestamp=snapshot.timestamp,
+            archive=snapshot.archive,
             distance_days=snapshot.distance_days(day) if day else None,
         )
         if snapshot
@@ -575,12 +616,41 @@ def _reference_audit(
 
 
 def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], problems: list[AuditProblem]) -> bool | None:
-    """Whether the stored archive url resolves (None: none stored, or not checked)."""
+    """Whether the stored archive url resolves to a 200 capture (None: none stored, or not checked).
+
+    The capture the link leads to is what counts, not the timestamp written in
+    the link: an archive redirects ``/web/2021/...`` to the capture it has, so
+    the static ``archive-date-mismatch`` finding is replaced by one made against
+    the real capture time, and a link to an archived error page (a 404 or 429
+    the site answered back then) is reported as such.
+    """
     if not ref.archive_url or ref.archive_url not in resolved:
         return None
-    if resolved[ref.archive_url] is None:
+    capture = resolved[ref.archive_url]
+    if capture is None:
         problems.append(
             _problem("archive-url-unresolved", f"the stored archive url {ref.archive_url} leads to no capture")
+        )
+        return False
+    problems[:] = [p for p in problems if p.code != "archive-date-mismatch"]
+    taken = capture.timestamp.astimezone(_dt.UTC).date()
+    span = date_range(ref.archive_date) if ref.archive_date else None
+    if span is not None and not span[0] - _dt.timedelta(days=1) <= taken <= span[1] + _dt.timedelta(days=1):
+        problems.append(
+            AuditProblem(
+                code="archive-date-mismatch",
+                severity=Severity.WARNING,
+                message=f"archive date {ref.archive_date} but the capture the link leads to "
+                f"was taken {taken.isoformat()}",
+            )
+        )
+    if not capture.ok:
+        problems.append(
+            _problem(
+                "archive-url-unresolved",
+                f"the stored archive url {ref.archive_url} leads to an archived error page "
+                f"(HTTP {capture.status_code} captured {taken.isoformat()}), not a copy of the source",
+            )
         )
         return False
     return True
