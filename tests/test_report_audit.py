@@ -160,7 +160,7 @@ def test_json_validates_against_the_committed_schema_and_round_trips() -> None:
         "problems",
     ):
         assert key in ref
-    assert set(ref["archive"]) == {"url", "timestamp", "distance_days"}
+    assert set(ref["archive"]) == {"url", "timestamp", "archive", "distance_days"}
     assert set(ref["problems"][0]) == {"code", "severity", "message"}
     article = data["articles"][0]
     assert {"slug", "revision", "summary", "claims", "references"} <= set(article)
