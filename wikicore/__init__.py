@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from .audit import AuditReport, audit_articles
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
-    from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+    from .linkcheck import LinkResult, LinkStatus, check_urls
+    from .net import CheckConfig
     from .store import Revision, Wiki
 
 # The store, audit and archive pull in GitPython and requests; load them on first use so that
@@ -59,7 +60,7 @@ _LAZY = {
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
     "AuditReport": "audit", "audit_articles": "audit",
-    "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
+    "CheckConfig": "net", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
     "ArchiveSet": "archive", "open_archives": "archive",
 }

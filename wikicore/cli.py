@@ -17,6 +17,7 @@ imported by this module alone.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
@@ -282,9 +283,19 @@ FAIL_ON = ["error", "warning", "never"]
     "--archive-rate", type=click.FloatRange(min=0), metavar="N",
     help="Lookups a second at each --archive (0: no limit) [default: 5; the Internet Archive's stay at 0.4].",
 )
-@click.option("--allow-private", is_flag=True, help="Check loopback, private and link-local addresses too.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Total seconds per URL.")
-@click.option("--concurrency", type=click.IntRange(min=1), metavar="N", help="Requests in flight at most.")
+@click.option(
+    "--allow-private", is_flag=True,
+    help="Check loopback and private addresses too (never link-local ones such as 169.254.169.254).",
+)
+@click.option("--timeout", callback=lambda c, p, v: _seconds(p, v, zero=False), metavar="S",
+              help="Total seconds per URL (a finite number above 0).")
+@click.option("--max-concurrency", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="N",
+              help="Requests in flight at most, over all hosts [default: 32].")
+@click.option("--host-concurrency", type=click.IntRange(min=1), metavar="N",
+              help="Requests in flight at most to one host [default: 2; lychee's is 10].")
+@click.option("--host-request-interval", callback=lambda c, p, v: _seconds(p, v, zero=True), metavar="SECONDS",
+              help="Seconds between two requests to one host, e.g. 0.25 or 50ms [default: 0.25; lychee's is 50ms].")
+@click.option("--no-archive", is_flag=True, help="Check links only: no archive lookups.")
 @click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
     help="Link and archive history (SQLite) [default: <wiki>/.wikicore/checks.sqlite for wiki articles, "
@@ -307,6 +318,9 @@ def audit(
     allow_private: bool,
     timeout: float | None,
     concurrency: int | None,
+    host_concurrency: int | None,
+    host_request_interval: float | None,
+    no_archive: bool,
     cache: Path | None,
     refresh: bool,
     quiet: bool,
@@ -324,7 +338,8 @@ def audit(
     articles are audited, else $XDG_CACHE_HOME/wikicore/checks.sqlite
     (~/.cache/...): re-audits stay fast and "confirmed dead" needs history.
 
-    Exit status: 0 nothing at or above --fail-on, 1 problems found, 2 bad input.
+    Exit status: 0 nothing at or above --fail-on, 1 problems found, 2 bad input,
+    5 the archive or the network failed as a whole (the report is still written).
 
     \b
     Example:
@@ -332,11 +347,10 @@ def audit(
         wikicore --wiki mywiki audit --all --format html -o audit.html
         wikicore audit my-slug --fail-on warning --format markdown
     """
-    import dataclasses
 
     from .audit import audit_articles
     from .checks import Severity
-    from .linkcheck import CheckConfig
+    from .net import CheckConfig
     from .report.audit import render
 
     if not targets and not all_:
@@ -350,17 +364,16 @@ def audit(
         pairs = _audit_targets(lazy, targets, all_)
         wiki = lazy.wiki
         known_titles = _known_titles(wiki) if wiki is not None else None
-        config = CheckConfig()
-        changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
+        changes: dict[str, Any] = {"allow_private": allow_private}
         if concurrency is not None:
             changes["concurrency"] = concurrency
+        if host_concurrency is not None:
+            changes["per_host"] = host_concurrency
+        if host_request_interval is not None:
+            changes["host_interval"] = host_request_interval
+        config = CheckConfig().replace(**changes)
         if timeout is not None:
-            changes.update(
-                deadline=timeout,
-                connect_timeout=min(config.connect_timeout, timeout),
-                read_timeout=min(config.read_timeout, timeout),
-            )
-        config = dataclasses.replace(config, **changes)
+            config = config.with_timeout(timeout)
         db_path = None
         if not offline:
             db_path = cache or (wiki.state_dir / "checks.sqlite" if wiki is not None else _user_cache())
@@ -372,11 +385,12 @@ def audit(
             # CDX widens the Internet Archive's availability misses only within the 0.02
             # requests/reference budget (issue 4); archives without an availability API (pywb)
             # are asked by CDX or Memento, at --archive-rate.
-            archive=None if offline else archive,
+            archive=None if offline or no_archive else archive,
             db_path=db_path,
             refresh=refresh,
             known_titles=known_titles,
             progress=progress,
+            no_archive=no_archive,
         )
         if progress is not None:
             progress.clear()
@@ -391,8 +405,32 @@ def audit(
             + ", ".join(f"{counts[s.value]} {s.value}" for s in Severity),
             err=True,
         )
+    if report.network_failure is not None:
+        # The report is written, but its live verdicts cannot be trusted: say why and exit 5.
+        click.echo(f"error: {report.network_failure}; the report's live results are incomplete", err=True)
+        raise click.exceptions.Exit(EXIT_NETWORK)
     if fail_on != "never" and report.count(Severity(fail_on)):
         raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+def _seconds(param: click.Parameter, value: str | None, *, zero: bool) -> float | None:
+    """A finite number of seconds (``0.25``, ``250ms``, ``2s``); NaN, infinity and negatives are bad input."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    scale = 1.0
+    if text.endswith("ms"):
+        text, scale = text[:-2], 0.001
+    elif text.endswith("s"):
+        text = text[:-1]
+    try:
+        seconds = float(text) * scale
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number of seconds", param=param) from None
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero):
+        bound = "0 or more" if zero else "more than 0"
+        raise click.BadParameter(f"{value!r}: give a finite number of seconds, {bound}", param=param)
+    return seconds
 
 
 class _LazyWiki:
@@ -483,27 +521,42 @@ def _open_archives(
 
 
 class _ProgressLine:
-    """A one-line progress display on stderr, redrawn at most ten times a second."""
+    """A one-line progress display on stderr, redrawn at most ten times a second.
+
+    Links and archive lookups run side by side, so the line shows every phase
+    under way (``links 120/2000  archive 3/20``); events may come from two threads.
+    """
 
     def __init__(self) -> None:
+        import threading
         import time
 
         self._time = time.monotonic
         self._last = 0.0
         self._width = 0
+        self._phases: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, event: Any) -> None:
         """Show an :class:`~wikicore.audit.AuditEvent`."""
-        now = self._time()
-        if event.total < 20 or (now - self._last < 0.1 and event.done < event.total):
-            return  # short audits need no bar
-        self._last = now
-        width = 30
-        filled = width * event.done // max(event.total, 1)
-        bar = "#" * filled + "-" * (width - filled)
-        text = f"{event.phase.value:>8} [{bar}] {event.done}/{event.total}"
-        click.echo(f"\r{text}", err=True, nl=False)
-        self._width = max(self._width, len(text))
+        with self._lock:
+            self._phases[event.phase.value] = (event.done, event.total)
+            now = self._time()
+            if event.total < 20 or (now - self._last < 0.1 and event.done < event.total):
+                return  # short audits need no bar
+            self._last = now
+            if event.phase.value in ("links", "archive"):
+                shown = {k: v for k, v in self._phases.items() if k in ("links", "archive")}
+            else:
+                shown = {event.phase.value: (event.done, event.total)}
+            text = "  ".join(f"{phase} {done}/{total}" for phase, (done, total) in shown.items())
+            width = 30
+            done, total = event.done, event.total
+            if len(shown) == 1:
+                filled = width * done // max(total, 1)
+                text = f"{event.phase.value:>8} [{'#' * filled + '-' * (width - filled)}] {done}/{total}"
+            click.echo(f"\r{text.ljust(self._width)}", err=True, nl=False)
+            self._width = max(self._width, len(text))
 
     def clear(self) -> None:
         """Erase the line so the report starts on a clean one."""

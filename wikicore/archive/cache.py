@@ -139,7 +139,15 @@ class ArchiveCache:
         self.first_damage: str | None = None
         try:
             with self._lock, self._conn:
-                self._conn.execute(_SCHEMA)
+                if path is not None:
+                    # WAL, as the link history uses: the audit writes both tables from two
+                    # threads at once, and in WAL mode neither blocks the other's readers.
+                    self._conn.execute("PRAGMA journal_mode=WAL")
+                exists = self._conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'archive_lookups'"
+                ).fetchone()
+                if exists is None:  # writing only when needed keeps opening free of write locks
+                    self._conn.execute(_SCHEMA)
         except sqlite3.OperationalError as exc:
             self._conn.close()
             if "locked" in str(exc) or "busy" in str(exc):

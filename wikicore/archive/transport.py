@@ -17,14 +17,21 @@ owns what every archive request must have, exactly like a link check:
   is an archived page whatever its status. An archived 429 or 503 is what the
   site said back then; it is never retried or taken for rate limiting.
 
-Connections go through :class:`wikicore.http.CheckSession` (address policy with
-private addresses allowed - the archive root is the user's own choice - but
-link-local ones still refused, the deadline watchdog, pooled keep-alive).
+It stands on :mod:`wikicore.net`, like the link checker: connections through
+:class:`~wikicore.net.CheckSession` (address policy with private addresses
+allowed - the archive root is the user's own choice - but link-local ones still
+refused; pooled keep-alive), the per-request :class:`~wikicore.net.Deadline`
+and its watchdog, :class:`~wikicore.net.RetryPolicy` for backoff and
+:func:`~wikicore.net.parse_retry_after`. What is the archive's own: a 429
+without a readable ``Retry-After`` pauses for :data:`DEFAULT_RETRY_AFTER` (the
+Internet Archive's clients wait a minute), and an answer with
+``Memento-Datetime`` is never retried.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -36,8 +43,8 @@ import requests
 
 from .. import __version__
 from ..errors import NetworkError, RateLimited
-from ..http import _CURRENT as _CURRENT_DEADLINE  # the seam's one tie to the checker's watchdog
-from ..http import _WATCHDOG, CheckSession, Deadline
+from ..net import CheckConfig, CheckSession, RetryPolicy, parse_retry_after
+from ..net.deadline import activate, start
 from .formats import http_date
 from .gate import MAX_RETRY_AFTER, ArchiveGate
 
@@ -109,28 +116,11 @@ class Answer:
         return json.loads(self.body)
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds asked by ``Retry-After`` (delay-seconds or HTTP-date), None when absent or unreadable.
+#: Seconds before the first retry after a connection failure or a 5xx (then 2, 4... with jitter).
+BACKOFF = 1.0
 
-    Only ASCII digits are a delay: ``'²'.isdigit()`` is true in Python, and
-    ``float('²')`` raises, which once turned an archive's odd header into exit 4.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isascii() and text.isdigit():
-        return float(text)
-    when = http_date(text)
-    if when is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
-
-
-def _backoff(attempt: int) -> float:
-    """Seconds to wait before retry ``attempt + 1``: 1, 2, 4... capped at 30."""
-    return float(min(30, 2**attempt))
+#: A pause longer than a day is held as a day: the command fails fast until then anyway.
+_LONGEST_PAUSE = 86400.0
 
 
 class Transport:
@@ -158,17 +148,22 @@ class Transport:
         self.max_bytes = max_bytes
         self.retries = retries
         self.now = now or (lambda: datetime.now(UTC))
+        self.policy = RetryPolicy(retries=retries, backoff=BACKOFF, max_retry_after=MAX_RETRY_AFTER)
         self.session: requests.Session = session or CheckSession(
-            connect_timeout=timeout[0],
-            read_timeout=timeout[1],
-            deadline=deadline,
-            max_bytes=max_bytes,
-            retries=0,
-            concurrency=concurrency,
-            per_host=concurrency,
-            host_interval=0.0,
-            allow_private=True,
-            user_agent=USER_AGENT,
+            CheckConfig(
+                connect_timeout=timeout[0],
+                read_timeout=timeout[1],
+                deadline=deadline,
+                max_bytes=max_bytes,
+                retries=retries,
+                concurrency=concurrency,
+                per_host=concurrency,
+                host_interval=0.0,
+                allow_private=True,
+                user_agent=USER_AGENT,
+                backoff=BACKOFF,
+                max_retry_after=MAX_RETRY_AFTER,
+            )
         )
         agent = self.session.headers.get("User-Agent")
         if not agent or str(agent).startswith("python-requests"):
@@ -207,9 +202,10 @@ class Transport:
                 answer = self._once(method, url, headers, data, timeout or self.timeout, deadline or self.deadline,
                                     (max_bytes or self.max_bytes) if body else 0)
             except (requests.ConnectionError, requests.Timeout) as error:
-                if attempt >= self.retries:
+                wait = self.policy.delay(attempt + 1, None, math.inf)
+                if wait is None:
                     raise NetworkError(f"archive request failed: {method} {url}: {error}") from error
-                self.gate.sleep(_backoff(attempt))
+                self.gate.sleep(wait[0])
                 attempt += 1
                 continue
             except requests.RequestException as error:  # a malformed URL or answer: retrying cannot help
@@ -217,17 +213,19 @@ class Transport:
             if answer.memento_datetime is not None:
                 return answer  # an archived page, whatever the status it recorded
             if answer.status == 429:
-                asked = parse_retry_after(answer.header("retry-after"), self.now())
+                asked = parse_retry_after(answer.header("retry-after"), self.now())  # '²' is no number: None
                 delay = DEFAULT_RETRY_AFTER if asked is None else asked
-                self.gate.pause(delay)
+                self.gate.pause(min(delay, _LONGEST_PAUSE))
                 if attempt >= self.retries or delay > MAX_RETRY_AFTER:
                     raise RateLimited(f"the archive asked us to wait {delay:.0f} s ({url})", delay)
                 attempt += 1
                 continue
-            if answer.status in _RETRY_STATUSES and attempt < self.retries:
-                self.gate.sleep(_backoff(attempt))
-                attempt += 1
-                continue
+            if answer.status in _RETRY_STATUSES:
+                wait = self.policy.delay(attempt + 1, None, math.inf)
+                if wait is not None:
+                    self.gate.sleep(wait[0])
+                    attempt += 1
+                    continue
             return answer
 
     def _once(
@@ -241,41 +239,38 @@ class Transport:
         cap: int,
     ) -> Answer:
         """One exchange under its own deadline; ``cap`` 0 reads no body (the connection is dropped)."""
-        budget = Deadline(seconds)
-        budget._ident = _WATCHDOG.add(budget)
-        previous = getattr(_CURRENT_DEADLINE, "deadline", None)
-        _CURRENT_DEADLINE.deadline = budget
+        budget = start(seconds)
         started = time.monotonic()
         try:
-            limit = (min(timeout[0], seconds), min(timeout[1], seconds))
-            try:
-                response = self.session.request(
-                    method, url, headers=dict(headers or {}), data=data, timeout=limit, stream=True,
-                    allow_redirects=False,
-                )
-            except requests.RequestException:
-                if budget.exceeded():
-                    raise NetworkError(f"the archive took longer than {seconds:g} s: {method} {url}") from None
-                raise
-            with response:
-                body = bytearray()
+            with activate(budget):  # connections made now report their sockets to the watchdog
+                limit = (min(timeout[0], seconds), min(timeout[1], seconds))
                 try:
-                    for chunk in response.iter_content(_CHUNK) if cap else ():
-                        body += chunk
-                        if len(body) > cap:
-                            raise AnswerTooLarge(f"the archive's answer to {method} {url} exceeds {cap} bytes")
-                        if budget.exceeded():
-                            break
-                except requests.RequestException:
-                    if not budget.exceeded():
-                        raise
-                if budget.exceeded():
-                    elapsed = time.monotonic() - started
-                    raise NetworkError(
-                        f"the archive took longer than {seconds:g} s ({elapsed:.1f} s): {method} {url}"
+                    response = self.session.request(
+                        method, url, headers=dict(headers or {}), data=data, timeout=limit, stream=True,
+                        allow_redirects=False,
                     )
-                headers_out = {k.lower(): v for k, v in response.headers.items()}
-                return Answer(url, response.status_code, headers_out, bytes(body))
+                except requests.RequestException:
+                    if budget.exceeded():
+                        raise NetworkError(f"the archive took longer than {seconds:g} s: {method} {url}") from None
+                    raise
+                with response:
+                    body = bytearray()
+                    try:
+                        for chunk in response.iter_content(_CHUNK) if cap else ():
+                            body += chunk
+                            if len(body) > cap:
+                                raise AnswerTooLarge(f"the archive's answer to {method} {url} exceeds {cap} bytes")
+                            if budget.exceeded():
+                                break
+                    except requests.RequestException:
+                        if not budget.exceeded():
+                            raise
+                    if budget.exceeded():
+                        elapsed = time.monotonic() - started
+                        raise NetworkError(
+                            f"the archive took longer than {seconds:g} s ({elapsed:.1f} s): {method} {url}"
+                        )
+                    headers_out = {k.lower(): v for k, v in response.headers.items()}
+                    return Answer(url, response.status_code, headers_out, bytes(body))
         finally:
-            _CURRENT_DEADLINE.deadline = previous
             budget.finish()
