@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_wikitext.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_archive.py --refs 2000
 	$(BIN)/python bench/bench_links.py --refs 2000 --repeat 3
 
 clean:

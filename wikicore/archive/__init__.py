@@ -107,8 +107,8 @@ def open_archives(
 ) -> WaybackArchive | ArchiveSet:
     """One client per root (the Internet Archive's root as ``https://web.archive.org``), as one archive.
 
-    ``audit`` bounds the CDX widening of the Internet Archive's availability
-    misses by :data:`AUDIT_REQUEST_BUDGET`; ``rate`` (requests a second) replaces
+    ``audit`` bounds the CDX widening of availability misses by
+    :data:`AUDIT_REQUEST_BUDGET` requests per reference; ``rate`` (requests a second) replaces
     the CDX and Memento rate of archives other than the Internet Archive (0: no
     limit) and ``concurrency`` how many of their lookups run at once;
     ``save_path`` is their capture route (pywb: ``web/record/``); ``timeout`` and
@@ -123,10 +123,11 @@ def open_archives(
             kwargs["timeout"] = timeout
         if deadline is not None:
             kwargs["deadline"] = deadline
-        if internet_archive:
-            if audit:
-                kwargs["request_budget"] = AUDIT_REQUEST_BUDGET
-        else:
+        if audit:
+            # Where an availability API answers in batches, CDX only widens its misses
+            # within the budget; without one (pywb), CDX is the lookup and the rate bounds it.
+            kwargs["request_budget"] = AUDIT_REQUEST_BUDGET
+        if not internet_archive:
             if rate is not None:
                 kwargs["rates"] = {"cdx": rate, "web": rate}
             if concurrency is not None:
