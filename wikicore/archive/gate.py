@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from ..errors import RateLimited
+from ..net import Limit, RateGate
 
 __all__ = [
     "AVAILABILITY_REQUESTS_PER_SECOND",
@@ -57,6 +58,10 @@ class ArchiveGate:
     raises :class:`~wikicore.errors.RateLimited` at once, so a command fails
     with a clear message instead of hanging. ``clock`` and ``sleep`` are
     injectable, so a test can observe a 60 s pause without waiting for it.
+
+    It stands on the network layer's :class:`~wikicore.net.RateGate` (one key
+    per family, ``archive:cdx``...); what it adds is the archive's own rule that
+    a 429 on any endpoint pauses them all, and the fail-fast for long pauses.
     """
 
     def __init__(
@@ -68,53 +73,69 @@ class ArchiveGate:
     ) -> None:
         self.clock = clock
         self.sleep = sleep
-        default_rates = {
+        self.rates = {
             "available": AVAILABILITY_REQUESTS_PER_SECOND,
             "cdx": CDX_REQUESTS_PER_SECOND,
             "web": MEMENTO_REQUESTS_PER_SECOND,
             "save": SAVE_REQUESTS_PER_SECOND,
         }
-        default_rates.update(rates or {})
-        self.intervals: dict[str, float] = {}
-        self.set_rates(default_rates)
-        self.paused_until = 0.0
         self.refused_until = 0.0
         self.pauses: list[float] = []  # every pause requested, in seconds: for tests and reports
-        self._next_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.gate = self._rate_gate()
+        if rates:
+            self.set_rates(rates)
+
+    def _rate_gate(self) -> RateGate:
+        # The network layer's gate, keyed by endpoint family: spacing per family, and a
+        # pause per family key that ``pause`` applies to every family at once.
+        overrides = {
+            _key(kind): Limit(_UNBOUNDED, 1.0 / rate if rate > 0 else 0.0) for kind, rate in self.rates.items()
+        }
+        return RateGate(Limit(_UNBOUNDED, 0.0), overrides, clock=self.clock, sleep=self.sleep)
+
+    @property
+    def intervals(self) -> dict[str, float]:
+        """Seconds between request starts per endpoint family (0: no limit)."""
+        return {kind: self.gate.limit(_key(kind)).interval for kind in self.rates}
 
     def set_rates(self, rates: Mapping[str, float]) -> None:
         """Requests a second per endpoint family; 0 (or less) lifts the limit."""
-        for kind, rate in rates.items():
-            self.intervals[kind] = 1.0 / rate if rate > 0 else 0.0
+        with self._lock:
+            if all(self.rates.get(kind) == rate for kind, rate in rates.items()):
+                return  # unchanged: keep the gate, its spacing and any pause in force
+            self.rates.update(rates)
+            self.gate = self._rate_gate()
 
     def wait(self, kind: str) -> None:
-        """Block until a request of ``kind`` may start, then reserve its slot."""
-        while True:
-            with self._lock:
-                now = self.clock()
-                if now < self.refused_until:
-                    wait = self.refused_until - now
-                    raise RateLimited(f"the archive asked us to wait; {wait:.0f} s remain", wait)
-                if now < self.paused_until:
-                    delay = self.paused_until - now
-                else:
-                    next_at = self._next_at.get(kind, 0.0)
-                    if now >= next_at:
-                        self._next_at[kind] = now + self.intervals.get(kind, 0.0)
-                        return
-                    delay = next_at - now
-            self.sleep(delay)
+        """Block until a request of ``kind`` may start (its family's spacing, any pause), then reserve its slot."""
+        with self._lock:
+            remaining = self.refused_until - self.clock()
+            gate = self.gate
+        if remaining > 0:
+            raise RateLimited(f"the archive asked us to wait; {remaining:.0f} s remain", remaining)
+        with gate.slot(_key(kind)):
+            pass  # the slot's start time is what we wait for; the request runs outside it
 
     def pause(self, seconds: float) -> None:
         """Hold every archive call for ``seconds`` from now (a 429 was received)."""
         with self._lock:
             self.pauses.append(seconds)
-            until = self.clock() + seconds
             if seconds > MAX_RETRY_AFTER:
-                self.refused_until = max(self.refused_until, until)
-            else:
-                self.paused_until = max(self.paused_until, until)
+                self.refused_until = max(self.refused_until, self.clock() + seconds)
+                return
+            gate = self.gate
+        for kind in self.rates:
+            gate.pause(_key(kind), seconds)
+
+
+def _key(kind: str) -> str:
+    """The rate-gate key of an endpoint family: ``archive:cdx``."""
+    return f"archive:{kind}"
+
+
+#: Requests of one family in flight at once: not limited here (spacing is), only bounded.
+_UNBOUNDED = 1024
 
 
 _SHARED_GATES: dict[str, ArchiveGate] = {}
