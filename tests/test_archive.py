@@ -720,3 +720,43 @@ def test_cli_archive_without_link_history_claims_nothing(wiki: Wiki, fake: FakeW
     cited = wiki.load("test-article").reference("cited")
     assert cited is not None and cited.archive_url is not None and cited.url_status is None
     assert "liveness unknown for cited" in result.stderr
+
+
+def test_cli_archive_shows_progress_on_a_terminal_only(wiki: Wiki, fake: FakeWayback, runner: CliRunner) -> None:
+    """On a terminal (a pty) stderr gets a progress line and a summary; piped, only the summary."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    piped = runner.invoke(
+        main, ["--wiki", str(wiki.path), "archive", "test-article"], env={"WIKICORE_WAYBACK_URL": fake.base_url}
+    )
+    assert piped.exit_code == 0, piped.output
+    assert "looking up" not in piped.stderr
+    assert "test-article: 1 found, 0 saved, 1 without a capture" in piped.stderr
+    wiki.save(wiki.load("test-article").model_copy(update={"references": wiki.load("test-article").references[:2]}),
+              "Again", base=wiki.latest("test-article").id)  # nothing to rescue now but the lost one
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "wikicore", "--wiki", str(wiki.path), "archive", "test-article",
+             "--wayback-url", fake.base_url],
+            stdout=subprocess.PIPE, stderr=follower, timeout=120, check=False,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    text = shown.decode("utf-8", "replace")
+    assert done.returncode == 0, text
+    assert "\rlooking up 0/1 reference url(s)" in text and "looking up 1/1" in text
+    assert "test-article: 0 found, 0 saved, 1 without a capture" in text
