@@ -49,7 +49,7 @@ import subprocess
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,6 +164,7 @@ class Revision:
 
 
 _Revisions = list[Revision]
+_Latest = list[tuple[Article, Revision | None]]
 
 
 # --- validation of user input ---------------------------------------------------
@@ -476,6 +477,47 @@ class Wiki:
         out = self._git(["log", "-1", "--format=%H", "--end-of-options", BRANCH, "--", _path_of(slug)])
         sha = out.decode().strip()
         return self._revision(sha, _path_of(slug)) if sha else None
+
+    def latest_all(self) -> _Latest:
+        """Every article at the tip with the last revision that changed it (as :meth:`latest`), by slug.
+
+        For wiki-wide work such as ``audit --all``: the tip's tree is read once,
+        each article's blob read and parsed once, and one ``git log`` walk finds
+        every article's last change. Calling :meth:`load` and :meth:`latest` per
+        article walked history once per article, which made ``audit --all``
+        quadratic (issue 13). None where the walk cannot see the change (a
+        shallow clone), as :meth:`latest` would say.
+        """
+        tip = self.tip()
+        tree = self._articles_tree(tip) if tip is not None else None
+        if tip is None or tree is None:
+            return []
+        blobs = {name[:-5]: sha for name, sha in tree.blobs() if name.endswith(".yaml")}
+        changed: dict[str, str] = {}
+        prefix = ARTICLES + "/"
+        out = self._git(["log", "--no-renames", "--name-only", "-z", "--no-color", "--format=%x1e%H",
+                         "--end-of-options", tip, "--", prefix])
+        for record in out.split(b"\x1e")[1:]:
+            sha, _, names = record.partition(b"\0")
+            commit = sha.decode("ascii").strip()
+            for raw in names.split(b"\0"):
+                name = raw.strip(b"\n").decode("utf-8", "replace")
+                slug = name[len(prefix):-5] if name.startswith(prefix) and name.endswith(".yaml") else ""
+                if slug in blobs:
+                    changed.setdefault(slug, commit)
+        commits: dict[str, Revision] = {}
+        result: _Latest = []
+        for slug in sorted(blobs):
+            path = _path_of(slug)
+            article = self._parse(self._object(blobs[slug]), f"{tip[:12]}:{path}")
+            last = changed.get(slug)
+            if last is not None and last not in commits:
+                commits[last] = self._revision(last, path)
+            revision = commits.get(last) if last is not None else None
+            if revision is not None and revision.path != path:
+                revision = replace(revision, path=path)
+            result.append((article, revision))
+        return result
 
     def history(self, slug: str) -> _Revisions:
         """Every revision of ``slug``, newest first, following renames."""
