@@ -11,7 +11,7 @@ callback (the library never prints):
 3. **archive** -- one batch of nearest-snapshot questions for every reference
    with a url (the snapshot nearest *before* its access date, else after), and
    a ``resolves`` question for every stored ``archive_url``; answers are
-   cached in the same SQLite file (:mod:`wikicore.archivecache`).
+   cached in the same SQLite file (:mod:`wikicore.archive.cache`).
 
 Phases 2 and 3 overlap (issue 10): the archive lookups start as soon as the
 references are known, in a thread of their own, and run beside the link checks,
