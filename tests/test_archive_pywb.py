@@ -1,6 +1,6 @@
 """The archive layer against real Wayback software: pywb 2.10 serving a WARC written with warcio.
 
-One pywb for the module (started in about 3.5 s, stopped by PID), with captures
+One pywb for the session (started in about 3.5 s, stopped by PID), with captures
 at chosen dates: 200s, archived 404/429/503 pages and an archived redirect. The
 cited URLs are on 127.0.0.1 ports nothing listens on, so nothing here resolves
 a name or leaves loopback; the recording test records a page served on
@@ -76,8 +76,9 @@ class VirtualTime:
         self.now += seconds
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pywb() -> Iterator[PywbArchive]:
+    """One pywb for the session: WARC written, indexed, started (about 3.5 s), stopped by PID at the end."""
     with PywbArchive(CAPTURES) as server:
         yield server
 
