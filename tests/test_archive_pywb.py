@@ -264,6 +264,8 @@ def test_the_same_article_against_fake_ia_pywb_and_both(pywb: PywbArchive) -> No
                 assert refs["late"].archive is not None and refs["late"].archive.archive == pywb.base_url
             stored = refs["stored"]
             if name != "fake IA":
+                # A link under any of the archives asked is a well-formed snapshot link.
+                assert not [p for p in stored.problems if p.code == "archive-url-malformed"], name
                 # /web/2014/ resolves to pywb's archived 429 of 2014-05-01: reported, not rate limiting.
                 assert stored.archive_resolves is False
                 messages = [p.message for p in stored.problems if p.code == "archive-url-unresolved"]

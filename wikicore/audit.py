@@ -355,7 +355,11 @@ def audit_articles(
     emit: Progress = progress or (lambda event: None)
 
     # Snapshot links under a configured archive root are well formed too.
-    archive_base = getattr(archive, "base_url", None) if archive is not None else wayback_base_from_env()
+    archive_base: str | tuple[str, ...] | None = (
+        (tuple(getattr(archive, "base_urls", ())) or getattr(archive, "base_url", None))
+        if archive is not None
+        else wayback_base_from_env()
+    )
     items = [_Target(article, revision, []) for article, revision in targets]
     titles = None if known_titles is None else KnownTitles.of(known_titles)  # normalised once, shared
     for index, item in enumerate(items, 1):
@@ -378,7 +382,8 @@ def audit_articles(
             if r.archive_url
             and _checkable(r.archive_url)
             and parse_archive_url(
-                r.archive_url, base_url=_base_for(archive, r.archive_url) if archive is not None else archive_base
+                r.archive_url,
+                base_url=_base_for(archive, r.archive_url) if archive is not None else wayback_base_from_env(),
             )
             is not None
         )
