@@ -316,3 +316,38 @@ def test_cache_locked_by_another_process_says_in_use(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_cli_audit_with_a_locked_cache_says_in_use_at_once(web: HostileWeb, tmp_path: Path) -> None:
+    path = tmp_path / "checks.sqlite"
+    LinkDB(path).close()
+    article = tmp_path / "a.yaml"
+    article.write_text(
+        "slug: a\ntitle: A\nlead:\n- claims:\n  - id: c-1\n    text: Cited.\n    citations:\n    - ref: r1\n"
+        f"references:\n- id: r1\n  type: web\n  url: {web.url('/ok')}\n",
+        encoding="utf-8",
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sqlite3, time\n"
+            f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+            "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True); time.sleep(60)\n"
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "wikicore", "audit", str(article), "--allow-private", "--cache", str(path),
+             "--wayback-url", web.url("/")],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "in use by another process" in lines[0]
+        assert time.monotonic() - started < 20  # not the silent 30 s wait
+    finally:
+        holder.kill()
+        holder.wait()

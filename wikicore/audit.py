@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import functools
 import re
 import threading
 from collections import Counter
@@ -298,14 +297,9 @@ def _query_day(ref: Reference) -> _dt.date | None:
     return reference_date(ref)
 
 
-@functools.lru_cache(maxsize=65536)
-def _url_problem_once(url: str) -> object:
-    # Each url's static problem computed once per process, not once per phase (issue 13).
-    return url_problem(url)
-
-
 def _checkable(url: str | None) -> bool:
-    return bool(url) and _url_problem_once(url or "") is None
+    # checks.url_problem is memoised: each url's static problem is computed once (issue 13).
+    return bool(url) and url_problem(url or "") is None
 
 
 def _excluded(ref: Reference) -> bool:
@@ -411,7 +405,11 @@ def audit_articles(
             with lock:
                 emit(event)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wikicore-archive") as side:
+        # The link database is opened (validated, and found not locked by another process)
+        # before the archive thread starts on the same file: a refusal is one clear error, at once.
+        with contextlib.ExitStack() as stack:
+            db = stack.enter_context(LinkDB(db_path, clock=clock)) if db_path is not None and urls else None
+            side = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="wikicore-archive"))
             lookups: Future[tuple[dict[SnapshotQuery, Snapshot | None], dict[str, Snapshot | None], str | None]] | None
             lookups = (
                 side.submit(
@@ -421,7 +419,7 @@ def audit_articles(
                 if queries or stored
                 else None
             )
-            links, damaged = _check_links(urls, config, db_path, refresh, clock, safe_emit)
+            links, damaged = _check_links(urls, config, db, refresh, clock, safe_emit)
             if lookups is not None:
                 nearest, resolved, archive_failed = lookups.result()
         notes.extend(archive_notes)
@@ -467,7 +465,7 @@ def _age(delta: _dt.timedelta) -> str:
 def _check_links(
     urls: list[str],
     config: CheckConfig,
-    db_path: Path | None,
+    db: LinkDB | None,
     refresh: bool,
     clock: Clock | None,
     emit: Progress,
@@ -479,14 +477,11 @@ def _check_links(
     results: dict[str, LinkResult] = {}
     if not urls:
         return results, 0
-    with contextlib.ExitStack() as stack:
-        db = stack.enter_context(LinkDB(db_path, clock=clock)) if db_path is not None else None
-        emit(AuditEvent(AuditPhase.LINKS, 0, len(urls)))
-        for done, result in enumerate(check_urls(urls, config, db, refresh=refresh, clock=clock), 1):
-            results[result.url] = result
-            emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
-        damaged = db.damaged if db is not None else 0
-    return results, damaged
+    emit(AuditEvent(AuditPhase.LINKS, 0, len(urls)))
+    for done, result in enumerate(check_urls(urls, config, db, refresh=refresh, clock=clock), 1):
+        results[result.url] = result
+        emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
+    return results, db.damaged if db is not None else 0
 
 
 #: Checks without any answer, over at least this many hosts, before "the network is down".

@@ -218,12 +218,21 @@ def archive_options(function: F) -> F:
 
 
 def network_options(function: F) -> F:
-    """``--allow-private``, ``--timeout``, ``--concurrency``: how the link checker behaves."""
+    """How the link checker behaves: address policy, timeout, and politeness with lychee's option names."""
     return _stack(
-        click.option("--allow-private", is_flag=True, help="Check loopback, private and link-local addresses too."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
-                     help="Total seconds per URL."),
-        click.option("--concurrency", type=click.IntRange(min=1), metavar="N", help="Requests in flight at most."),
+        click.option(
+            "--allow-private", is_flag=True,
+            help="Check loopback and private addresses too (never link-local ones such as 169.254.169.254).",
+        ),
+        click.option("--timeout", callback=lambda c, p, v: _seconds(p, v, zero=False), metavar="S",
+                     help="Total seconds per URL (a finite number above 0)."),
+        click.option("--max-concurrency", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="N",
+                     help="Requests in flight at most, over all hosts [default: 32]."),
+        click.option("--host-concurrency", type=click.IntRange(min=1), metavar="N",
+                     help="Requests in flight at most to one host [default: 2; lychee's is 10]."),
+        click.option("--host-request-interval", callback=lambda c, p, v: _seconds(p, v, zero=True),
+                     metavar="SECONDS",
+                     help="Seconds between two requests to one host, e.g. 0.25 or 50ms [default: 0.25; lychee: 50ms]."),
     )(function)
 
 
@@ -411,18 +420,7 @@ FAIL_ON = ["error", "warning", "never"]
 )
 @wayback_option
 @archive_options
-@click.option(
-    "--allow-private", is_flag=True,
-    help="Check loopback and private addresses too (never link-local ones such as 169.254.169.254).",
-)
-@click.option("--timeout", callback=lambda c, p, v: _seconds(p, v, zero=False), metavar="S",
-              help="Total seconds per URL (a finite number above 0).")
-@click.option("--max-concurrency", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="N",
-              help="Requests in flight at most, over all hosts [default: 32].")
-@click.option("--host-concurrency", type=click.IntRange(min=1), metavar="N",
-              help="Requests in flight at most to one host [default: 2; lychee's is 10].")
-@click.option("--host-request-interval", callback=lambda c, p, v: _seconds(p, v, zero=True), metavar="SECONDS",
-              help="Seconds between two requests to one host, e.g. 0.25 or 50ms [default: 0.25; lychee's is 50ms].")
+@network_options
 @click.option("--no-archive", is_flag=True, help="Check links only: no archive lookups.")
 @click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
@@ -535,7 +533,7 @@ def audit(
         )
     if report.network_failure is not None:
         # The report is written, but its live verdicts cannot be trusted: say why and exit 5.
-        click.echo(f"error: {report.network_failure}; the report's live results are incomplete", err=True)
+        click.echo(f"error: {terminal(report.network_failure)}; the report's live results are incomplete", err=True)
         raise click.exceptions.Exit(EXIT_NETWORK)
     if fail_on != "never" and report.count(Severity(fail_on)):
         raise click.exceptions.Exit(EXIT_PROBLEMS)

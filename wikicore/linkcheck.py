@@ -29,9 +29,12 @@ and the paths themselves; plus title and body markers ("Page not found", ...).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import difflib
 import heapq
 import html
+import queue
 import re
 import secrets
 import threading
@@ -47,6 +50,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .linkdb import Clock, DeadState, LinkDB, Observation, dead_state, utc_now
 from .net import CheckConfig, CheckSession, Deadline, Failure, Fetch, host_key, url_problem
+from .net.aio import AsyncSession, LoopThread
 
 __all__ = [
     "BLOCKED_STATUSES",
@@ -73,6 +77,8 @@ _WINDOW = 4096
 RECORD_BATCH = 256
 #: Seconds after which a partial batch is written anyway, so an interrupted audit keeps its work.
 RECORD_EVERY = 2.0
+#: URLs handed to the event loop at once (a hand-over wakes the loop: once per chunk, not per URL).
+_SUBMIT_CHUNK = 256
 #: Seconds a host must still wait before the dispatcher sets it aside rather than dispatch.
 _REST_MIN = 0.002
 
@@ -196,6 +202,13 @@ class _ProbeSlot:
     probe: _Probe | None = None
 
 
+def _probe_key(url: str) -> str:
+    """The probe cache key of ``url``: its host and directory."""
+    parts = urlsplit(url)
+    directory = parts.path.rsplit("/", 1)[0] + "/" if "/" in parts.path else "/"
+    return f"{host_key(url)}{directory}"
+
+
 def _probe_url(url: str) -> tuple[str, str]:
     """``(cache key, sibling URL)``: a random name in the same directory as ``url``."""
     parts = urlsplit(url)
@@ -228,6 +241,10 @@ class LinkChecker:
         self.session = session or CheckSession(self.config)
         self._probes: OrderedDict[str, _ProbeSlot] = OrderedDict()
         self._probes_lock = threading.Lock()
+        # The async engine (the default): one event loop thread and one aiohttp session, made on first use.
+        self._loop: LoopThread | None = None
+        self._aio: AsyncSession | None = None
+        self._aprobes: OrderedDict[str, asyncio.Future[_Probe | None]] = OrderedDict()
 
     def __enter__(self) -> LinkChecker:
         return self
@@ -238,8 +255,75 @@ class LinkChecker:
         self.close()
 
     def close(self) -> None:
-        """Close the session's connections (the database belongs to the caller)."""
+        """Close the sessions' connections (the database belongs to the caller)."""
         self.session.close()
+        if self._loop is not None:
+            if self._aio is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.run(self._aio.close())
+            self._loop.close()
+            self._loop = self._aio = None
+
+    # the async engine -----------------------------------------------------------------
+
+    def _engine(self) -> tuple[LoopThread, AsyncSession]:
+        if self._loop is None or self._aio is None:
+            loop = LoopThread()
+
+            async def make() -> AsyncSession:
+                return AsyncSession(self.config)
+
+            self._aio = loop.run(make())
+            self._loop = loop
+        return self._loop, self._aio
+
+    async def _afetch(self, url: str) -> tuple[Fetch, _Probe | None] | None:
+        """GET ``url`` (body up to ``keep_bytes``) and, for a 2xx, its directory's probe; never raises."""
+        assert self._aio is not None
+        try:
+            expires = time.monotonic() + self.config.deadline
+            early = None
+            if self.config.soft404 and _probe_key(url) not in self._aprobes:
+                early = asyncio.ensure_future(self._aprobe(url))  # beside the GET, not after it
+            get = await self._aio.fetch(url, "GET", expires=expires, limit=self.config.keep_bytes)
+            probe = await self._aprobe(url) if get.ok and self.config.soft404 else None
+            if early is not None and not early.done() and not get.ok:
+                early.cancel()
+            return get, probe
+        except Exception:  # reported by the caller as this URL's error; one URL must not end an audit
+            return None
+
+    async def _aprobe(self, url: str) -> _Probe | None:
+        """The probe of ``url``'s directory, made once per directory however many checks ask."""
+        assert self._aio is not None
+        key = _probe_key(url)
+        made = self._aprobes.get(key)
+        if made is not None and not made.cancelled():
+            self._aprobes.move_to_end(key)
+            return await asyncio.shield(made)
+        _, sibling = _probe_url(url)
+        future: asyncio.Future[_Probe | None] = asyncio.get_running_loop().create_future()
+        self._aprobes[key] = future
+        while len(self._aprobes) > _PROBE_CACHE:
+            self._aprobes.popitem(last=False)
+        probe = None
+        try:
+            fetch = await self._aio.fetch(sibling, "GET", limit=self.config.keep_bytes)
+            if fetch.failure is None:
+                paths = (urlsplit(sibling).path,)
+                probe = _Probe(fetch.status, fetch.final_url, bool(fetch.redirects), _normalise(fetch.body, paths))
+        finally:
+            if not future.done():
+                future.set_result(probe)
+        return probe
+
+    def _judge(self, url: str, fetched: tuple[Fetch, _Probe | None] | None) -> tuple[LinkResult, Observation | None]:
+        if fetched is None:
+            now = self.clock()
+            return LinkResult(url, LinkStatus.ERROR, None, None, now, error="unexpected failure while checking"), None
+        fetch, probe = fetched
+        status, reason = self._verdict(fetch, probe)
+        return self._finish(url, status, fetch, reason)
 
     # one URL ------------------------------------------------------------------------
 
@@ -248,9 +332,13 @@ class LinkChecker:
         quick = self._without_network(url, refresh)
         if quick is not None:
             return quick
-        result, observation = self._check_fetching(url)
-        if self.db is not None:
-            self.db.record(observation)
+        if self.config.engine == "async":
+            loop, _ = self._engine()
+            result, recorded = self._judge(url, loop.run(self._afetch(url)))
+        else:
+            result, recorded = self._check_fetching(url)
+        if self.db is not None and recorded is not None:
+            self.db.record(recorded)
         return result
 
     def _check_fetching(self, url: str) -> tuple[LinkResult, Observation]:
@@ -301,7 +389,7 @@ class LinkChecker:
 
     def _probe_needed(self, url: str) -> bool:
         """Whether ``url``'s directory has no probe yet, made or under way."""
-        key, _ = _probe_url(url)
+        key = _probe_key(url)
         with self._probes_lock:
             return key not in self._probes
 
@@ -416,6 +504,9 @@ class LinkChecker:
         does not grow with the input (beyond the set of URLs already seen, used
         to skip duplicates).
         """
+        if self.config.engine == "async":
+            yield from self._check_many_async(urls, refresh, progress)
+            return
         per_host = self.config.per_host
         interval = self.config.host_interval
         source = iter(urls)
@@ -530,6 +621,88 @@ class LinkChecker:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             flush()
+
+
+    def _check_many_async(
+        self, urls: Iterable[str], refresh: bool, progress: Callable[[LinkResult], None] | None
+    ) -> Iterator[LinkResult]:
+        """:meth:`check_many` on the event loop: a window of checks in flight, politeness in the gate."""
+        loop, _ = self._engine()
+        done: queue.SimpleQueue[tuple[str, tuple[Fetch, _Probe | None] | None]] = queue.SimpleQueue()
+        tasks: set[asyncio.Task[None]] = set()
+        running = 0
+        seen: set[str] = set()
+        source = iter(urls)
+        exhausted = False
+        batch: list[Observation] = []
+        written = time.monotonic()
+
+        def flush() -> None:
+            nonlocal written
+            if batch and self.db is not None:
+                self.db.record_many(batch)
+            batch.clear()
+            written = time.monotonic()
+
+        def emit(result: LinkResult) -> LinkResult:
+            if progress is not None:
+                progress(result)
+            return result
+
+        try:
+            while True:
+                fresh: list[str] = []
+                while not exhausted and running + len(fresh) < _WINDOW:
+                    try:
+                        url = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    if url in seen:
+                        continue
+                    seen.add(url)
+                    quick = self._without_network(url, refresh)
+                    if quick is not None:
+                        yield emit(quick)
+                        continue
+                    fresh.append(url)
+                    if len(fresh) >= _SUBMIT_CHUNK:
+                        break  # start these now; read more while they run
+                if fresh:
+                    # One hand-over to the loop per chunk, not per URL (each costs a wake-up).
+                    loop.loop.call_soon_threadsafe(self._spawn, fresh, done, tasks)
+                    running += len(fresh)
+                if not running:
+                    return
+                url, outcome = done.get()
+                running -= 1
+                result, observation = self._judge(url, outcome)
+                if observation is not None:
+                    batch.append(observation)
+                if len(batch) >= RECORD_BATCH or (batch and time.monotonic() - written >= RECORD_EVERY):
+                    flush()
+                yield emit(result)
+        finally:
+            if tasks:
+                loop.loop.call_soon_threadsafe(lambda: [task.cancel() for task in list(tasks)])
+            flush()
+
+    def _spawn(
+        self,
+        urls: list[str],
+        done: queue.SimpleQueue[tuple[str, tuple[Fetch, _Probe | None] | None]],
+        tasks: set[asyncio.Task[None]],
+    ) -> None:
+        """On the loop: start one task per URL; each hands its outcome to the generator's queue."""
+
+        async def one(url: str) -> None:
+            outcome = await self._afetch(url)
+            done.put((url, outcome))
+
+        for url in urls:
+            task = asyncio.ensure_future(one(url))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
 
 def check_urls(

@@ -130,7 +130,10 @@ def _stamp(when: datetime) -> str:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Our fixed-width UTC form only (``2026-03-01T00:00:00.000000Z``); anything else is damage."""
+    if len(text) != 27 or text[10] != "T" or not text.endswith("Z"):
+        raise ValueError(f"not a UTC timestamp of ours: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

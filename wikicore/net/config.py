@@ -118,6 +118,9 @@ class CheckConfig:
     max_retry_after: float = MAX_RETRY_AFTER
     keep_bytes: int = DEFAULT_KEEP_BYTES
     host_limits: Mapping[str, Limit] = field(default_factory=lambda: MappingProxyType({}))
+    #: The link checker's engine: ``"async"`` (aiohttp on one event loop, the default, chosen
+    #: by measurement) or ``"threads"`` (requests in a thread pool), kept for the benchmark.
+    engine: str = "async"
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "deadline"):
@@ -129,6 +132,8 @@ class CheckConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise InvalidInput(f"{name} must be a whole number of at least {least}, not {value!r}")
+        if self.engine not in ("async", "threads"):
+            raise InvalidInput(f"engine must be 'async' or 'threads', not {self.engine!r}")
         if self.ttl < timedelta(0) or self.dead_spacing < timedelta(0):
             raise InvalidInput("ttl and dead_spacing must not be negative")
         object.__setattr__(self, "host_limits", MappingProxyType(dict(self.host_limits)))

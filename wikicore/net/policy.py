@@ -26,6 +26,7 @@ invalid, not dead.
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -42,6 +43,7 @@ __all__ = [
 #: Schemes we will request. ``javascript:``, ``file:``, ``ftp:`` and the rest are invalid in a citation.
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
+_BAD_CHARS = re.compile(r"[\s\x00-\x1f]")
 _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
@@ -148,7 +150,7 @@ def url_problem(url: str) -> tuple[Failure, str] | None:
         return Failure.SCHEME, f"scheme {scheme or '(none)'!r} is not http or https"
     if not parts.hostname:
         return Failure.BAD_URL, "url has no host"
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+    if _BAD_CHARS.search(url):
         return Failure.BAD_URL, "url contains whitespace or control characters"
     if "[" in parts.netloc and "%" in parts.hostname:
         return Failure.BAD_URL, "a scoped IPv6 address (with %zone) names an interface of this machine"

@@ -465,10 +465,15 @@ class CheckSession(requests.Session):
     ) -> Fetch:
         attempt = 0
         gate_key = key or host_key(url)
+        last: Fetch | None = None
         while True:
             attempt += 1
             with self.gate.slot(gate_key):
                 result = self._once(url, method, budget, cap, headers)
+            if result.failure is Failure.DEADLINE and last is not None:
+                # The deadline cut a retry short: what the earlier attempt saw is the answer.
+                return replace(last, attempts=attempt)
+            last = result
             transient = result.failure in (Failure.CONNECTION, Failure.TIMEOUT)
             if not self.retry.retryable(result.status, transient) or budget.exceeded():
                 return replace(result, attempts=attempt)
