@@ -177,6 +177,19 @@ def test_nearest_by_memento_timegate_when_there_is_no_timemap(pywb: PywbArchive)
     assert ts(archive.nearest([query])[query]) == "20100501100000"
 
 
+def test_a_memento_only_archive_under_a_replay_prefix(pywb: PywbArchive) -> None:
+    """Given pywb's collection route as the root (like Archive-It's /all): no availability API, no CDX
+    there, no <root>/web/ TimeMap; the <root>/timemap/link/ TimeMap is found, remembered and used."""
+    archive = WaybackArchive(f"{pywb.base_url}/web", gate=ArchiveGate(rates={"cdx": 0, "web": 0, "available": 0}))
+    query = SnapshotQuery(STORY, date(2013, 1, 1))
+    found = archive.nearest([query])[query]
+    assert ts(found) == "20100501100000"  # the archived 404 of 2012 replayed, seen, skipped
+    assert found is not None and found.archive_url == f"{pywb.base_url}/web/20100501100000/{STORY}"
+    assert archive.offers.availability is False and archive.offers.cdx is False and archive.offers.replay_prefix
+    snap = archive.resolves(f"{pywb.base_url}/web/20140501100000/{STORY}")
+    assert snap is not None and snap.status_code == 429
+
+
 # --- resolves: the capture a stored link leads to -------------------------------------------
 
 

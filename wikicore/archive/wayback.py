@@ -160,11 +160,15 @@ class Endpoints:
     timemap: str = ""
 
     @classmethod
-    def from_base(cls, base_url: str = DEFAULT_BASE_URL, save_path: str | None = None) -> Endpoints:
+    def from_base(
+        cls, base_url: str = DEFAULT_BASE_URL, save_path: str | None = None, *, prefix: bool = False
+    ) -> Endpoints:
         """Endpoints under ``base_url``; the Internet Archive's own root maps to its real hosts (https).
 
         ``save_path`` is the capture route below the root: ``save/`` (Save Page
         Now, the default) or pywb's recording route, e.g. ``web/record/``.
+        ``prefix`` reads a root with a path as a replay prefix rather than as
+        the place a Wayback server is mounted (see :class:`Offers`).
         """
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -178,6 +182,17 @@ class Endpoints:
                 web="https://web.archive.org/web/",
                 save=f"https://web.archive.org/{save}",
                 timemap="https://web.archive.org/web/timemap/link/",
+            )
+        if prefix:
+            # The root is a replay prefix (Archive-It's /all, a pywb collection's /name):
+            # mementos at <root>/<ts>/<url>, the TimeMap at <root>/timemap/link/<url>, and
+            # a CDX server where pywb puts a collection's (<root>/cdx).
+            return cls(
+                available=f"{root}/wayback/available",
+                cdx=f"{root}/cdx",
+                web=f"{root}/",
+                save=f"{root}/{save}",
+                timemap=f"{root}/timemap/link/",
             )
         return cls(
             available=f"{root}/wayback/available",
@@ -195,6 +210,10 @@ class Offers:
     availability_batch: bool | None = None
     availability: bool | None = None
     cdx: bool | None = None
+    #: A root with a path (``https://wayback.archive-it.org/all``) may be a replay prefix
+    #: (mementos at ``<root>/<ts>/<url>``) rather than a Wayback mounted there (``<root>/web/...``):
+    #: found out when ``<root>/web/timemap/link/`` is missing and ``<root>/timemap/link/`` answers.
+    replay_prefix: bool | None = None
 
 
 _OFFERS: dict[str, Offers] = {}
@@ -282,6 +301,9 @@ class WaybackArchive:
             session=session, concurrency=max(4, self.concurrency),
         )
         self.offers = offers_of(self.base_url) if gate is not None and not (clock or sleep) else Offers()
+        self._save_path = save_path
+        if self.offers.replay_prefix:
+            self.endpoints = Endpoints.from_base(base_url, save_path, prefix=True)
         self.batch_failures = 0
         #: Answers given up for one URL (over the byte cap), for the caller's notes.
         self.problems: list[str] = []
@@ -567,6 +589,12 @@ class WaybackArchive:
 
     def _timemap_candidates(self, query: SnapshotQuery) -> list[str] | None:
         answer = self._request("web", "GET", self.endpoints.timemap + query.url)
+        if answer.status in _ABSENT and self.offers.replay_prefix is None and urlsplit(self.base_url).path.strip("/"):
+            prefixed = Endpoints.from_base(self.base_url, self._save_path, prefix=True)
+            probe = self._request("web", "GET", prefixed.timemap + query.url)
+            self.offers.replay_prefix = probe.status == 200 and "link-format" in (probe.header("content-type") or "")
+            if self.offers.replay_prefix:
+                self.endpoints, answer = prefixed, probe
         if answer.status != 200:
             return None if answer.status in _ABSENT else []
         links = parse_links(answer.text, base=answer.url)
