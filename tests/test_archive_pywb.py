@@ -347,7 +347,7 @@ def test_cli_archive_with_ia_and_pywb_writes_the_right_captures_back(
 # --- save through pywb's recording route ----------------------------------------------------
 
 
-def test_save_through_the_recording_route_names_the_new_capture(tmp_path: Path) -> None:
+def test_save_through_the_recording_route_names_the_new_capture(tmp_path: Path, fast_shared_gates: None) -> None:
     with HostileWeb() as web, PywbArchive([PywbCapture(web.url("/ok"), "20100101000000")], record=True) as rec:
         archive = WaybackArchive(rec.base_url, save_path="web/record/",
                                  gate=ArchiveGate(rates={"save": 0, "cdx": 0, "web": 0}))
@@ -363,6 +363,24 @@ def test_save_through_the_recording_route_names_the_new_capture(tmp_path: Path) 
             resolved = archive.resolves(saved.archive_url)
             time.sleep(0.3)
         assert resolved is not None and resolved.timestamp == saved.timestamp and resolved.ok
+        # The CLI: `archive --save` on pywb's recording route writes the new capture back.
+        wiki = Wiki.init(tmp_path / "wiki")
+        cited = Reference(id="r", url=web.url("/page/x"), access_date="2020-01-01")
+        item = Article.model_validate(
+            {"slug": "saved", "title": "Saved", "lead": [{"claims": [{"text": "A."}]}], "references": [cited]}
+        )
+        wiki.save(item, "Add")
+        result = CliRunner().invoke(
+            main, ["--wiki", str(wiki.path), "archive", "saved", "--save", "--wayback-url", rec.base_url,
+                   "--save-path", "web/record/"],
+        )
+        assert result.exit_code == 0, result.output
+        (ref,) = wiki.load("saved").references
+        assert ref.archive_url is not None and ref.archive_url.startswith(f"{rec.base_url}/web/20")
+        assert ref.archive_url.endswith(f"/{web.url('/page/x')}") and ref.url_status == "live"
+        assert "saved, 0 without a capture" in result.stderr and f"(saved {ref.archive_date} at {rec.base_url})" in (
+            result.stdout
+        )
         # pywb's live collection only reaches loopback: an outside URL is refused without a fetch.
         refused = requests.get(f"{rec.base_url}/web/record/id_/http://example.com/", timeout=20)
         assert refused.status_code >= 400
