@@ -38,7 +38,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_wikitext.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_archive.py --refs 2000
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_audit_all.py
 	$(BIN)/python bench/bench_links.py --refs 2000 --repeat 3
+	$(BIN)/python bench/bench_scan.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -231,8 +230,10 @@ def test_dispatcher_keeps_hosts_polite() -> None:
         assert {r.status for r in results} == {LinkStatus.LIVE}
         for host in range(4):
             starts = sorted(r.start for r in web.records if r.host == host)
-            gaps = [b - a for a, b in itertools.pairwise(starts)]
-            assert min(gaps) >= 0.03 - 0.02
+            # The gate spaces requests 30 ms apart; the server sees them when its threads get a core,
+            # so on a loaded machine two may be handled back to back after a stall. What load cannot
+            # do is make them come faster on the whole: the span of 15 requests is at least 14 gaps.
+            assert starts[-1] - starts[0] >= (len(starts) - 1) * 0.03 * 0.9
             assert web.max_inflight[host] <= 2
 
 

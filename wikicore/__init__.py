@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         slugify,
     )
     from .net import CheckConfig
+    from .scan import ScanSummary, scan_dump
     from .sentences import split_sentences
     from .serialize import dump_path, dumps, load_path, loads
     from .store import Revision, Wiki
@@ -75,6 +76,7 @@ _LAZY = {
     "CheckConfig": "net", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
     "ArchiveSet": "archive", "open_archives": "archive",
+    "ScanSummary": "scan", "scan_dump": "scan",
 }
 
 
@@ -116,6 +118,7 @@ __all__ = [
     "Reference",
     "ReferenceType",
     "Revision",
+    "ScanSummary",
     "Section",
     "Snapshot",
     "Source",
@@ -140,6 +143,7 @@ __all__ = [
     "loads",
     "open_archives",
     "rescue_article",
+    "scan_dump",
     "slugify",
     "split_sentences",
 ]
