@@ -24,6 +24,8 @@ FORBIDDEN = {
     "checks": {"store", "audit", "report", "cli"},
     "audit": {"report", "cli"},
     "report": {"cli"},
+    # The scan sits beside the audit: importers, checks and the link checker in, no rendering, no archive.
+    "scan": {"audit", "archive", "report", "cli"},
 }
 
 

@@ -351,3 +351,71 @@ def test_cli_audit_with_a_locked_cache_says_in_use_at_once(web: HostileWeb, tmp_
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_claim_whose_only_source_keeps_failing_gets_a_warning(tmp_path: Path) -> None:
+    from wikicore.audit import audit_articles
+    from wikicore.models import Article
+
+    url = f"http://127.0.0.1:{closed_port()}/only-source"
+    article = Article.model_validate(
+        {
+            "slug": "lonely", "title": "Lonely",
+            "lead": [{"claims": [{"id": "c-1", "text": "A claim.", "citations": [{"ref": "r1"}]}]}],
+            "references": [{"id": "r1", "type": "web", "url": url}],
+        }
+    )
+    now = [datetime(2026, 3, 1, tzinfo=UTC)]
+    db = tmp_path / "checks.sqlite"
+
+    def audit() -> tuple[list[str], list[str]]:
+        report = audit_articles([(article, None)], config=FAST, db_path=db, no_archive=True, clock=lambda: now[0])
+        audited = report.articles[0]
+        return [p.code for p in audited.claims[0].problems], [p.code for p in audited.references[0].problems]
+
+    claim, ref = audit()
+    assert claim == [] and ref == ["link-error"]  # one refusal: probably transient
+    now[0] += timedelta(days=3)
+    claim, ref = audit()
+    assert claim == ["claim-sources-dead"] and ref == ["link-error"]  # refused for 3 days: persistent
+    now[0] += timedelta(days=3)
+    claim, ref = audit()
+    assert claim == ["claim-sources-dead"] and ref == ["link-dead"]  # confirmed dead after 3 checks
+
+
+def test_per_host_overrides_from_a_toml_file(tmp_path: Path) -> None:
+    from wikicore.net import Limit, load_host_limits
+
+    hosts = tmp_path / "hosts.toml"
+    hosts.write_text('[hosts."127.0.0.1"]\nconcurrency = 1\ninterval = 0.2\n', encoding="utf-8")
+    limits = load_host_limits(hosts, Limit(8, 0.0))
+    assert limits == {"127.0.0.1": Limit(1, 0.2)}
+    config = FAST.replace(per_host=8, host_limits=limits)
+    with HostileWeb(hosts=2) as web:
+        urls = [web.url(f"/p/{i}", host=i % 2) for i in range(8)]
+        results = list(check_urls(urls, config))
+        web.settle()
+    assert {r.status for r in results} == {LinkStatus.LIVE}
+    slow = sorted(r.start for r in web.records if r.host == 0)
+    assert web.max_inflight[0] == 1  # the override: one at a time on 127.0.0.1 ...
+    assert slow[-1] - slow[0] >= 0.2 * (len(slow) - 1) * 0.9  # ... and spaced (over the span, not per gap)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['[hosts."a.org"]\nconcurrency = 0\n', '[hosts."a.org"]\ninterval = nan\n', "hosts = 3\n", "not toml [",
+     '[hosts."a.org"]\nspeed = 3\n'],
+)
+def test_a_bad_host_file_is_one_error_line(text: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from wikicore.cli import main
+
+    hosts = tmp_path / "hosts.toml"
+    hosts.write_text(text, encoding="utf-8")
+    article = Path(__file__).parent.parent / "articles" / "azerbaijan-russia-relations.yaml"
+    result = CliRunner().invoke(main, ["audit", str(article), "--host-config", str(hosts), "--no-archive",
+                                       "--cache", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(hosts) in lines[0] and "Traceback" not in result.output

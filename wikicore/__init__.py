@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
     from .errors import (
+        BudgetExceeded,
         EditConflict,
         ImportFailed,
         InvalidArticle,
@@ -57,8 +58,9 @@ if TYPE_CHECKING:
 # commands start in <= 0.3 s). `from wikicore import Article` works as ever.
 _LAZY = {
     **dict.fromkeys(
-        ["EditConflict", "ImportFailed", "InvalidArticle", "InvalidInput", "InvalidRevision", "InvalidSlug",
-         "NetworkError", "NotFound", "Problem", "RateLimited", "StaleLock", "StoreError", "WikicoreError"],
+        ["BudgetExceeded", "EditConflict", "ImportFailed", "InvalidArticle", "InvalidInput", "InvalidRevision",
+         "InvalidSlug", "NetworkError", "NotFound", "Problem", "RateLimited", "StaleLock", "StoreError",
+         "WikicoreError"],
         "errors",
     ),
     "export": "exporters", "import_path": "importers", "import_text": "importers",
@@ -97,6 +99,7 @@ __all__ = [
     "ArticleDiff",
     "AuditReport",
     "Blame",
+    "BudgetExceeded",
     "CheckConfig",
     "Citation",
     "Claim",

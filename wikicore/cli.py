@@ -423,6 +423,10 @@ FAIL_ON = ["error", "warning", "never"]
 @network_options
 @click.option("--no-archive", is_flag=True, help="Check links only: no archive lookups.")
 @click.option(
+    "--host-config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help='Per-host politeness overrides (TOML: [hosts."example.org"] concurrency = 1, interval = 2.0).',
+)
+@click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
     help="Link and archive history (SQLite) [default: <wiki>/.wikicore/checks.sqlite for wiki articles, "
     "else $XDG_CACHE_HOME/wikicore/checks.sqlite].",
@@ -451,6 +455,7 @@ def audit(
     host_concurrency: int | None,
     host_request_interval: float | None,
     no_archive: bool,
+    host_config: Path | None,
     cache: Path | None,
     refresh: bool,
     quiet: bool,
@@ -485,12 +490,12 @@ def audit(
     """
     if urls_dir is not None:
         _audit_urls(urls_dir, bool(targets) or all_, offline, fmt, output, fail_on, allow_private, timeout,
-                    concurrency, cache, refresh, quiet)
+                    concurrency, cache, refresh, quiet, host_concurrency, host_request_interval)
         return
 
     from .audit import audit_wiki
     from .checks import Severity
-    from .net import CheckConfig
+    from .net import CheckConfig, load_host_limits
     from .output import check_writable
     from .report.audit import render
 
@@ -511,6 +516,8 @@ def audit(
         if host_request_interval is not None:
             changes["host_interval"] = host_request_interval
         config = CheckConfig().replace(**changes)
+        if host_config is not None:
+            config = config.replace(host_limits=load_host_limits(host_config, config.host_limit))
         if timeout is not None:
             config = config.with_timeout(timeout)
         db_path = None
@@ -575,7 +582,8 @@ def _seconds(param: click.Parameter, value: str | None, *, zero: bool) -> float 
 
 def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, output: str, fail_on: str,
                 allow_private: bool, timeout: float | None, concurrency: int | None, cache: Path | None,
-                refresh: bool, quiet: bool) -> None:
+                refresh: bool, quiet: bool, host_concurrency: int | None = None,
+                host_request_interval: float | None = None) -> None:
     """``audit --urls DIR``: one call into :func:`wikicore.scan.urlaudit.audit_url_table`, then a summary."""
     import dataclasses
     import json
@@ -598,10 +606,13 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
     changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
     if concurrency is not None:
         changes["concurrency"] = concurrency
+    if host_concurrency is not None:
+        changes["per_host"] = host_concurrency
+    if host_request_interval is not None:
+        changes["host_interval"] = host_request_interval
+    config = config.replace(**changes)
     if timeout is not None:
-        changes.update(deadline=timeout, connect_timeout=min(config.connect_timeout, timeout),
-                       read_timeout=min(config.read_timeout, timeout))
-    config = dataclasses.replace(config, **changes)
+        config = config.with_timeout(timeout)
     counter = _UrlCounter() if not quiet and sys.stderr.isatty() else None
     summary = audit_url_table(scan_dir, config=config, db_path=cache or _user_cache(), refresh=refresh,
                               progress=counter)

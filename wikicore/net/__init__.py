@@ -17,7 +17,8 @@ parts, each in its own module:
               endpoint family such as ``archive:availability``), with
               :class:`Limit` overrides per key and an overall cap; Retry-After
               pauses a whole key.
-``config``    :class:`CheckConfig` and the named defaults.
+``config``    :class:`CheckConfig` and the named defaults; :func:`load_host_limits`
+              reads per-host overrides from a TOML file (``--host-config``).
 ``session``   :class:`CheckSession`: a ``requests.Session`` whose connections
               resolve names themselves, connect only to vetted addresses, check
               the peer again, report their sockets to the deadline; whose
@@ -70,6 +71,7 @@ from .config import (
     MAX_RETRY_AFTER,
     TTL,
     CheckConfig,
+    load_host_limits,
 )
 from .deadline import Deadline
 from .gate import Limit, RateGate
@@ -107,6 +109,7 @@ __all__ = [
     "address_allowed",
     "embedded_ipv4",
     "host_key",
+    "load_host_limits",
     "parse_retry_after",
     "refusal",
     "url_problem",

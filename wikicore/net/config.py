@@ -15,9 +15,11 @@ verdicts would be cached for a day.
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from pathlib import Path
 from types import MappingProxyType
 
 from .. import __version__
@@ -43,6 +45,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "TTL",
     "CheckConfig",
+    "load_host_limits",
 ]
 
 #: Sent with every request so site operators can tell who we are and find us.
@@ -171,3 +174,45 @@ class CheckConfig:
     def host_limit(self) -> Limit:
         """The default per-host limit."""
         return Limit(self.per_host, self.host_interval)
+
+
+#: Bytes of a host-limits file read at most: a politeness table, not a data set.
+MAX_HOST_FILE = 1 << 20
+
+
+def load_host_limits(path: Path, default: Limit) -> dict[str, Limit]:
+    """Per-host politeness overrides from a TOML file (``--host-config``)::
+
+        [hosts."example.org"]          # or "example.org:8080" for one port
+        concurrency = 1                # requests in flight at once to it
+        interval = 2.0                 # seconds between two request starts
+
+    A missing key keeps the default for that host. Any problem is
+    :class:`~wikicore.errors.InvalidInput` naming the file and the host.
+    """
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_HOST_FILE + 1)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the host file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_HOST_FILE:
+        raise InvalidInput(f"{path}: a host file of more than {MAX_HOST_FILE} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"{path}: not a TOML file: {exc}") from None
+    hosts = data.get("hosts", {})
+    if set(data) - {"hosts"} or not isinstance(hosts, dict):
+        raise InvalidInput(f"{path}: expected only [hosts.\"NAME\"] tables")
+    limits: dict[str, Limit] = {}
+    for host, table in hosts.items():
+        if not isinstance(table, dict) or set(table) - {"concurrency", "interval"}:
+            raise InvalidInput(f"{path}: host {host!r}: only 'concurrency' and 'interval' may be set")
+        concurrency = table.get("concurrency", default.concurrency)
+        interval = table.get("interval", default.interval)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InvalidInput(f"{path}: host {host!r}: concurrency must be a whole number of at least 1")
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 <= interval < math.inf:
+            raise InvalidInput(f"{path}: host {host!r}: interval must be a finite number of seconds, 0 or more")
+        limits[str(host).lower()] = Limit(concurrency, float(interval))
+    return limits
