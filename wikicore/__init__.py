@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     )
     from .exporters import export
     from .importers import import_path, import_text
-    from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+    from .linkcheck import LinkResult, LinkStatus, check_urls
     from .models import (
         Article,
         Citation,
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         UrlStatus,
         slugify,
     )
+    from .net import CheckConfig
     from .scan import ScanSummary, scan_dump
     from .sentences import split_sentences
     from .serialize import dump_path, dumps, load_path, loads
@@ -74,7 +75,7 @@ _LAZY = {
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
     "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
-    "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
+    "CheckConfig": "net", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
     "ScanSummary": "scan", "scan_dump": "scan",
 }
