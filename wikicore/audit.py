@@ -80,6 +80,7 @@ from .archive import (
 )
 from .checks import Finding, KnownTitles, Severity, date_range, normalise_url, run_static_checks, url_problem
 from .errors import NetworkError
+from .gcpause import paused_gc
 from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
 from .linkdb import LinkDB
 from .models import Article, Reference, UrlStatus
@@ -890,13 +891,9 @@ def audit_wiki(
     # as it is, 2.3x with the articles frozen, 2.0x with it paused). An offline audit is
     # pure computation that makes no cycles worth collecting: the collector is paused. A
     # live one runs network code for minutes: only what exists now is frozen.
-    paused = options.get("offline", False) and gc.isenabled()
     gc.freeze()
-    if paused:
-        gc.disable()
     try:
-        return audit_articles(pairs, known_titles=titles, **options)
+        with paused_gc() if options.get("offline", False) else contextlib.nullcontext():
+            return audit_articles(pairs, known_titles=titles, **options)
     finally:
-        if paused:
-            gc.enable()
         gc.unfreeze()
