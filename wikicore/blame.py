@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Article
-from .store import Revision
+from .revision import Revision
 
 __all__ = ["Blame", "CitationBlame", "ClaimBlame", "compute_blame"]
 

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 from ..blame import Blame
 from ..diff import Alert, ArticleDiff, Change, ClaimChange, FieldChange, Segment, SegmentOp
-from ..store import Revision
+from ..revision import Revision
 
 __all__ = [
     "render_blame_json",
