@@ -505,26 +505,57 @@ def init(env: Env) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE|DIR...")
 @click.option("--from", "from_", type=click.Choice(INPUT_FORMATS), help="Input format [default: from the suffix].")
-@click.option("--slug", help="Slug of the article [default: made from its title].")
-@click.option("-m", "--message", help="Commit message [default: 'Import FILE'].")
+@click.option("--slug", help="Slug of the article [default: made from its title; one FILE only].")
+@click.option("-m", "--message", help="Commit message [default: 'Import FILE' / 'Import N articles'].")
 @click.option("--author", metavar="'NAME <MAIL>'", help=AUTHOR_HELP)
 @click.pass_obj
-def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: str | None,
+def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
             author: str | None) -> None:
     """Import FILE as a new article of the wiki; print its slug and revision.
 
     An article with the same slug must not exist yet (that would be an edit
-    conflict, exit 3): edit existing articles with `wikicore save`.
+    conflict, exit 3): edit existing articles with `wikicore save`. Several
+    files, or a directory (its files with a known suffix, recursively), come in
+    as one commit, all or nothing, with the same checks.
 
     \b
     Example:
         wikicore import seed.txt --from text -m "Import the seed article"
+        wikicore import articles/ -m "Import the reviewed batch"
     """
-    article = import_path(file, from_ or detect_format(file), slug=slug)
-    revision = env.wiki().save(article, message or f"Import {file.name}", author=author, base=None)
-    click.echo(f"{article.slug} {revision.id}")
+    if len(files) == 1 and not files[0].is_dir():
+        file = files[0]
+        article = import_path(file, from_ or detect_format(file), slug=slug)
+        revision = env.wiki().save(article, message or f"Import {file.name}", author=author, base=None)
+        click.echo(f"{article.slug} {revision.id}")
+        return
+    if slug is not None:
+        raise click.UsageError("--slug names one article: give one FILE")
+    paths = _import_sources(files)
+    articles = [import_path(path, from_ or detect_format(path)) for path in paths]
+    result = env.wiki().import_articles(articles, message or f"Import {len(articles)} articles", author=author,
+                                        sources=[str(p) for p in paths])
+    click.echo("".join(f"{name} {result.commit}\n" for name in result.slugs), nl=False)
+
+
+def _import_sources(items: tuple[Path, ...]) -> list[Path]:
+    """The files to import: files as given, directories walked for files with a known suffix."""
+    def known(path: Path) -> bool:
+        return detect_format(path) != "text" or path.suffix.lower() == ".txt"
+
+    paths: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.is_file() and known(p)
+                           and not any(part.startswith(".") for part in p.relative_to(item).parts))
+            if not found:
+                raise InvalidInput(f"{item}: no article files to import (.yaml, .json, .txt, .wiki, ...)")
+            paths.extend(found)
+        else:
+            paths.append(item)
+    return paths
 
 
 @main.command()
@@ -564,8 +595,8 @@ def list_(env: Env) -> None:
     Example:
         wikicore --wiki mywiki list
     """
-    for slug in env.wiki().list():
-        click.echo(slug)
+    slugs = env.wiki().list()
+    click.echo("".join(f"{slug}\n" for slug in slugs), nl=False)  # one write: 300k slugs in one go
 
 
 @main.command()
@@ -728,8 +759,10 @@ def archive_command(
 @click.argument("dump", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--all-revisions", is_flag=True, help="Replay every revision as a commit (author, date, summary).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress counter or summary on stderr.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace articles edited in the wiki since a dump brought them (default: report them, exit 3).")
 @click.pass_obj
-def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) -> None:
+def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool, overwrite: bool) -> None:
     """Import a MediaWiki XML export (DUMP.xml or DUMP.xml.bz2) into the wiki.
 
     Every page of the main namespace becomes an article; redirects become
@@ -748,7 +781,8 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
     def show(done: int, total: int | None) -> None:
         click.echo(f"\rimported {done} pages" + (f" of {total}" if total else ""), nl=False, err=True)
 
-    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=None if quiet else show)
+    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=None if quiet else show,
+                          overwrite=overwrite)
     if not quiet:
         click.echo("", err=True)
         for warning in summary.warnings:
@@ -756,3 +790,25 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "
                f"{summary.skipped} skipped, {summary.commits} commits"
                + (f"; main is at {summary.tip}" if summary.tip else ""))
+    if summary.conflicts:
+        for conflict in summary.conflicts:
+            click.echo(f"conflict: {conflict}", err=True)
+        raise click.exceptions.Exit(EXIT_CONFLICT)
+
+
+@main.command()
+@click.pass_obj
+def migrate(env: Env) -> None:
+    """Move the wiki's articles to the sharded layout (articles/<hh>/<slug>.yaml) in one commit.
+
+    Wikis made before the layout had one flat articles/ folder, so every save
+    rewrote a tree the size of the wiki. The move changes no article: history,
+    blame and diff follow each article across it, and it is not counted as one
+    of its revisions. Running it again does nothing.
+
+    \b
+    Example:
+        wikicore --wiki mywiki migrate
+    """
+    commit = env.wiki().migrate()
+    click.echo(f"migrated; main is at {commit}" if commit else "already in the sharded layout; nothing to do")
