@@ -299,9 +299,10 @@ def render_blame_text(blame: Blame, color: bool = False) -> str:
     for claim in blame.claims:
         lines.append("")
         lines.append(f"{paint('head', claim.id)} [{_where(claim.section)}] {claim.text}")
-        lines.append(f"  introduced   {_rev_line(claim.introduced)}: {claim.introduced.message.splitlines()[0]}")
+        introduced = (claim.introduced.message.splitlines() or [""])[0]  # a commit's message may be empty
+        lines.append(f"  introduced   {_rev_line(claim.introduced)}: {introduced}")
         if claim.text_changed.id != claim.introduced.id:
-            first = claim.text_changed.message.splitlines()[0]
+            first = (claim.text_changed.message.splitlines() or [""])[0]
             lines.append(f"  text changed {_rev_line(claim.text_changed)}: {first}")
         for citation in claim.citations:
             lines.append(f"  cites {citation.ref}{_locator(citation.locator)}: added {_rev_line(citation.added)}")
