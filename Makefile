@@ -24,8 +24,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy wikicore
 
+# Browser-test screenshots land in $WIKICORE_ARTIFACTS/screenshots (default: artifacts/).
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	WIKICORE_ARTIFACTS="$${WIKICORE_ARTIFACTS:-$(CURDIR)/artifacts}" $(BIN)/python -m pytest -q
 
 schemas: $(STAMP)
 	$(BIN)/wikicore schema --out schemas

@@ -16,6 +16,7 @@ FORBIDDEN = {
     "serialize": {"store", "diff", "http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "sentences": {"*"},
     "urls": {"*"},
+    "output": {"*"},
     "store": {"http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "http": {"store", "audit", "report", "cli"},
     "linkcheck": {"store", "audit", "report", "cli"},

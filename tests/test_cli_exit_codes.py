@@ -43,12 +43,13 @@ def test_network_errors_map_to_5() -> None:
 
 
 def test_internal_error_is_one_line_with_a_hint(monkeypatch: object, tmp_path: Path) -> None:
-    import wikicore.cli as cli
+    import wikicore.importers as importers
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(cli, "import_path", boom)  # type: ignore[attr-defined]
+    # The CLI imports the importer when `convert` runs (lazy imports), so patch it where it lives.
+    monkeypatch.setattr(importers, "import_path", boom)  # type: ignore[attr-defined]
     result = CliRunner().invoke(main, ["convert", str(SEED)])
     assert result.exit_code == 4
     assert result.stderr.strip() == "error: internal error: RuntimeError: kaput (rerun with --debug for details)"

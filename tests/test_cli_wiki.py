@@ -65,7 +65,9 @@ def test_seed_import_then_edit_then_history_diff_and_blame(
     code, out = invoke(runner, wiki_path, "history", slug)
     assert code == 0 and out.splitlines()[0].startswith(second[:12]) and "Reword" in out and "Import the seed" in out
     code, out = invoke(runner, wiki_path, "history", slug, "--format", "json")
-    assert [r["id"] for r in json.loads(out)] == [second, first]
+    history_json = json.loads(out)
+    assert history_json["slug"] == slug and history_json["schema_version"] == 1
+    assert [r["id"] for r in history_json["revisions"]] == [second, first]
 
     code, out = invoke(runner, wiki_path, "diff", slug)
     assert code == 0 and "[-二国間-]{+友好+}" in out

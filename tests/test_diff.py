@@ -200,11 +200,12 @@ def test_html_is_self_contained_and_escapes_everything() -> None:
 
     Collect().feed(page)
     # Only structure and inline style: nothing that could load or run anything.
-    assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "div", "span", "table",
-                    "tr", "th", "td", "code", "del", "ins", "br"}
-    assert attributes <= {"lang", "charset", "http-equiv", "content", "name", "class", "id"}
+    assert tags <= {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "p", "div", "span",
+                    "table", "colgroup", "col", "tr", "th", "td", "code", "del", "ins", "br"}
+    assert attributes <= {"lang", "charset", "http-equiv", "content", "name", "class", "id", "data-label"}
     assert "&lt;script&gt;" in page and "<del>" in page and "<ins>" in page
     assert "default-src 'none'" in page and "@import" not in page and "url(" not in page
+    assert "'unsafe-inline'" not in page and "style-src 'sha256-" in page
 
 
 def test_text_is_plain_unless_colour_is_asked_for() -> None:
@@ -244,7 +245,7 @@ def test_html_marks_article_text_with_its_language() -> None:
         )
 
     html = render_diff_html(diff_articles(version("ロシアはバクに"), version("ロシアはバクーに")))
-    assert '<td class="old" lang="ja">' in html and '<div lang="ja">' in html
+    assert '<td class="old" lang="ja" data-label="old">' in html and '<div lang="ja">' in html
     assert '<html lang="en">' in html  # the page's own words
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import re
 from html.parser import HTMLParser
@@ -117,9 +119,12 @@ def test_html_is_self_contained_and_escapes_everything() -> None:
             assert value == "noopener noreferrer nofollow"
     rels = [v for t, n, v in parser.attrs if t == "a" and n == "rel"]
     assert len(rels) == len(external)
-    # The CSP forbids everything but inline style.
+    # The CSP forbids everything but the page's own stylesheet, named by its hash (no 'unsafe-inline').
     csp = [v for t, n, v in parser.attrs if t == "meta" and n == "content" and v and "default-src" in v]
-    assert csp and csp[0].startswith("default-src 'none'; style-src 'unsafe-inline'")
+    assert csp and csp[0].startswith("default-src 'none'; style-src 'sha256-") and "unsafe" not in csp[0]
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in csp[0] and page.count("<style>") == 1 and " style=" not in page
     assert "@import" not in page and "url(" not in page
     # The article's text is shown, escaped.
     assert "&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;" in page
@@ -223,8 +228,9 @@ _URLS = st.one_of(
     st.builds(lambda s: "http://x.example/" + s + '"><script>', _NASTY),
 )
 _ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table", "tr", "th", "td",
-    "a", "span", "code", "strong", "br",
+    "html", "head", "meta", "title", "style", "body", "header", "section", "div", "h1", "h2", "h3", "p",
+    "table", "colgroup", "col", "tr", "th", "td", "a", "span", "code", "strong", "br", "details", "summary",
+    "ul", "li", "svg", "rect",
 }  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wikicore.sentences import split_sentences
@@ -51,3 +51,29 @@ def test_join_gives_any_text_back(text: str) -> None:
     parts = split_sentences(text)
     assert "".join(parts) == text
     assert all(parts)
+
+
+# --- linear time, the same sentences as before (issue 9) ------------------------------------
+
+from . import sentences_reference  # noqa: E402
+
+_HOSTILE_ALPHABET = st.sampled_from(
+    [*list("aAzZUSe.!? \n\t'\"()（）「」『』“”‘’[]。！？．3漢"), "Mr.", "U.S.", "e.g.", " He", " the", "No."]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_HOSTILE_ALPHABET, max_size=60).map("".join))
+def test_same_sentences_as_the_reference_splitter(text: str) -> None:
+    assert split_sentences(text) == sentences_reference.split_sentences(text)
+
+
+@pytest.mark.parametrize("name", ["mr", "dots", "spaces", "openers", "acronym_run", "newline_word"])
+def test_hostile_shapes_agree_with_the_reference(name: str) -> None:
+    """Short versions of the inputs that made the old splitter quadratic, compared exactly."""
+    text = {
+        "mr": "Mr. x " * 50, "dots": "a" + "." * 300 + " x", "spaces": "a." * 3 + " " * 300 + "B",
+        "openers": "(" * 200 + "」" * 200 + "End. Next.", "acronym_run": "A." * 200 + " He left.",
+        "newline_word": "Dr\n. Smith. He\n. x",
+    }[name]
+    assert split_sentences(text) == sentences_reference.split_sentences(text)

@@ -190,3 +190,91 @@ def test_dumps_writes_the_python_emitters_bytes(article: Article) -> None:
         default_flow_style=False, width=1_000_000, indent=2,
     )
     assert dumps(article) == python
+
+
+# --- issue 9 and 12: every explicit tag, NaN, huge numbers; both event sources alike ---------------
+
+REFUSED_YAML = {
+    "binary-tag": ("slug: a\ntitle: !!binary aGk=\n", ":2: tag 'tag:yaml.org,2002:binary' is not allowed"),
+    "str-tag": ("slug: a\ntitle: !!str 12\n", ":2: tag 'tag:yaml.org,2002:str' is not allowed"),
+    "set-tag": ("slug: a\ntitle: t\naliases: !!set {b, a}\n", ":3: tag 'tag:yaml.org,2002:set' is not allowed"),
+    "bare-tag": ("slug: a\ntitle: ! t\n", ":2: tag '!' is not allowed"),
+    "local-tag": ("slug: a\ntitle: t\nlead: !thing []\n", ":3: tag '!thing' is not allowed"),
+    "anchor-only": ("slug: a\ntitle: &t t\n", ":2: anchors are not allowed"),
+    "alias": ("slug: a\ntitle: t\naliases: [*x]\n", ":3: "),  # libyaml: undefined alias; ours: refused
+    "huge-int": ("slug: a\ntitle: " + "7" * 5000 + "\n", ":2: a number of 5,000 digits is too long"),
+    "two-documents": ("slug: a\ntitle: t\n---\nslug: b\n", ":3: expected a single document"),
+    "collection-key": ("slug: a\n[x]: t\n", ":2: mapping keys must be plain strings"),
+    "too-deep-mapping": ("slug: a\ntitle: t\nx:\n" + "".join(" " * i + "k:\n" for i in range(1, 70)),
+                         ":66: nesting deeper than 64 levels"),
+}
+
+
+@pytest.mark.parametrize("loader", __import__("wikicore.serialize").serialize._LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", sorted(REFUSED_YAML))
+def test_yaml_refusals_name_the_line(loader: type, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wikicore.serialize as serialize
+
+    monkeypatch.setattr(serialize, "_LOADERS", [loader])
+    text, expected = REFUSED_YAML[name]
+    with pytest.raises(InvalidArticle) as info:
+        loads(text, source="f.yaml")
+    assert str(info.value).startswith("f.yaml" + expected), str(info.value)
+
+
+def test_huge_int_title_is_one_line_from_the_cli(tmp_path: Path, runner: object) -> None:
+    for suffix, text in ((".yaml", "slug: a\ntitle: " + "9" * 5000 + "\n"),
+                         (".json", '{"slug": "a", "title": ' + "9" * 5000 + "}")):
+        path = tmp_path / f"big{suffix}"
+        path.write_text(text, encoding="utf-8")
+        result = runner.invoke(main, ["validate", str(path)])  # type: ignore[attr-defined]
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+        assert "5,000 digits is too long" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_nan_and_infinity_refused(constant: str) -> None:
+    with pytest.raises(InvalidArticle, match=f"{constant} is not allowed"):
+        loads('{"slug": "a", "title": ' + constant + "}", "json", source="f.json")
+
+
+def test_only_plain_decimal_integers_are_numbers() -> None:
+    """YAML 1.1's octal (``0123``), hex and sexagesimal forms stay the text the user wrote."""
+    article = loads("slug: a\ntitle: t\nreferences:\n- id: r1\n  pages: 0123\n  volume: 0x10\n  issue: 1:30\n"
+                    "- id: r2\n  pages: -0\n  volume: +12\n  issue: 1_000\n")
+    first, second = article.references
+    assert (first.pages, first.volume, first.issue) == ("0123", "0x10", "1:30")
+    assert (second.pages, second.volume, second.issue) == ("0", "12", "1_000")
+
+
+def test_the_longest_allowed_number_loads() -> None:
+    from wikicore.serialize import MAX_INT_DIGITS
+
+    article = loads("slug: a\ntitle: " + "9" * MAX_INT_DIGITS + "\n")
+    assert article.title == "9" * MAX_INT_DIGITS
+
+
+def test_yaml_loaders_build_the_same_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lean event loop gives what ``yaml.safe_load`` gives on plain YAML (minus its 1.1 guesses)."""
+    import yaml
+
+    import wikicore.serialize as serialize
+
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    expected = yaml.safe_load(text)
+    for loader in serialize._LOADERS:
+        assert serialize._build(loader(text)) == expected
+    flow = "a: {b: [1, -2, +3, true, ~, null, '', 'x'], c: {}}\nd: []\ne: |\n  two\n  lines\n"
+    for loader in serialize._LOADERS:
+        assert serialize._build(loader(flow)) == yaml.safe_load(flow)
+
+
+def test_ids_are_still_minted_when_one_is_missing() -> None:
+    """The no-copy shortcut for stored articles must not skip minting for a single id-less claim."""
+    data = {"slug": "a", "title": "t", "sections": [{"id": "s1", "heading": "H", "sections": [
+        {"id": "s2", "heading": "Sub", "paragraphs": [{"claims": [{"id": "c1", "text": "x"}, {"text": "y"}]}]}]}]}
+    article = Article.model_validate(data)
+    first, second = (c.id for c in article.claims())
+    assert first == "c1" and second.startswith("c-")
+    assert "id" not in data["sections"][0]["sections"][0]["paragraphs"][0]["claims"][1]  # caller's dict untouched

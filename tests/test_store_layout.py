@@ -83,7 +83,7 @@ def test_migrate_moves_every_article_and_history_follows(tmp_path: Path) -> None
         latest = w.latest(slug)
         assert latest is not None and latest.id == latest_before[slug].id
         assert latest.path == path_of(slug, LAYOUT_SHARDED)  # where it is now
-        assert w.latest_all()[slug] == latest
+        assert w.latest_revisions()[slug] == latest
     assert w.load("alpha", rev="~1") == article("alpha")
     assert w.diff("alpha").new_revision == r2.id
     assert len(w.blame("alpha").claims) == 2
@@ -211,7 +211,7 @@ def test_bulk_import_is_one_commit_with_the_rules_of_save(wiki: Wiki, tmp_path: 
     assert len(lines) == 30 and len({line.split()[1] for line in lines}) == 1
     assert git(wiki.path, "rev-list", "--count", "main").strip() == "1"
     assert len(wiki.list()) == 30 and wiki.check_index() == []
-    assert wiki.latest_all().keys() == set(wiki.list())
+    assert wiki.latest_revisions().keys() == set(wiki.list())
     # An existing slug is an edit conflict; a collision inside the batch is refused: nothing is written.
     (tmp_path / "b.yaml").write_text(dumps(article("b1", title="B")))
     result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "import", str(tmp_path / "b.yaml"),
@@ -271,13 +271,14 @@ def test_a_save_that_changes_nothing_says_so(wiki: Wiki) -> None:
     assert git(wiki.path, "rev-list", "--count", "main").strip() == "1"
 
 
-def test_latest_all_agrees_with_latest(wiki: Wiki) -> None:
+def test_latest_revisions_agree_with_latest(wiki: Wiki) -> None:
     revs = {}
     for n in range(6):
         revs[f"p{n}"] = wiki.save(article(f"p{n}"), f"p{n}")
     revs["p2"] = wiki.save(with_claims(article("p2"), "More. "), "edit p2", base=revs["p2"].id)
     wiki.rename("p3", "q3")
-    every = wiki.latest_all()
+    assert [(a.slug, r) for a, r in wiki.latest_all()] == [(s, wiki.latest(s)) for s in wiki.list()]
+    every = wiki.latest_revisions()
     assert set(every) == set(wiki.list())
     for slug in wiki.list():
         assert every[slug] == wiki.latest(slug)

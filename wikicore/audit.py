@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,11 +64,14 @@ from .archive import (
     wayback_base_from_env,
 )
 from .archivecache import ArchiveCache, CachedArchive
-from .checks import Finding, Severity, date_range, normalise_url, run_static_checks, url_problem
+from .checks import Finding, KnownTitles, Severity, date_range, normalise_url, run_static_checks, url_problem
 from .errors import NetworkError
 from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
 from .linkdb import LinkDB
 from .models import Article, Reference, UrlStatus
+
+if TYPE_CHECKING:
+    from .store import Wiki
 
 __all__ = [
     "LIVE_CODES",
@@ -81,6 +85,7 @@ __all__ = [
     "ClaimAudit",
     "ReferenceAudit",
     "audit_articles",
+    "audit_wiki",
 ]
 
 Clock = Callable[[], _dt.datetime]
@@ -196,6 +201,15 @@ class ArticleAudit(_Frozen):
 class AuditReport(_Frozen):
     """The result of one audit run; its JSON form is ``schemas/audit.schema.json``."""
 
+    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    schema_ref: Literal["https://wikicore.invalid/schemas/audit.schema.json"] = Field(
+        default="https://wikicore.invalid/schemas/audit.schema.json",
+        alias="$schema",
+        description="The schema this document follows.",
+    )
+    schema_version: Literal[1] = 1
+
     generated_at: _dt.datetime
     offline: bool
     notes: tuple[str, ...] = Field(default=(), description="What was and was not checked, said plainly.")
@@ -292,7 +306,7 @@ def audit_articles(
     archive: Archive | None = None,
     db_path: Path | None = None,
     refresh: bool = False,
-    known_titles: set[str] | None = None,
+    known_titles: Iterable[str] | KnownTitles | None = None,
     today: _dt.date | None = None,
     progress: Progress | None = None,
     clock: Clock | None = None,
@@ -314,10 +328,9 @@ def audit_articles(
     # Snapshot links under a configured archive root are well formed too.
     archive_base = getattr(archive, "base_url", None) if archive is not None else wayback_base_from_env()
     items = [_Target(article, revision, []) for article, revision in targets]
+    titles = None if known_titles is None else KnownTitles.of(known_titles)  # normalised once, shared
     for index, item in enumerate(items, 1):
-        item.findings = run_static_checks(
-            item.article, today=today, known_titles=known_titles, archive_base=archive_base
-        )
+        item.findings = run_static_checks(item.article, today=today, known_titles=titles, archive_base=archive_base)
         emit(AuditEvent(AuditPhase.STATIC, index, len(items), item.article.slug))
 
     refs = [ref for item in items for ref in item.article.references]
@@ -624,3 +637,69 @@ def _link_problems(
         yield _problem("link-invalid", f"refused by the checker: {result.error or 'invalid url'}")
     elif status == LinkStatus.LIVE and snapshot is None and not stored_ok and not archive_unknown:
         yield _problem("archive-missing", "no archived copy exists yet; consider saving one")
+
+
+# --- what an audit of a wiki covers ------------------------------------------------
+
+
+def wiki_audit_targets(
+    wiki: Wiki | None, targets: Iterable[str | Article] = (), *, all_articles: bool = False
+) -> tuple[list[tuple[Article, str | None]], KnownTitles | None]:
+    """The ``(article, revision)`` pairs an audit covers, and the wiki's titles for see-also.
+
+    ``targets`` are slugs of ``wiki`` (at their latest revision) or articles
+    loaded from elsewhere (files: no revision), audited in the order given;
+    ``all_articles`` adds every other article of the wiki, by slug. When a wiki
+    is involved its articles are all read in one pass (:meth:`Wiki.latest_all`):
+    each parsed once, their titles and aliases normalised once, not once per
+    audited article (issue 13: that was quadratic). Without a wiki there are no
+    known titles and the see-also check is skipped.
+    """
+    from .errors import InvalidInput, NotFound
+    from .store import validate_slug
+
+    items = list(targets)
+    slugs = [validate_slug(item) for item in items if isinstance(item, str)]
+    if wiki is None:
+        if slugs or all_articles:
+            raise InvalidInput("auditing wiki articles needs a wiki")
+        return [(item, None) for item in items if isinstance(item, Article)], None
+    latest = {article.slug: (article, revision) for article, revision in wiki.latest_all()}
+    titles = KnownTitles(title for article, _ in latest.values() for title in (article.title, *article.aliases))
+    pairs: list[tuple[Article, str | None]] = []
+    seen: set[str] = set()
+
+    def from_wiki(slug: str) -> None:
+        if slug in seen:
+            return
+        if slug not in latest:
+            raise NotFound(f"no article {slug!r} in the wiki")
+        seen.add(slug)
+        article, revision = latest[slug]
+        pairs.append((article, revision.id if revision else None))
+
+    for item in items:
+        if isinstance(item, str):
+            from_wiki(validate_slug(item))
+        else:
+            pairs.append((item, None))
+    if all_articles:
+        for slug in sorted(latest):
+            from_wiki(slug)
+    if not pairs:
+        raise InvalidInput("nothing to audit: the wiki has no articles" if all_articles else "nothing to audit")
+    return pairs, titles
+
+
+def audit_wiki(
+    wiki: Wiki | None, targets: Iterable[str | Article] = (), *, all_articles: bool = False, **options: Any
+) -> AuditReport:
+    """Audit articles of a wiki: the slugs and articles in ``targets``, or all of them.
+
+    The library's ``wikicore audit``: which articles are covered, at which
+    revision and against which titles is decided by :func:`wiki_audit_targets`;
+    ``options`` go to :func:`audit_articles` (``offline``, ``config``,
+    ``archive``, ``db_path``, ``refresh``, ``today``, ``progress``, ``clock``).
+    """
+    pairs, titles = wiki_audit_targets(wiki, targets, all_articles=all_articles)
+    return audit_articles(pairs, known_titles=titles, **options)

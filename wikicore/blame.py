@@ -11,6 +11,7 @@ counts as introduced again when it returns: that revision is the one to ask.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +46,15 @@ class ClaimBlame(_Frozen):
 
 class Blame(_Frozen):
     """Claim blame of one article at one revision."""
+
+    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    schema_ref: Literal["https://wikicore.invalid/schemas/blame.schema.json"] = Field(
+        default="https://wikicore.invalid/schemas/blame.schema.json",
+        alias="$schema",
+        description="The schema this document follows.",
+    )
+    schema_version: Literal[1] = 1
 
     slug: str
     revision: Revision = Field(description="The revision blamed (the newest one considered).")

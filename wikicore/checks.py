@@ -68,6 +68,7 @@ __all__ = [
     "STATIC_CHECKS",
     "CheckContext",
     "Finding",
+    "KnownTitles",
     "Severity",
     "date_range",
     "normalise_doi",
@@ -103,6 +104,34 @@ class Finding:
     ref_id: str | None = None
 
 
+class KnownTitles:
+    """The titles and aliases of a wiki's articles, normalised once, for the see-also check.
+
+    Build it once per audit and share it: normalising every title of the wiki
+    for each article made a wiki-wide audit quadratic (issue 13: static checks
+    of 8,000 articles took 63 s, 2.4 s without titles).
+    """
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, titles: Iterable[str] = ()) -> None:
+        self._keys = frozenset(normalise_title(title) for title in titles)
+
+    @classmethod
+    def of(cls, titles: Iterable[str] | KnownTitles) -> KnownTitles:
+        """``titles`` itself if already built, else the set built from them."""
+        return titles if isinstance(titles, KnownTitles) else cls(titles)
+
+    def __contains__(self, title: object) -> bool:
+        return isinstance(title, str) and normalise_title(title) in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"KnownTitles({len(self._keys)} titles)"
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """What checks need beyond the article: today's date (injected, for tests) and known titles.
@@ -112,7 +141,7 @@ class CheckContext:
     """
 
     today: _dt.date = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).date())
-    known_titles: frozenset[str] | None = None
+    known_titles: KnownTitles | None = None
     #: A Wayback-compatible root whose ``/web/`` links count as snapshots too
     #: (``--wayback-url``: a local mirror, or the test and demo servers).
     archive_base: str | None = None
@@ -484,10 +513,10 @@ def check_see_also(article: Article, context: CheckContext) -> Iterator[Finding]
     """See-also titles that name no article (by title or alias); skipped without known titles."""
     if context.known_titles is None:
         return
-    known = {normalise_title(t) for t in context.known_titles}
-    known.update(normalise_title(t) for t in (article.title, *article.aliases))
+    known = context.known_titles
+    own = {normalise_title(t) for t in (article.title, *article.aliases)}
     for title in article.see_also:
-        if normalise_title(title) not in known:
+        if title not in known and normalise_title(title) not in own:
             yield _finding("see-also-missing", f"see also {title!r}: no such article in the wiki")
 
 
@@ -517,13 +546,17 @@ def run_static_checks(
     article: Article,
     *,
     today: _dt.date | None = None,
-    known_titles: Iterable[str] | None = None,
+    known_titles: Iterable[str] | KnownTitles | None = None,
     archive_base: str | None = None,
 ) -> list[Finding]:
-    """Every static finding for ``article``, in check order; no I/O at all."""
+    """Every static finding for ``article``, in check order; no I/O at all.
+
+    ``known_titles`` enables the see-also check; pass a :class:`KnownTitles`
+    built once when checking many articles of one wiki.
+    """
     context = CheckContext(
         today=today or _dt.datetime.now(_dt.UTC).date(),
-        known_titles=None if known_titles is None else frozenset(known_titles),
+        known_titles=None if known_titles is None else KnownTitles.of(known_titles),
         archive_base=archive_base,
     )
     return [finding for check in STATIC_CHECKS for finding in check(article, context)]

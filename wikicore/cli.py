@@ -20,21 +20,24 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+# Only click, the standard library and the exception tree load at start: every other import is made
+# inside the command that needs it, so `--help`, `--version` and Tab completion start in a fraction
+# of the 1.25 s that importing pydantic, GitPython and requests up front cost (issue 11 item 5).
 from . import __version__
 from .errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikicoreError
-from .exporters import export
-from .importers import detect_format, import_path
-from .models import Article
-from .schema import write_schemas
-from .serialize import dumps, load_path
+from .report.base import terminal, terminal_text
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+    from .models import Article
     from .store import Wiki
 
 EXIT_OK = 0
@@ -52,9 +55,6 @@ EXIT_CODES: dict[type[BaseException], int] = {
     NotFound: EXIT_INPUT,
     WikicoreError: EXIT_INPUT,
 }
-
-INPUT_FORMATS = ["text", "wikitext", "yaml", "json"]
-
 
 @dataclass
 class Env:
@@ -90,7 +90,7 @@ class _Group(click.Group):
                 traceback.print_exc()
             lines = error.lines() if isinstance(error, InvalidArticle) else str(error).splitlines()
             for line in lines or [type(error).__name__]:
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {terminal(line)}", err=True)
             ctx.exit(_exit_code(error))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -104,7 +104,8 @@ class _Group(click.Group):
                 traceback.print_exc()
             else:
                 click.echo(
-                    f"error: internal error: {type(error).__name__}: {error} (rerun with --debug for details)",
+                    f"error: internal error: {type(error).__name__}: {terminal(error)} "
+                    "(rerun with --debug for details)",
                     err=True,
                 )
             ctx.exit(EXIT_INTERNAL)
@@ -141,24 +142,135 @@ def main(ctx: click.Context, wiki_path: Path, debug: bool) -> None:
     ctx.obj = Env(wiki_path=wiki_path, debug=debug)
 
 
+# --- options shared by several commands ------------------------------------------
+#
+# One definition per option, so that `-o`, `--format`, `--author` or `--wayback-url` mean the same
+# thing, with the same help, wherever they appear. Commands stack these like any click decorator.
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+AUTHOR_HELP = "Commit author as 'Name <mail>' [default: $WIKICORE_AUTHOR, else 'wikicore <wikicore@localhost>']."
+INPUT_FORMATS = ["text", "wikitext", "yaml", "json"]
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply ``decorators`` as if written one above the other, first on top."""
+
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+def output_option(help: str = "Output file, '-' for stdout.") -> Callable[[F], F]:
+    """``-o/--output``: where the result goes, through the one safe writer (:mod:`wikicore.output`)."""
+    return click.option("-o", "--output", "output", default="-", show_default=True, metavar="FILE", help=help)
+
+
+def format_option(choices: list[str], default: str, help: str | None = None) -> Callable[[F], F]:
+    """``--format`` with its choices and default."""
+    return click.option(
+        "--format", "fmt", default=default, show_default=True, type=click.Choice(choices), help=help
+    )
+
+
+def import_options(function: F) -> F:
+    """``--from`` and ``--slug``: how a file becomes an article."""
+    return _stack(
+        click.option(
+            "--from", "from_", type=click.Choice(INPUT_FORMATS), help="Input format [default: from the suffix]."
+        ),
+        click.option("--slug", help="Slug of the article [default: made from its title]."),
+    )(function)
+
+
+def commit_options(default_message: str) -> Callable[[F], F]:
+    """``-m/--message`` and ``--author``: what a commit says and who made it."""
+    return _stack(
+        click.option("-m", "--message", help=f"Commit message [default: {default_message}]."),
+        click.option("--author", metavar="'NAME <MAIL>'", help=AUTHOR_HELP),
+    )
+
+
+def wayback_option(function: F) -> F:
+    """``--wayback-url``: which Wayback-compatible archive to ask."""
+    return click.option(
+        "--wayback-url", envvar="WIKICORE_WAYBACK_URL", metavar="URL",
+        help="Root of a Wayback-compatible archive [default: $WIKICORE_WAYBACK_URL, else the Internet Archive].",
+    )(function)
+
+
+def network_options(function: F) -> F:
+    """``--allow-private``, ``--timeout``, ``--concurrency``: how the link checker behaves."""
+    return _stack(
+        click.option("--allow-private", is_flag=True, help="Check loopback, private and link-local addresses too."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+                     help="Total seconds per URL."),
+        click.option("--concurrency", type=click.IntRange(min=1), metavar="N", help="Requests in flight at most."),
+    )(function)
+
+
+def quiet_option(help: str = "No progress or summary on stderr.") -> Callable[[F], F]:
+    """``-q/--quiet``."""
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+def _complete_slugs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Tab completion of SLUG arguments: the slugs of the wiki named by ``--wiki`` (or its default).
+
+    Runs on every Tab press, so it fails silent (no wiki, no completions) and
+    loads only the store.
+    """
+    from click.shell_completion import CompletionItem
+
+    root = ctx.find_root()
+    path = root.params.get("wiki_path") or os.environ.get("WIKICORE_WIKI") or "."
+    try:
+        from .store import Wiki
+
+        with Wiki.open(path) as wiki:
+            return [CompletionItem(slug) for slug in wiki.list() if slug.startswith(incomplete)]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+def _complete_slugs_or_files(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Completion for FILE_OR_SLUG arguments: the wiki's slugs, and the shell's own file completion."""
+    from click.shell_completion import CompletionItem
+
+    items = [] if os.sep in incomplete else _complete_slugs(ctx, param, incomplete)
+    return [*items, CompletionItem(incomplete, type="file")]
+
+
+def slug_argument(name: str = "slug", metavar: str | None = None) -> Callable[[F], F]:
+    """A SLUG argument whose values Tab-complete from the wiki."""
+    return click.argument(name, metavar=metavar, shell_complete=_complete_slugs)
+
+
 def _write(text: str, out: str | None) -> None:
-    """Write to stdout (``None`` or ``-``) or atomically to a file."""
-    if out in (None, "-"):
+    """Write to stdout (``None``, ``-``, ``/dev/stdout``) or through the one safe writer."""
+    from .output import is_stdout, write_file
+
+    if out is None or is_stdout(out):
         click.echo(text, nl=False)
         return
-    from .serialize import write_atomic
+    write_file(out, text)
 
-    target = Path(out)
-    if not target.parent.is_dir():
-        raise InvalidInput(f"{out}: directory {target.parent} does not exist")
-    write_atomic(target, text)
+
+def _is_path(target: str) -> bool:
+    """Whether a FILE_OR_SLUG argument names a file (slugs never hold a separator or a suffix)."""
+    path = Path(target)
+    return path.is_file() or os.sep in target or path.suffix in {".yaml", ".yml", ".json"}
 
 
 def _load_any(target: str, env: Env, rev: str | None = None) -> Article:
     """An article from a file path, or else a slug in the wiki."""
-    path = Path(target)
-    if rev is None and (path.is_file() or os.sep in target or path.suffix in {".yaml", ".yml", ".json"}):
-        return load_path(path)
+    if rev is None and _is_path(target):
+        from .serialize import load_path
+
+        return load_path(Path(target))
     article: Article = env.wiki().load(target, rev=rev)
     return article
 
@@ -168,13 +280,12 @@ def _load_any(target: str, env: Env, rev: str | None = None) -> Article:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--from", "from_", type=click.Choice(INPUT_FORMATS), help="Input format [default: from the suffix].")
+@import_options
 @click.option(
     "--to", "to", default="yaml", show_default=True,
     type=click.Choice(["yaml", "json", "wikitext", "csl-json", "text"]), help="Output format.",
 )
-@click.option("--slug", help="Slug of the article [default: made from its title].")
-@click.option("-o", "--output", "output", default="-", show_default=True, help="Output file, '-' for stdout.")
+@output_option()
 def convert(file: Path, from_: str | None, to: str, slug: str | None, output: str) -> None:
     """Import or convert FILE without a wiki.
 
@@ -183,10 +294,13 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
         wikicore convert seed.txt --from text --to json
         wikicore convert article.yaml --to wikitext -o article.wiki
     """
+    from .exporters import export
+    from .importers import detect_format, import_path
+
     article = import_path(file, from_ or detect_format(file), slug=slug)
     _write(export(article, to), output)
     for warning in article.source.warnings if article.source else []:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {terminal(warning)}", err=True)
 
 
 @main.command()
@@ -198,6 +312,8 @@ def validate(files: tuple[Path, ...]) -> None:
     Example:
         wikicore validate articles/*.yaml
     """
+    from .serialize import load_path
+
     failed = False
     for file in files:
         try:
@@ -205,17 +321,17 @@ def validate(files: tuple[Path, ...]) -> None:
         except InvalidArticle as error:
             failed = True
             for line in error.lines():
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {terminal(line)}", err=True)
         else:
-            click.echo(f"{file}: ok")
+            click.echo(f"{terminal(file)}: ok")
     if failed:
         raise click.exceptions.Exit(EXIT_INPUT)
 
 
 @main.command()
-@click.argument("target")
+@click.argument("target", metavar="FILE_OR_SLUG", shell_complete=_complete_slugs_or_files)
 @click.option("--rev", help="Revision of a wiki article (a commit id, HEAD or HEAD~N).")
-@click.option("--format", "fmt", default="yaml", show_default=True, type=click.Choice(["yaml", "json", "text"]))
+@format_option(["yaml", "json", "text"], "yaml")
 @click.pass_obj
 def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
     """Show an article: TARGET is a file, or a slug in the wiki.
@@ -225,8 +341,14 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
         wikicore show articles/azerbaijan-russia-relations.yaml --format text
         wikicore --wiki mywiki show azerbaijan-russia-relations --rev HEAD~1
     """
+    from .exporters import export
+    from .serialize import dumps
+
     article = _load_any(target, env, rev)
-    click.echo(export(article, fmt) if fmt == "text" else dumps(article, fmt), nl=False)  # type: ignore[arg-type]
+    text = export(article, fmt) if fmt == "text" else dumps(article, fmt)  # type: ignore[arg-type]
+    # Text is for reading: always escaped. YAML and JSON are data: exact bytes into a pipe or file,
+    # escaped only when a terminal would otherwise obey what they hold (issue 9 item 4).
+    click.echo(terminal_text(text) if fmt == "text" or sys.stdout.isatty() else text, nl=False)
 
 
 @main.command()
@@ -238,6 +360,8 @@ def schema(out: Path) -> None:
     Example:
         wikicore schema --out schemas
     """
+    from .schema import write_schemas
+
     for path in write_schemas(out):
         click.echo(str(path))
 
@@ -258,32 +382,24 @@ FAIL_ON = ["error", "warning", "never"]
 
 
 @main.command()
-@click.argument("targets", nargs=-1)
+@click.argument("targets", nargs=-1, metavar="[TARGET]...", shell_complete=_complete_slugs_or_files)
 @click.option("--all", "all_", is_flag=True, help="Audit every article in the wiki.")
 @click.option("--offline", is_flag=True, help="Static checks only: no request of any kind.")
-@click.option(
-    "--format", "fmt", default="text", show_default=True,
-    type=click.Choice(["text", "json", "markdown", "html"]), help="Report format.",
-)
-@click.option("-o", "--output", "output", default="-", show_default=True, help="Report file, '-' for stdout.")
+@format_option(["text", "json", "markdown", "html"], "text", help="Report format.")
+@output_option("Report file, '-' for stdout.")
 @click.option(
     "--fail-on", default="error", show_default=True, type=click.Choice(FAIL_ON),
     help="Exit 1 when a problem of this severity or worse is found.",
 )
-@click.option(
-    "--wayback-url", envvar="WIKICORE_WAYBACK_URL", metavar="URL",
-    help="Root of a Wayback-compatible archive [default: $WIKICORE_WAYBACK_URL, else the Internet Archive].",
-)
-@click.option("--allow-private", is_flag=True, help="Check loopback, private and link-local addresses too.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Total seconds per URL.")
-@click.option("--concurrency", type=click.IntRange(min=1), metavar="N", help="Requests in flight at most.")
+@wayback_option
+@network_options
 @click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
     help="Link and archive history (SQLite) [default: <wiki>/.wikicore/checks.sqlite for wiki articles, "
     "else $XDG_CACHE_HOME/wikicore/checks.sqlite].",
 )
 @click.option("--refresh", is_flag=True, help="Recheck everything, ignoring results younger than the TTL.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary on stderr.")
+@quiet_option("No progress bar or summary on stderr.")
 @click.pass_obj
 def audit(
     env: Env,
@@ -325,22 +441,21 @@ def audit(
     import dataclasses
 
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
-    from .audit import audit_articles
+    from .audit import audit_wiki
     from .checks import Severity
     from .linkcheck import CheckConfig
+    from .output import check_writable
     from .report.audit import render
 
     if not targets and not all_:
         fail("nothing to audit: give TARGET slugs or files, or --all")
-    if output not in ("-", None) and not Path(output).parent.is_dir():
-        fail(f"{output}: directory {Path(output).parent} does not exist")  # before minutes of checking
+    check_writable(output)  # before minutes of checking
     base = (wayback_url or "").strip() or DEFAULT_BASE_URL
     Endpoints.from_base(base)  # a bad --wayback-url is bad input (exit 2) before any work
     lazy = _LazyWiki(env)
     try:
-        pairs = _audit_targets(lazy, targets, all_)
-        wiki = lazy.wiki
-        known_titles = _known_titles(wiki) if wiki is not None else None
+        items = _audit_items(targets)
+        wiki = lazy.get() if all_ or any(isinstance(item, str) for item in items) else None
         config = CheckConfig()
         changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
         if concurrency is not None:
@@ -356,8 +471,10 @@ def audit(
         if not offline:
             db_path = cache or (wiki.state_dir / "checks.sqlite" if wiki is not None else _user_cache())
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
-        report = audit_articles(
-            pairs,
+        report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
+            wiki,
+            items,
+            all_articles=all_,
             offline=offline,
             config=config,
             # No CDX widening in audits: the availability API is served from the same index, so
@@ -366,7 +483,6 @@ def audit(
             archive=None if offline else WaybackArchive(base_url=base, use_cdx=False),
             db_path=db_path,
             refresh=refresh,
-            known_titles=known_titles,
             progress=progress,
         )
         if progress is not None:
@@ -403,45 +519,21 @@ class _LazyWiki:
             self.wiki.close()
 
 
-def _audit_targets(lazy: _LazyWiki, targets: tuple[str, ...], all_: bool) -> list[tuple[Article, str | None]]:
-    """Load each target once: files by path, slugs (and --all) from the wiki at their latest revision."""
-    pairs: list[tuple[Article, str | None]] = []
-    seen: set[str] = set()
-
-    def from_wiki(slug: str) -> None:
-        if slug in seen:
-            return
-        seen.add(slug)
-        wiki = lazy.get()
-        article = wiki.load(slug)  # NotFound for an unknown slug: exit 2
-        revision = wiki.latest(slug)
-        pairs.append((article, revision.id if revision else None))
-
+def _audit_items(targets: tuple[str, ...]) -> list[str | Article]:
+    """Files loaded (each once), slugs left for the library to find in the wiki (:func:`audit_wiki`)."""
+    items: list[str | Article] = []
+    seen: set[Path] = set()
     for target in targets:
         path = Path(target)
-        if path.is_file() or os.sep in target or path.suffix in {".yaml", ".yml", ".json"}:
-            key = f"file:{path.resolve()}"
-            if key not in seen:
-                seen.add(key)
-                pairs.append((load_path(path), None))
+        if _is_path(target):
+            from .serialize import load_path
+
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                items.append(load_path(path))
         else:
-            from_wiki(target)
-    if all_:
-        for slug in lazy.get().list():
-            from_wiki(slug)
-    if not pairs:
-        fail("nothing to audit: the wiki has no articles")
-    return pairs
-
-
-def _known_titles(wiki: Wiki) -> set[str]:
-    """Titles and aliases of every article in the wiki, for the see-also check."""
-    titles: set[str] = set()
-    for slug in wiki.list():
-        article = wiki.load(slug)
-        titles.add(article.title)
-        titles.update(article.aliases)
-    return titles
+            items.append(target)
+    return items
 
 
 def _user_cache() -> Path:
@@ -481,9 +573,6 @@ class _ProgressLine:
 
 # --- the wiki (issue 3) ----------------------------------------------------------------
 
-AUTHOR_HELP = "Commit author as 'Name <mail>' [default: $WIKICORE_AUTHOR, else 'wikicore <wikicore@localhost>']."
-
-
 def _color(output: str | None = None) -> bool:
     """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -506,10 +595,8 @@ def init(env: Env) -> None:
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE|DIR...")
-@click.option("--from", "from_", type=click.Choice(INPUT_FORMATS), help="Input format [default: from the suffix].")
-@click.option("--slug", help="Slug of the article [default: made from its title; one FILE only].")
-@click.option("-m", "--message", help="Commit message [default: 'Import FILE' / 'Import N articles'].")
-@click.option("--author", metavar="'NAME <MAIL>'", help=AUTHOR_HELP)
+@import_options
+@commit_options("'Import FILE', or 'Import N articles' for several")
 @click.pass_obj
 def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
             author: str | None) -> None:
@@ -525,6 +612,8 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
         wikicore import seed.txt --from text -m "Import the seed article"
         wikicore import articles/ -m "Import the reviewed batch"
     """
+    from .importers import detect_format, import_path
+
     if len(files) == 1 and not files[0].is_dir():
         file = files[0]
         article = import_path(file, from_ or detect_format(file), slug=slug)
@@ -542,6 +631,8 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
 
 def _import_sources(items: tuple[Path, ...]) -> list[Path]:
     """The files to import: files as given, directories walked for files with a known suffix."""
+    from .importers import detect_format
+
     def known(path: Path) -> bool:
         return detect_format(path) != "text" or path.suffix.lower() == ".txt"
 
@@ -565,8 +656,7 @@ def _import_sources(items: tuple[Path, ...]) -> list[Path]:
     help="The commit id FILE was edited from (required for existing articles; HEAD is resolved at save time, "
     "so it guards nothing).",
 )
-@click.option("-m", "--message", help="Commit message [default: 'Edit SLUG'].")
-@click.option("--author", metavar="'NAME <MAIL>'", help=AUTHOR_HELP)
+@commit_options("'Edit SLUG'")
 @click.pass_obj
 def save(env: Env, file: Path, base: str | None, message: str | None, author: str | None) -> None:
     """Save an edited article FILE (YAML or JSON) as a new revision; print its slug and revision.
@@ -581,6 +671,8 @@ def save(env: Env, file: Path, base: str | None, message: str | None, author: st
         wikicore history my-article --format json   # note the latest id
         wikicore save my-article.yaml --base 1a2b3c4d -m "Source the population figure"
     """
+    from .serialize import load_path
+
     article = load_path(file)
     revision = env.wiki().save(article, message or f"Edit {article.slug}", author=author, base=base)
     click.echo(f"{article.slug} {revision.id}")
@@ -596,33 +688,40 @@ def list_(env: Env) -> None:
         wikicore --wiki mywiki list
     """
     slugs = env.wiki().list()
-    click.echo("".join(f"{slug}\n" for slug in slugs), nl=False)  # one write: 300k slugs in one go
+    click.echo("".join(f"{terminal(slug)}\n" for slug in slugs), nl=False)  # one write: 300k slugs in one go
 
 
 @main.command()
-@click.argument("slug")
-@click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(["text", "json"]))
+@slug_argument()
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
-def history(env: Env, slug: str, fmt: str) -> None:
+def history(env: Env, slug: str, fmt: str, output: str) -> None:
     """Show the revisions of an article, newest first, following renames.
 
     \b
     Example:
         wikicore history azerbaijan-russia-relations
         wikicore history azerbaijan-russia-relations --format json
+        wikicore history azerbaijan-russia-relations --format html -o history.html
     """
-    from .report.diff import render_history_json, render_history_text
+    from .report.diff import render_history_html, render_history_json, render_history_text
 
     revisions = env.wiki().history(slug)
-    click.echo(render_history_json(revisions) if fmt == "json" else render_history_text(revisions, _color()),
-               nl=False)
+    if fmt == "json":
+        text = render_history_json(revisions, slug)
+    elif fmt == "html":
+        text = render_history_html(revisions, slug)
+    else:
+        text = render_history_text(revisions, _color(output))
+    _write(text, output)
 
 
 @main.command()
-@click.argument("slug")
+@slug_argument()
 @click.argument("revisions", nargs=-1, metavar="[REV_A [REV_B]]")
-@click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(["text", "json", "html"]))
-@click.option("-o", "--output", "output", default="-", show_default=True, help="Output file, '-' for stdout.")
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
 def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str) -> None:
     """Show what changed in an article claim by claim, with alerts a reviewer must not miss.
@@ -653,29 +752,37 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
 
 
 @main.command()
-@click.argument("slug")
+@slug_argument()
 @click.option("--rev", metavar="REV", help="Blame the article as of this revision [default: latest].")
-@click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(["text", "json"]))
+@format_option(["text", "json", "html"], "text")
+@output_option()
 @click.pass_obj
-def blame(env: Env, slug: str, rev: str | None, fmt: str) -> None:
+def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
     """Show, for each claim, the revision that introduced it, last changed it, and added each citation.
 
     \b
     Example:
         wikicore blame azerbaijan-russia-relations
         wikicore blame azerbaijan-russia-relations --rev HEAD~1 --format json
+        wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
-    from .report.diff import render_blame_json, render_blame_text
+    from .report.diff import render_blame_html, render_blame_json, render_blame_text
 
-    result = env.wiki().blame(slug, rev=rev)
-    click.echo(render_blame_json(result) if fmt == "json" else render_blame_text(result, _color()), nl=False)
+    wiki = env.wiki()
+    result = wiki.blame(slug, rev=rev)
+    if fmt == "json":
+        text = render_blame_json(result)
+    elif fmt == "html":  # the article's language lets the browser pick the right CJK glyphs
+        text = render_blame_html(result, language=wiki.load(slug, rev=result.revision.id).language)
+    else:
+        text = render_blame_text(result, _color(output))
+    _write(text, output)
 
 
 @main.command()
-@click.argument("old")
+@slug_argument("old")
 @click.argument("new")
-@click.option("-m", "--message", help="Commit message [default: 'Rename OLD to NEW'].")
-@click.option("--author", metavar="'NAME <MAIL>'", help=AUTHOR_HELP)
+@commit_options("'Rename OLD to NEW'")
 @click.pass_obj
 def mv(env: Env, old: str, new: str, message: str | None, author: str | None) -> None:
     """Rename article OLD to NEW in one revision; its history follows the rename.
@@ -689,15 +796,12 @@ def mv(env: Env, old: str, new: str, message: str | None, author: str | None) ->
 
 
 @main.command("archive")
-@click.argument("slug")
+@slug_argument()
 @click.option(
     "--save", "save_missing", is_flag=True,
     help="Ask Save Page Now to capture pages that have no snapshot (not those known to be dead).",
 )
-@click.option(
-    "--wayback-url", envvar="WIKICORE_WAYBACK_URL", metavar="URL",
-    help="Root of a Wayback-compatible archive [default: $WIKICORE_WAYBACK_URL, else the Internet Archive].",
-)
+@wayback_option
 @click.option("-m", "--message", help="First line of the commit message [default: a summary].")
 @click.option("--author", metavar="'NAME <MAIL>'", help=AUTHOR_HELP)
 @click.pass_obj
@@ -732,7 +836,7 @@ def archive_command(
     live, dead = link_health(wiki.state_dir / "checks.sqlite", [r.url for r in article.references if r.url])
     result = rescue_article(article, client, save_missing=save_missing, live_urls=live, dead_urls=dead)
     if result.save_error:
-        click.echo(f"warning: Save Page Now gave up: {result.save_error}", err=True)
+        click.echo(f"warning: Save Page Now gave up: {terminal(result.save_error)}", err=True)
     if result.missing:
         click.echo(f"note: no capture for {len(result.missing)} reference(s): {', '.join(result.missing)}", err=True)
     if not result.changes:
@@ -740,7 +844,7 @@ def archive_command(
         return
     revision = wiki.save(result.article, result.message(message), author=author, base=latest.id)
     for change in result.changes:
-        click.echo(change.describe())
+        click.echo(terminal(change.describe()))
     unknown = [c.ref_id for c in result.changes if c.url_status is None]
     if unknown:
         # CS1 shows a cited link that has an archive-url but no url-status as dead.
@@ -758,7 +862,7 @@ def archive_command(
 @main.command("import-dump")
 @click.argument("dump", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--all-revisions", is_flag=True, help="Replay every revision as a commit (author, date, summary).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress counter or summary on stderr.")
+@quiet_option("No progress counter or summary on stderr.")
 @click.option("--overwrite", is_flag=True,
               help="Replace articles edited in the wiki since a dump brought them (default: report them, exit 3).")
 @click.pass_obj
@@ -786,7 +890,7 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool, 
     if not quiet:
         click.echo("", err=True)
         for warning in summary.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {terminal(warning)}", err=True)
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "
                f"{summary.skipped} skipped, {summary.commits} commits"
                + (f"; main is at {summary.tip}" if summary.tip else ""))

@@ -22,6 +22,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -187,6 +188,15 @@ class DiffSummary(_Frozen):
 
 class ArticleDiff(_Frozen):
     """Everything that changed between two revisions of one article."""
+
+    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+    schema_ref: Literal["https://wikicore.invalid/schemas/diff.schema.json"] = Field(
+        default="https://wikicore.invalid/schemas/diff.schema.json",
+        alias="$schema",
+        description="The schema this document follows.",
+    )
+    schema_version: Literal[1] = 1
 
     slug: str
     language: str | None = Field(default=None, description="The article's BCP 47 language, for rendering its text.")

@@ -21,7 +21,7 @@ import difflib
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -33,6 +33,7 @@ __all__ = [
     "Citation",
     "Claim",
     "ExternalLink",
+    "IdMinter",
     "Media",
     "Paragraph",
     "Reference",
@@ -187,6 +188,45 @@ def short_hash(text: str, length: int = 8) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()[:length]
 
 
+class IdMinter:
+    """Mints unique ids ``base``, ``base-2``, ``base-3``, ... in one shared namespace.
+
+    Every place that mints ids (the model for objects without one, the wikitext
+    importer for sections and references) goes through this class, so the
+    scheme lives in one place. The ids are exactly those of the original
+    probe-from-the-start loop (take ``base``, else the first free ``base-n``
+    counting from 2), but the search for a base resumes where the last one for
+    that base stopped: ids are only ever added, so every candidate up to the
+    last one minted for a base is still taken. Minting k objects with the same
+    text therefore costs O(k) probes in all, not k²/2 (issue 14: 1,000 sections
+    of repeated text took 21.5 s, 7.3 of 9.4 s of a profile spent probing).
+    """
+
+    __slots__ = ("_next", "_taken")
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._taken: set[str] = set(taken)
+        self._next: dict[str, int] = {}  # base -> the suffix its next search starts at
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._taken
+
+    def reserve(self, ident: str) -> None:
+        """Mark an id given explicitly as taken, so no minted id collides with it."""
+        self._taken.add(ident)
+
+    def mint(self, base: str) -> str:
+        """The first of ``base``, ``base-2``, ``base-3``, ... not yet taken; now taken."""
+        n = self._next.get(base, 1)
+        candidate = base if n == 1 else f"{base}-{n}"
+        while candidate in self._taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        self._taken.add(candidate)
+        self._next[base] = n + 1
+        return candidate
+
+
 # --- records -----------------------------------------------------------------
 
 
@@ -236,6 +276,33 @@ def _fill_id(data: Any, prefix: str, key: str) -> Any:
         if isinstance(basis, str):
             data = {"id": f"{prefix}-{short_hash(basis)}", **data}
     return data
+
+
+def _ids_complete(data: dict[str, Any]) -> bool:
+    """True when every section, claim and reference dict already has an id: nothing to mint.
+
+    Stored articles always have them; skipping the defensive deep copy for them
+    halves validation (a 5,000-claim article: 0.06 s -> 0.03 s; issue 12's load speed).
+    """
+
+    def complete(items: Any) -> bool:
+        return all(not isinstance(i, dict) or i.get("id") for i in items) if isinstance(items, list) else True
+
+    def paragraphs_complete(paragraphs: Any) -> bool:
+        return all(
+            not isinstance(p, dict) or complete(p.get("claims"))
+            for p in (paragraphs if isinstance(paragraphs, list) else [])
+        )
+
+    def sections_complete(sections: Any) -> bool:
+        return complete(sections) and all(
+            not isinstance(s, dict)
+            or (paragraphs_complete(s.get("paragraphs")) and sections_complete(s.get("sections")))
+            for s in (sections if isinstance(sections, list) else [])
+        )
+
+    return (complete(data.get("references")) and paragraphs_complete(data.get("lead"))
+            and sections_complete(data.get("sections")))
 
 
 class Claim(_Model):
@@ -380,15 +447,17 @@ class Article(_Model):
         """Mint ids for new objects, de-duplicating hashes of repeated text."""
         if not isinstance(data, dict):
             return data
+        if _ids_complete(data):
+            return data
         data = copy.deepcopy(data)  # never mutate the caller's dicts
-        taken: set[str] = set()
+        minter = IdMinter()
 
         def explicit(items: Any, key: str = "id") -> None:
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and isinstance(item.get(key), str) and item.get(key):
-                    taken.add(item[key])
+                    minter.reserve(item[key])
                 elif isinstance(item, BaseModel):
-                    taken.add(getattr(item, key))
+                    minter.reserve(getattr(item, key))
 
         def walk_sections(sections: Any) -> Iterator[Any]:
             for section in sections if isinstance(sections, list) else []:
@@ -413,13 +482,7 @@ class Article(_Model):
         def mint(item: Any, prefix: str, basis: str | None) -> None:
             if not isinstance(item, dict) or item.get("id") or not isinstance(basis, str):
                 return
-            base = f"{prefix}-{short_hash(basis)}"
-            candidate, n = base, 1
-            while candidate in taken:
-                n += 1
-                candidate = f"{base}-{n}"
-            taken.add(candidate)
-            item["id"] = candidate
+            item["id"] = minter.mint(f"{prefix}-{short_hash(basis)}")
 
         for section in sections:
             mint(section, "s", section.get("heading") if isinstance(section, dict) else None)

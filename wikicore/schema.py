@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .errors import InvalidInput
 from .models import Article
-from .serialize import write_atomic
+from .output import write_file
 
 __all__ = ["SCHEMAS", "schema_text", "schemas", "write_schemas"]
 
@@ -38,9 +39,29 @@ def _diff() -> type[BaseModel]:
     return ArticleDiff
 
 
-#: Schema name -> function returning the model it describes. Later formats (the
-#: audit report, the diff) add themselves here; functions keep imports lazy.
-SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {"article": _article, "audit": _audit, "diff": _diff}
+def _blame() -> type[BaseModel]:
+    from .blame import Blame
+
+    return Blame
+
+
+def _history() -> type[BaseModel]:
+    from .report.diff import History
+
+    return History
+
+
+#: Schema name -> function returning the model it describes; functions keep imports lazy.
+#: Every JSON output (audit, diff, blame, history) names its schema in a ``$schema`` field
+#: holding that schema's ``$id`` (``SCHEMA_BASE + name + ".schema.json"``) and carries
+#: ``schema_version``; the article files carry a relative ``$schema`` path instead.
+SCHEMAS: dict[str, Callable[[], type[BaseModel]]] = {
+    "article": _article,
+    "audit": _audit,
+    "diff": _diff,
+    "blame": _blame,
+    "history": _history,
+}
 
 
 def schemas() -> dict[str, dict[str, Any]]:
@@ -69,10 +90,13 @@ def schema_text(document: dict[str, Any]) -> str:
 def write_schemas(out: Path) -> list[Path]:
     """Write ``<name>.schema.json`` for every schema into ``out``; return the paths."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # `--out /proc/nope`: bad input, one line, exit 2 (issue 11)
+        raise InvalidInput(f"{out}: cannot create directory: {(error.strerror or str(error)).lower()}") from None
     written = []
     for name, document in schemas().items():
         path = out / f"{name}.schema.json"
-        write_atomic(path, schema_text(document))
+        write_file(path, schema_text(document))
         written.append(path)
     return written

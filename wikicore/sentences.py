@@ -40,9 +40,8 @@ _CJK_END = "。！？｡．"
 _LATIN_END = ".!?"
 _CLOSERS = "」』”’)）]］】〕》〉\"'"
 _PAIRS = {"「": "」", "『": "』", "“": "”", "‘": "’", "(": ")", "（": "）", "[": "]", "［": "］", "【": "】"}
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff「『（【]")
-_ACRONYM = re.compile(r"(?:[A-Z]\.){2,}$")
+_ACRONYM = re.compile(r"[A-Z]\.[A-Z]\.")
 #: Words that open a sentence far more often than they follow "U.S." inside one.
 SENTENCE_STARTERS = frozenset(
     "he she it they we i the this that these those there in on at after before during however but "
@@ -51,44 +50,132 @@ SENTENCE_STARTERS = frozenset(
 
 
 def _matched_openers(text: str) -> dict[int, int]:
-    """Map the index of each opening quote/bracket to the index of its closer."""
+    """Map the index of each opening quote/bracket to the index of its closer.
+
+    A closer closes the nearest open opener of its kind and drops the openers
+    opened after it (they never closed). Each kind keeps the stack depths where
+    it sits, so a closer finds its opener without scanning the stack: linear
+    even for 100,000 unclosed ``(`` followed by as many stray ``」``.
+    """
     closers = {v: k for k, v in _PAIRS.items()}
     stack: list[tuple[str, int]] = []
+    depths: dict[str, list[int]] = {opener: [] for opener in _PAIRS}
     matched: dict[int, int] = {}
     for index, ch in enumerate(text):
         if ch in _PAIRS and not (ch == "‘" and stack and stack[-1][0] == "‘"):
+            depths[ch].append(len(stack))
             stack.append((ch, index))
         elif ch in closers:
-            opener = closers[ch]
-            # Close the nearest matching opener; openers in between never closed.
-            for depth in range(len(stack) - 1, -1, -1):
-                if stack[depth][0] == opener:
-                    matched[stack[depth][1]] = index
-                    del stack[depth:]
-                    break
+            same = depths[closers[ch]]
+            if same:
+                depth = same[-1]
+                matched[stack[depth][1]] = index
+                for opener, _ in stack[depth:]:
+                    depths[opener].pop()
+                del stack[depth:]
     return matched
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    match = _WORD_BEFORE.search(text, 0, dot)
-    if not match:
+class _Scanner:
+    """The runs the splitter asks about, each scanned once (issue 9: 120 KB of "Mr. x " took 64 s).
+
+    The splitter used to find the word before a period with a regex anchored at
+    the end but searched from the paragraph start, and re-walked runs of
+    terminators and spaces at every period: quadratic. Queries come in
+    increasing order, so remembering the last run answers each in amortised
+    constant time, with exactly the old answers.
+    """
+
+    _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
+    _TERMINATORS = frozenset(_LATIN_END + _CLOSERS)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # [start, end) all word characters, text[start-1] is not; first: its first letter (or end if none)
+        self._word: tuple[int, int, int] = (0, 0, 0)
+        self._term: tuple[int, int] = (0, 0)  # [begin, end) all terminators/closers, text[end] is not
+        self._space: tuple[int, int] = (0, 0)  # [begin, end) all whitespace, text[end] is not
+
+    def word_before(self, end: int) -> tuple[int, int] | None:
+        """Where the old ``[A-Za-z][A-Za-z.]*$`` search up to ``end`` matched: the ASCII word (dots allowed).
+
+        A span, not a string: a word can be a 100 KB run of dots, and copying it
+        at every period would be quadratic again.
+        """
+        text = self.text
+        if end > 0 and text[end - 1] == "\n":
+            end -= 1  # "$" also matches before a final newline; the class never holds one
+        start, known, first = self._word
+        if not (start <= known <= end and all(c in self._WORD_CHARS for c in text[known:end])):
+            start = end
+            while start > 0 and text[start - 1] in self._WORD_CHARS:
+                start -= 1
+            first = start
+        if first == known or first == start:  # no letter found yet: keep looking, from where we stopped
+            first = max(first, start)
+            while first < end and text[first] == ".":
+                first += 1
+        self._word = (start, end, first)
+        return (first, end) if first < end else None
+
+    def after_terminators(self, begin: int) -> int:
+        """The first index at or after ``begin`` that is not a terminator or closer."""
+        lo, hi = self._term
+        if not lo <= begin <= hi:
+            hi = begin
+            while hi < len(self.text) and self.text[hi] in self._TERMINATORS:
+                hi += 1
+            self._term = (begin, hi)
+        return hi
+
+    def after_spaces(self, begin: int) -> int:
+        """The first index at or after ``begin`` that is not whitespace."""
+        lo, hi = self._space
+        if not lo <= begin <= hi:
+            hi = begin
+            while hi < len(self.text) and self.text[hi].isspace():
+                hi += 1
+            self._space = (begin, hi)
+        return hi
+
+
+#: The longest word in ABBREVIATIONS: longer words are not looked up (nor copied).
+_LONGEST_ABBREVIATION = max(map(len, ABBREVIATIONS))
+
+
+def _is_abbreviation(scanner: _Scanner, dot: int) -> bool:
+    span = scanner.word_before(dot)
+    if span is None:
         return False
-    word = match.group(1)
-    if "." in word:  # U.S., e.g., i.e.
+    first, end = span
+    # rfind, not find: in a run of periods the nearest one is right before the end.
+    if scanner.text.rfind(".", first, end) != -1:  # U.S., e.g., i.e.
         return True
-    return len(word) == 1 or word.lower() in ABBREVIATIONS
+    if end - first == 1:
+        return True
+    return end - first <= _LONGEST_ABBREVIATION and scanner.text[first:end].lower() in ABBREVIATIONS
 
 
-def _acronym_ends_sentence(text: str, dot: int, following_word: str) -> bool:
-    match = _WORD_BEFORE.search(text, 0, dot + 1)
-    return bool(match and _ACRONYM.search(match.group(1))) and following_word.lower() in SENTENCE_STARTERS
+def _acronym_ends_sentence(scanner: _Scanner, dot: int, following_word: str) -> bool:
+    # "(?:[A-Z]\.){2,}$" matches somewhere in the word exactly when its last four characters are "X.Y.".
+    span = scanner.word_before(dot + 1)
+    acronym = span is not None and bool(_ACRONYM.fullmatch(scanner.text[max(span[0], span[1] - 4):span[1]]))
+    return acronym and following_word.lower() in SENTENCE_STARTERS
+
+
+_LETTERS = re.compile(r"[A-Za-z]+")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences; joining the result gives ``text`` back exactly."""
+    """Split ``text`` into sentences; joining the result gives ``text`` back exactly.
+
+    Linear in ``len(text)``: every run of word characters, terminators and
+    spaces is walked a bounded number of times (see :class:`_Scanner`).
+    """
     if not text:
         return []
     matched = _matched_openers(text)
+    scanner = _Scanner(text)
     sentences: list[str] = []
     start = 0
     index = 0
@@ -103,23 +190,19 @@ def split_sentences(text: str) -> list[str]:
             if not (ch == "．" and 0 < index < length - 1 and text[index - 1].isdigit() and text[index + 1].isdigit()):
                 end = index + 1
         elif ch in _LATIN_END:
-            nxt = index + 1
-            while nxt < length and text[nxt] in _LATIN_END + _CLOSERS:
-                nxt += 1
+            nxt = scanner.after_terminators(index + 1)
             if nxt >= length:
                 end = nxt
-            elif _CJK_CHAR.match(text[nxt]) and not (ch == "." and _is_abbreviation(text, index)):
+            elif _CJK_CHAR.match(text[nxt]) and not (ch == "." and _is_abbreviation(scanner, index)):
                 end = nxt
             elif text[nxt].isspace():
-                after = nxt
-                while after < length and text[after].isspace():
-                    after += 1
+                after = scanner.after_spaces(nxt)
                 following = text[after] if after < length else ""
                 starts_lower = following.islower() or (following.isdigit() and ch == ".")
-                abbreviation = ch == "." and _is_abbreviation(text, index)
+                abbreviation = ch == "." and _is_abbreviation(scanner, index)
                 if abbreviation and not starts_lower:
-                    word = re.match(r"[A-Za-z]+", text[after:])
-                    abbreviation = not (word and _acronym_ends_sentence(text, index, word.group(0)))
+                    word = _LETTERS.match(text, after)
+                    abbreviation = not (word and _acronym_ends_sentence(scanner, index, word.group(0)))
                 if not starts_lower and not abbreviation:
                     end = nxt
         if end is None:

@@ -55,7 +55,7 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from ..errors import ImportFailed
-from ..models import Article, ReferenceType, UrlStatus, short_hash
+from ..models import Article, IdMinter, ReferenceType, UrlStatus, short_hash
 from ..sentences import split_sentences
 from ..serialize import article_from_data
 from . import register
@@ -583,7 +583,7 @@ class _Builder:
     categories: list[str] = field(default_factory=list)
     see_also: list[str] = field(default_factory=list)
     external_links: list[dict[str, Any]] = field(default_factory=list)
-    section_ids: set[str] = field(default_factory=set)
+    section_ids: IdMinter = field(default_factory=IdMinter)
     anonymous: int = 0
     # Kept markup whose refs are registered after the prose, templates before
     # media, so that the order of uncited references does not depend on where
@@ -650,13 +650,7 @@ class _Builder:
     def section_id(self, heading: str) -> str:
         # The same scheme Article mints with, computed here because media and
         # templates must name their section before the article exists.
-        base = f"s-{short_hash(heading)}"
-        candidate, n = base, 1
-        while candidate in self.section_ids:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.section_ids.add(candidate)
-        return candidate
+        return self.section_ids.mint(f"s-{short_hash(heading)}")
 
     def body(self, nodes: list[Node], section_id: str | None, heading: str) -> list[dict[str, Any]]:
         """Import one section body (or the lead): returns its paragraphs as dicts."""
@@ -984,17 +978,13 @@ class _Builder:
             first_use.setdefault(use.key, index)
         ordered = sorted(self.refs.values(), key=lambda s: (s.key not in first_use,
                                                             first_use.get(s.key, 0), s.order))
-        taken: set[str] = set()
+        minter = IdMinter()
         references: list[dict[str, Any]] = []
         self.ids: dict[tuple[str, str], str] = {}
         for state in ordered:
             raw = None if state.content is None else state.content + state.dead_suffix
             base = reference_id_for_name(state.name) if state.name else f"r-{short_hash(raw or '')}"
-            ident, n = base, 1
-            while ident in taken:
-                n += 1
-                ident = f"{base}-{n}"
-            taken.add(ident)
+            ident = minter.mint(base)
             self.ids[state.key] = ident
             record: dict[str, Any] = {"id": ident}
             if state.name:

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from typing import Literal
 
 from ..audit import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
-from ..checks import Severity, url_problem
+from ..checks import Severity
+from .base import attr, esc, link, page, terminal
 
 __all__ = ["FORMATS", "Format", "render", "render_html", "render_json", "render_markdown", "render_text"]
 
@@ -25,11 +26,6 @@ Format = Literal["text", "json", "markdown", "html"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "html")
 
 _SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
-# Shown as escapes: C0/C1 controls, line separators, and bidi overrides (which can
-# make a url read as another). The text report also escapes tab and newline:
-# every field there is one line, and a newline in a message must not forge a line.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def render(report: AuditReport, format: Format, *, color: bool = False) -> str:
@@ -65,23 +61,15 @@ def _statuses(summary: AuditSummary) -> str:
     return ", ".join(f"{n} {status}" for status, n in summary.by_status.items() if n) or "no references"
 
 
-def _linkable(url: str | None) -> bool:
-    return bool(url) and url_problem(url or "") is None
-
-
 # --- text ----------------------------------------------------------------------
 
 _COLORS = {Severity.ERROR: "\x1b[31;1m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
 _RESET = "\x1b[0m"
 
 
-def _escape(pattern: re.Pattern[str], text: str | None) -> str:
-    return pattern.sub(lambda m: f"\\u{ord(m.group()):04x}", text or "")
-
-
 def _safe(text: str | None) -> str:
     """One terminal line: control, line-breaking and bidi characters shown as escapes, never obeyed."""
-    return _escape(_CONTROL_LINE, text)
+    return terminal(text)
 
 
 def render_text(report: AuditReport, *, color: bool = False) -> str:
@@ -112,7 +100,7 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
                 continue
             lines.append("  " + paint(severity, f"{severity.value.upper()} ({len(group)})"))
             for where, problem in group:
-                lines.append(f"    {where}: {problem.code}: {_safe(problem.message)}")
+                lines.append(f"    {_safe(where)}: {_safe(problem.code)}: {_safe(problem.message)}")
                 if where.startswith("ref "):
                     ref = refs_by_id[(article.slug, where[4:])]
                     if ref.url:
@@ -141,7 +129,7 @@ _ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.INFO: "🔵
 
 def _md(text: str | None) -> str:
     """Markdown-inert text: HTML escaped, markup characters backslashed, on one line."""
-    flat = " ".join((text or "").split())
+    flat = terminal(" ".join((text or "").split()))
     return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
 
 
@@ -202,144 +190,245 @@ def _md_code(text: str) -> str:
     It holds urls, slugs and revisions; percent-encoding ``<``, ``>``, ``"`` and
     backticks keeps a url's meaning and leaves nothing for an HTML parser.
     """
-    flat = " ".join(text.split())
+    flat = terminal(" ".join(text.split()))
     return "`" + "".join(_MD_CODE_UNSAFE.get(ch, ch) for ch in flat) + "`"
 
 
 # --- HTML ----------------------------------------------------------------------
 
-_CSS = """
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1b1b}
-h1{font-size:1.5rem}h2{font-size:1.25rem;margin-top:2.5rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%;margin:.75rem 0}
-th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f4f4}td.n{text-align:right}
-.error{color:#a40000;font-weight:600}.warning{color:#8a5a00}.info{color:#035e8c}
-.status{font-family:ui-monospace,monospace;white-space:nowrap}
-.s-live{color:#176117}.s-dead,.s-invalid{color:#a40000;font-weight:600}
-.s-soft-404,.s-blocked{color:#8a5a00}.s-error,.s-unchecked,.s-no-url{color:#555}
-code,.url{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}
-.note{background:#fff8e0;border-left:4px solid #e0b000;padding:.5rem .75rem}
-.claim{color:#444}
-"""
-
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-
-
-def _e(text: object) -> str:
-    """Escaped for HTML text and attributes; control characters shown as escapes, like the text report."""
-    return html.escape(_escape(_CONTROL, "" if text is None else str(text)), quote=True)
-
-
-def _link(url: str | None, label: str | None = None) -> str:
-    """An anchor for http(s) urls only; anything else (``javascript:``, ``file:``) is plain text."""
-    if not url:
-        return ""
-    shown = f'<span class="url">{_e(label or url)}</span>'
-    if not _linkable(url):
-        return shown
-    return f'<a href="{_e(url.strip())}" rel="noopener noreferrer nofollow">{shown}</a>'
+#: The link verdicts the health chart always names, in the order a reader scans them;
+#: ``invalid`` and ``no-url`` join the legend when they occur.
+_CHART_STATUSES = ("live", "dead", "soft-404", "blocked", "error", "unchecked")
+_CHART_COLORS = {
+    "live": "#2e7d32", "dead": "#c62828", "soft-404": "#ef6c00", "blocked": "#8e24aa",
+    "error": "#6d4c41", "invalid": "#ad1457", "unchecked": "#9e9e9e", "no-url": "#cfd8dc",
+}  # fmt: skip
+#: Warning and info groups up to this long are open; longer ones (and never errors) fold.
+_HTML_OPEN_LIMIT = 5
 
 
 def render_html(report: AuditReport) -> str:
-    """One self-contained page for a reviewer's browser; it loads nothing from anywhere."""
+    """One self-contained page for a reviewer's browser; it loads nothing from anywhere.
+
+    It opens with a summary a reader takes in at a glance (link health as an inline
+    SVG bar, the share of claims that cite a source, findings per check), then per
+    article its findings grouped by check (folded with ``<details>`` when long) and
+    its references.
+    """
     totals = report.totals()
+    heading, h1 = "Citation audit", "Citation audit"
+    if len(report.articles) == 1:
+        only = report.articles[0]
+        heading += f": {only.title}"
+        lang = f' lang="{esc(only.language)}"' if only.language else ""
+        h1 += f": <span{lang}>{esc(only.title)}</span>"
     body: list[str] = [
-        "<h1>Citation audit</h1>",
-        f"<p>Generated {_e(report.generated_at.isoformat(timespec='seconds'))}"
-        f"{' (offline)' if report.offline else ''}: {len(report.articles)} article(s), "
-        f"{totals.claims} claims, {totals.references} references &mdash; {_e(_counts(totals))}.</p>",
+        f"<header><h1>{h1}</h1>",
+        f'<p class="meta">Generated <span class="tok">{esc(report.generated_at.isoformat(timespec="seconds"))}'
+        f"</span>{' (offline)' if report.offline else ''} &middot; {len(report.articles)} article(s), "
+        f"{totals.claims} claims, {totals.references} references</p></header>",
+        *_summary_html(report, totals),
     ]
-    body += [f'<p class="note">{_e(note)}</p>' for note in report.notes]
-    body.append(
-        "<table><tr><th>article</th><th>claims</th><th>references</th>"
-        + "".join(f'<th class="{s.value}">{s.value}</th>' for s in _SEVERITIES)
-        + "<th>links</th></tr>"
-    )
-    for article in report.articles:
-        s = article.summary
-        body.append(
-            f'<tr><td><a href="#a-{_e(article.slug)}">{_e(article.title)}</a></td>'
-            f'<td class="n">{s.claims}</td><td class="n">{s.references}</td>'
-            + "".join(f'<td class="n">{s.by_severity.get(sev.value, 0)}</td>' for sev in _SEVERITIES)
-            + f"<td>{_e(_statuses(s))}</td></tr>"
-        )
-    body.append("</table>")
+    body += [f'<p class="note">{esc(note)}</p>' for note in report.notes]
+    if len(report.articles) > 1:
+        body += _articles_table(report)
     for article in report.articles:
         body += _html_article(article)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-        '<meta name="referrer" content="no-referrer">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Citation audit</title>"
-        f"<style>{_CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    return page(heading, body, description=f"{_counts(totals)}; links: {_statuses(totals)}")
+
+
+def _cited(article: ArticleAudit) -> int:
+    """Claims that cite a reference: every claim but those the audit calls uncited."""
+    return sum(1 for claim in article.claims if not any(p.code == "claim-uncited" for p in claim.problems))
+
+
+def _summary_html(report: AuditReport, totals: AuditSummary) -> list[str]:
+    claims = sum(len(a.claims) for a in report.articles)
+    cited = sum(_cited(a) for a in report.articles)
+    percent = f"{100 * cited / claims:.0f}%" if claims else "–"
+    return [
+        '<section class="summary" id="summary" aria-label="Summary">',
+        _health_card(totals, report.offline),
+        '<div class="card"><h2>Claims cited</h2>'
+        f'<p class="big">{percent}</p>{_bar([("cited", cited, "#2e7d32"), ("uncited", claims - cited, "#e0e0e0")])}'
+        f'<p class="meta">{cited} of {claims} claims cite a reference</p></div>',
+        _checks_card(report, totals),
+        "</section>",
+    ]
+
+
+def _bar(parts: list[tuple[str, int, str]]) -> str:
+    """A horizontal stacked bar as inline SVG (presentation attributes only: the CSP allows no style)."""
+    total = sum(n for _, n, _ in parts)
+    label = ", ".join(f"{n} {name}" for name, n, _ in parts if n) or "nothing to show"
+    out = [
+        f'<svg class="chart" viewBox="0 0 1000 20" preserveAspectRatio="none" role="img" '
+        f'aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg"><title>{esc(label)}</title>'
+    ]
+    if not total:
+        out.append('<rect x="0" y="0" width="1000" height="20" fill="#eeeeee"/>')
+    x = 0.0
+    for name, n, color in parts:
+        if not n:
+            continue
+        width = 1000 * n / total
+        out.append(
+            f'<rect x="{x:.2f}" y="0" width="{width:.2f}" height="20" fill="{color}">'
+            f"<title>{esc(name)}: {n}</title></rect>"
+        )
+        x += width
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _health_card(totals: AuditSummary, offline: bool) -> str:
+    counts = totals.by_status
+    shown = [s for s in _CHART_STATUSES] + [s for s in ("invalid", "no-url") if counts.get(s)]
+    checked = sum(counts.get(s, 0) for s in shown if s not in ("unchecked", "no-url"))
+    live = counts.get("live", 0)
+    headline = f"{live} of {checked} live" if checked else ("not checked (offline)" if offline else "nothing checked")
+    legend = "".join(
+        f'<li><span class="sw c-{s}"></span>{esc(s)} <strong>{counts.get(s, 0)}</strong></li>' for s in shown
     )
+    bar = _bar([(s, counts.get(s, 0), _CHART_COLORS[s]) for s in shown])
+    return (
+        f'<div class="card"><h2>Link health</h2><p class="big">{esc(headline)}</p>{bar}'
+        f'<ul class="legend">{legend}</ul></div>'
+    )
+
+
+def _checks(problems: Iterator[AuditProblem]) -> list[tuple[str, Severity, int]]:
+    """(code, severity, count) per check, errors first, then the most frequent."""
+    counter: dict[tuple[str, Severity], int] = {}
+    for problem in problems:
+        key = (problem.code, problem.severity)
+        counter[key] = counter.get(key, 0) + 1
+    return sorted(((c, s, n) for (c, s), n in counter.items()), key=lambda t: (-t[1].rank, -t[2], t[0]))
+
+
+def _checks_card(report: AuditReport, totals: AuditSummary) -> str:
+    counts = " &middot; ".join(
+        f'<span class="{s.value}">{totals.by_severity.get(s.value, 0)} {s.value}</span>' for s in _SEVERITIES
+    )
+    rows = _checks(p for article in report.articles for p in article.all_problems())
+    if not rows:
+        table = '<p class="meta">No problems found.</p>'
+    else:
+        table = (
+            '<table class="auto checks"><tr class="head"><th>check</th><th>severity</th><th class="n">n</th></tr>'
+            + "".join(
+                f'<tr><td><code class="tok check">{esc(code)}</code></td><td class="{sev.value}">{sev.value}</td>'
+                f'<td class="n">{n}</td></tr>'
+                for code, sev, n in rows
+            )
+            + "</table>"
+        )
+    return f'<div class="card"><h2>Findings per check</h2><p class="counts">{counts}</p>{table}</div>'
+
+
+def _articles_table(report: AuditReport) -> list[str]:
+    out = [
+        "<h2>Articles</h2>",
+        '<table class="stack"><colgroup><col><col class="w-n"><col class="w-n">'
+        + '<col class="w-n">' * len(_SEVERITIES)
+        + '<col class="w-archive"></colgroup><tr class="head"><th>article</th><th class="n">claims</th>'
+        '<th class="n">refs</th>'
+        + "".join(f'<th class="n {s.value}">{s.value}</th>' for s in _SEVERITIES)
+        + "<th>links</th></tr>",
+    ]
+    for article in report.articles:
+        s = article.summary
+        lang = f' lang="{esc(article.language)}"' if article.language else ""
+        out.append(
+            f'<tr><td data-label="article"><a href="#a-{attr(article.slug)}"{lang}>{esc(article.title)}</a></td>'
+            f'<td class="n" data-label="claims">{s.claims}</td><td class="n" data-label="refs">{s.references}</td>'
+            + "".join(
+                f'<td class="n" data-label="{sev.value}">{s.by_severity.get(sev.value, 0)}</td>' for sev in _SEVERITIES
+            )
+            + f'<td data-label="links">{esc(_statuses(s))}</td></tr>'
+        )
+    out.append("</table>")
+    return out
 
 
 def _html_article(article: ArticleAudit) -> list[str]:
-    revision = f" &middot; revision <code>{_e(article.revision[:12])}</code>" if article.revision else ""
+    revision = f' &middot; revision <code class="tok">{esc(article.revision[:12])}</code>' if article.revision else ""
     # The article's own text carries its language, so browsers pick the right CJK glyphs.
-    lang = f' lang="{_e(article.language)}"' if article.language else ""
-    out = [
-        f'<h2 id="a-{_e(article.slug)}"{lang}>{_e(article.title)}</h2>',
-        f"<p><code>{_e(article.slug)}</code>{revision} &middot; links: {_e(_statuses(article.summary))}</p>",
-    ]
+    lang = f' lang="{esc(article.language)}"' if article.language else ""
+    slug = article.slug
+    out = [f'<h2 id="a-{attr(slug)}"{lang}>{esc(article.title)}</h2>']
+    out.append(
+        f'<p class="meta"><code>{esc(slug)}</code>{revision} &middot; links: {esc(_statuses(article.summary))}</p>'
+    )
     claims_by_id = {claim.id: claim for claim in article.claims}
+    urls = {ref.id: ref.url for ref in article.references}
     located = list(_located(article))
     if not located:
         out.append("<p>No problems found.</p>")
-    else:
-        out.append("<h3>Findings</h3><table><tr><th>severity</th><th>where</th><th>code</th><th>message</th></tr>")
-        for severity in _SEVERITIES:
-            for where, problem in located:
-                if problem.severity != severity:
-                    continue
-                context = ""
-                if where.startswith("claim "):
-                    claim = claims_by_id.get(where[6:])
-                    if claim and claim.text.strip()[:40] not in problem.message:  # not said twice
-                        context = f'<br><span class="claim"{lang}>{_e(claim.text)}</span>'
-                out.append(
-                    f'<tr><td class="{severity.value}">{severity.value}</td><td>{_e(where)}</td>'
-                    f"<td><code>{_e(problem.code)}</code></td><td>{_e(problem.message)}{context}</td></tr>"
-                )
-        out.append("</table>")
+    for code, severity, count in _checks(p for _, p in located):
+        group = [(where, p) for where, p in located if p.code == code and p.severity == severity]
+        folded = severity != Severity.ERROR and count > _HTML_OPEN_LIMIT
+        out.append(
+            f'<details id="f-{attr(slug)}-{attr(code)}"{"" if folded else " open"}><summary>'
+            f'<code class="tok check">{esc(code)}</code> <span class="{severity.value}">{severity.value}</span> '
+            f"({count})</summary>"
+            '<table class="stack findings"><colgroup><col class="w-where"><col></colgroup>'
+        )
+        for where, problem in group:
+            context = ""
+            if where.startswith("claim "):
+                claim = claims_by_id.get(where[6:])
+                if claim and claim.text.strip()[:40] not in problem.message:  # not said twice
+                    context = f'<br><span class="claim"{lang}>{esc(claim.text)}</span>'
+            elif where.startswith("ref ") and urls.get(where[4:]):
+                context = f"<br>{link(urls[where[4:]])}"
+            place = esc(where)
+            if where.startswith("ref "):
+                place = f'<a href="#r-{attr(slug)}-{attr(where[4:])}">{place}</a>'
+            message = f"{esc(problem.message)}{context}"
+            out.append(f"<tr><td>{place}</td><td>{message}</td></tr>")
+        out.append("</table></details>")
     if article.references:
         out.append(
-            "<h3>References</h3><table><tr><th>id</th><th>status</th><th>reference</th>"
-            "<th>checked</th><th>archive</th></tr>"
+            "<h3>References</h3>"
+            '<table class="stack"><colgroup><col class="w-id"><col class="w-status"><col>'
+            '<col class="w-date"><col class="w-archive"></colgroup>'
+            '<tr class="head"><th>id</th><th>status</th><th>reference</th><th>checked</th><th>archive</th></tr>'
         )
-        for ref in article.references:
-            out.append(_html_reference(ref))
+        out += [_html_reference(ref, slug, lang) for ref in article.references]
         out.append("</table>")
     return out
 
 
-def _html_reference(ref: ReferenceAudit) -> str:
-    status = ref.status.value
+def _html_reference(ref: ReferenceAudit, slug: str, lang: str) -> str:
+    status = f'<span class="tok s-{esc(ref.status.value)}">{esc(ref.status.value)}</span>'
     if ref.http_status:
-        status += f" ({ref.http_status})"
+        status += f' <span class="tok">HTTP {ref.http_status}</span>'
     if ref.confirmed_dead:
-        status += ", confirmed"
-    parts = [f"<strong>{_e(ref.title)}</strong>" if ref.title else ""]
+        status += ' <span class="tok">confirmed</span>'
+    parts = [f"<strong{lang}>{esc(ref.title)}</strong>" if ref.title else ""]
     if ref.url:
-        parts.append(_link(ref.url))
+        parts.append(link(ref.url))
     if ref.final_url and ref.final_url != ref.url:
-        parts.append(f"&rarr; {_link(ref.final_url)}")
+        parts.append(f"&rarr; {link(ref.final_url)}")
     archive = ""
     if ref.archive:
         when = ref.archive.timestamp.date().isoformat()
         distance = f", {ref.archive.distance_days} days away" if ref.archive.distance_days is not None else ""
-        archive = f"{_link(ref.archive.url, when)}{_e(distance)}"
+        archive = f"{link(ref.archive.url, when)}{esc(distance)}"
     if ref.archive_url:
         verdict = {True: "works", False: "broken", None: "not checked"}[ref.archive_resolves]
-        archive += f"<br>stored ({_e(verdict)}): {_link(ref.archive_url)}"
-    checked = _e(ref.checked_at.isoformat(timespec="seconds")) if ref.checked_at else ""
+        archive += f"{'<br>' if archive else ''}stored ({esc(verdict)}): {link(ref.archive_url)}"
+    checked = ""
+    if ref.checked_at:
+        checked = f'<span class="tok">{esc(ref.checked_at.strftime("%Y-%m-%d %H:%M"))}</span>'
+        if ref.from_cache:
+            checked += " (cached)"
     if ref.failures:
         checked += f"<br>{ref.failures} failure(s)"
     return (
-        f"<tr><td><code>{_e(ref.id)}</code></td>"
-        f'<td class="status s-{_e(ref.status.value)}">{_e(status)}</td>'
-        f"<td>{'<br>'.join(p for p in parts if p)}</td><td>{checked}</td><td>{archive}</td></tr>"
+        f'<tr id="r-{attr(slug)}-{attr(ref.id)}"><td data-label="id"><code class="id">{esc(ref.id)}</code></td>'
+        f'<td data-label="status">{status}</td>'
+        f'<td data-label="reference">{"<br>".join(p for p in parts if p)}</td>'
+        f'<td data-label="checked">{checked}</td><td data-label="archive">{archive}</td></tr>'
     )

@@ -12,21 +12,26 @@ text passed through :func:`html.escape`.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+from typing import Final, Literal
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..blame import Blame
 from ..diff import Alert, ArticleDiff, Change, ClaimChange, FieldChange, Segment, SegmentOp
 from ..revision import Revision
+from .base import attr, esc, page, terminal
 
 __all__ = [
+    "HISTORY_SCHEMA",
+    "History",
+    "render_blame_html",
     "render_blame_json",
     "render_blame_text",
     "render_diff_html",
     "render_diff_json",
     "render_diff_text",
+    "render_history_html",
     "render_history_json",
     "render_history_text",
 ]
@@ -49,18 +54,19 @@ def _short(rev: str | None) -> str:
 
 
 def _where(section: str | None) -> str:
-    return section or "lead"
+    return terminal(section) if section else "lead"
 
 
 def _inline_text(segments: Sequence[Segment], paint: _Paint) -> str:
     out = []
     for segment in segments:
+        text = terminal(segment.text)
         if segment.op == SegmentOp.EQUAL:
-            out.append(segment.text)
+            out.append(text)
         elif segment.op == SegmentOp.DELETE:
-            out.append(paint("del", segment.text) if paint.color else f"[-{segment.text}-]")
+            out.append(paint("del", text) if paint.color else f"[-{text}-]")
         else:
-            out.append(paint("add", segment.text) if paint.color else f"{{+{segment.text}+}}")
+            out.append(paint("add", text) if paint.color else f"{{+{text}+}}")
     return "".join(out)
 
 
@@ -68,8 +74,8 @@ def _value(value: str | list[str] | None) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, list):
-        return "[" + ", ".join(repr(v) for v in value) + "]"
-    return repr(value)
+        return terminal("[" + ", ".join(repr(v) for v in value) + "]")
+    return terminal(repr(value))
 
 
 def _summary_line(diff: ArticleDiff) -> str:
@@ -85,40 +91,44 @@ def _claim_text_lines(change: ClaimChange, paint: _Paint) -> list[str]:
     mark = _MARK[change.kind]
     style = {"+": "add", "-": "del", "~": "head"}[mark]
     if change.kind == Change.ADDED:
-        head = f"{paint(style, mark)} [{_where(change.new_section)}] {change.id}: {change.new_text}"
+        head = f"{paint(style, mark)} [{_where(change.new_section)}] {terminal(change.id)}: {terminal(change.new_text)}"
         lines = [head]
     elif change.kind == Change.REMOVED:
-        lines = [f"{paint(style, mark)} [{_where(change.old_section)}] {change.id}: {change.old_text}"]
+        lines = [
+            f"{paint(style, mark)} [{_where(change.old_section)}] {terminal(change.id)}: {terminal(change.old_text)}"
+        ]
     else:
         how = ""
         if change.old_id and change.old_id != change.id:
-            how = f" (was {change.old_id}, matched by {change.matched_by}"
+            how = f" (was {terminal(change.old_id)}, matched by {change.matched_by}"
             how += f" {change.similarity:.2f})" if change.similarity is not None else ")"
-        text = _inline_text(change.inline, paint) if change.text_changed else change.new_text
-        lines = [f"{paint(style, mark)} [{_where(change.new_section)}] {change.id}{how}: {text}"]
+        text = _inline_text(change.inline, paint) if change.text_changed else terminal(change.new_text)
+        lines = [f"{paint(style, mark)} [{_where(change.new_section)}] {terminal(change.id)}{how}: {text}"]
         if change.moved:
             lines.append(f"    moved: {_where(change.old_section)} -> {_where(change.new_section)}")
     if change.kind == Change.CHANGED:
         for citation in change.citations_added:
-            lines.append("    " + paint("add", f"+ cites {citation.ref}") + _locator(citation.locator))
+            lines.append("    " + paint("add", f"+ cites {terminal(citation.ref)}") + _locator(citation.locator))
         for citation in change.citations_removed:
-            lines.append("    " + paint("del", f"- cites {citation.ref}") + _locator(citation.locator))
+            lines.append("    " + paint("del", f"- cites {terminal(citation.ref)}") + _locator(citation.locator))
         for quote in change.quotes_changed:
-            lines.append(f"    quote from {quote.ref}: {_value(quote.old_quote)} -> {_value(quote.new_quote)}")
+            lines.append(
+                f"    quote from {terminal(quote.ref)}: {_value(quote.old_quote)} -> {_value(quote.new_quote)}"
+            )
     elif change.kind == Change.ADDED and change.citations_added:
-        lines.append("    cites " + ", ".join(c.ref for c in change.citations_added))
+        lines.append("    cites " + ", ".join(terminal(c.ref) for c in change.citations_added))
     return lines
 
 
 def _locator(locator: str | None) -> str:
-    return f" ({locator})" if locator else ""
+    return f" ({terminal(locator)})" if locator else ""
 
 
 def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
     """A terminal-friendly diff: alerts first, then sections, claims, references and fields."""
     paint = _Paint(color)
     lines = [
-        paint("head", f"diff {diff.slug} {_short(diff.old_revision)}..{_short(diff.new_revision)}"),
+        paint("head", f"diff {terminal(diff.slug)} {_short(diff.old_revision)}..{_short(diff.new_revision)}"),
         _summary_line(diff),
     ]
     if diff.empty:
@@ -126,10 +136,10 @@ def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
         return "\n".join(lines) + "\n"
     if diff.alerts:
         lines += ["", paint("head", "alerts:")]
-        lines += [paint("alert", f"  ! {alert.kind}: {alert.message}") for alert in diff.alerts]
+        lines += [paint("alert", f"  ! {alert.kind}: {terminal(alert.message)}") for alert in diff.alerts]
     if diff.fields:
         lines += ["", paint("head", "fields:")]
-        lines += [f"  ~ {change.field}: {_value(change.old)} -> {_value(change.new)}" for change in diff.fields]
+        lines += [f"  ~ {terminal(c.field)}: {_value(c.old)} -> {_value(c.new)}" for c in diff.fields]
     if diff.sections:
         lines += ["", paint("head", "sections:")]
         for section in diff.sections:
@@ -137,10 +147,15 @@ def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
             heading = section.new_heading if section.new_heading is not None else section.old_heading
             notes = []
             if section.renamed:
-                notes.append(f"renamed from {section.old_heading!r}")
+                notes.append(f"renamed from {terminal(repr(section.old_heading))}")
             if section.moved:
-                notes.append(f"moved (parent {section.old_parent or 'top'} -> {section.new_parent or 'top'})")
-            lines.append(f"  {mark} {section.id} {heading!r}" + (f": {'; '.join(notes)}" if notes else ""))
+                notes.append(
+                    f"moved (parent {terminal(section.old_parent or 'top')} -> {terminal(section.new_parent or 'top')})"
+                )
+            lines.append(
+                f"  {mark} {terminal(section.id)} {terminal(repr(heading))}"
+                + (f": {'; '.join(notes)}" if notes else "")
+            )
     if diff.claims:
         lines += ["", paint("head", "claims:")]
         for change in diff.claims:
@@ -149,10 +164,10 @@ def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
         lines += ["", paint("head", "references:")]
         for ref in diff.references:
             mark = paint({"+": "add", "-": "del", "~": "head"}[_MARK[ref.kind]], _MARK[ref.kind])
-            title = f" {ref.title!r}" if ref.title else ""
-            lines.append(f"  {mark} {ref.id}{title}")
+            title = f" {terminal(repr(ref.title))}" if ref.title else ""
+            lines.append(f"  {mark} {terminal(ref.id)}{title}")
             if ref.kind == Change.CHANGED:
-                lines += [f"      {f.field}: {_value(f.old)} -> {_value(f.new)}" for f in ref.fields]
+                lines += [f"      {terminal(f.field)}: {_value(f.old)} -> {_value(f.new)}" for f in ref.fields]
     return "\n".join(lines) + "\n"
 
 
@@ -163,20 +178,7 @@ def render_diff_json(diff: ArticleDiff) -> str:
 
 # --- HTML -------------------------------------------------------------------------
 
-_STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;margin:2em auto;max-width:78em;padding:0 1em;color:#1b1b1b}
-h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%}
-td,th{border:1px solid #ddd;padding:.4em .6em;vertical-align:top;text-align:left}
-th{background:#f4f4f4}td.old{width:50%;background:#fff8f8}td.new{width:50%;background:#f6fff6}
-del{background:#ffc9c9;text-decoration:line-through}ins{background:#b6f0b6;text-decoration:none}
-.alert{background:#fff3cd;border-left:4px solid #e0a800;padding:.4em .8em;margin:.3em 0}
-.meta{color:#555;font-size:.9em}.kind{font-weight:600;white-space:nowrap}code{font-size:.92em}
-"""
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+_e = esc
 
 
 def _segments_html(segments: Sequence[Segment], side: SegmentOp) -> str:
@@ -218,21 +220,24 @@ def _claim_row(change: ClaimChange, lang: str) -> str:
     meta = f'<div class="meta">{"<br>".join(notes)}</div>' if notes else ""
     section = _where(change.new_section if change.kind != Change.REMOVED else change.old_section)
     return (
-        f'<tr id="claim-{_e(change.id)}"><td class="kind">{_e(change.kind)}<br><code>{_e(change.id)}</code>'
-        f'<div class="meta">{_e(section)}</div></td>'
-        f'<td class="old"{lang}>{old}</td><td class="new"><div{lang}>{new}</div>{meta}</td></tr>'
+        f'<tr id="claim-{attr(change.id)}"><td class="kind" data-label="change">{_e(change.kind)}<br>'
+        f'<code class="id">{_e(change.id)}</code><div class="meta">{_e(section)}</div></td>'
+        f'<td class="old"{lang} data-label="old">{old}</td>'
+        f'<td class="new" data-label="new"><div{lang}>{new}</div>{meta}</td></tr>'
     )
 
 
 def _alert_html(alert: Alert) -> str:
-    return f'<div class="alert"><span class="kind">{_e(alert.kind)}</span>: {_e(alert.message)}</div>'
+    return f'<div class="alert"><span class="kind tok">{_e(alert.kind)}</span>: {_e(alert.message)}</div>'
 
 
 def _fields_html(fields: Sequence[FieldChange]) -> str:
     return "<br>".join(
-        f"<code>{_e(f.field)}</code>: <del>{_e(_value(f.old))}</del> → <ins>{_e(_value(f.new))}</ins>"
-        for f in fields
+        f"<code>{_e(f.field)}</code>: <del>{_e(_value(f.old))}</del> → <ins>{_e(_value(f.new))}</ins>" for f in fields
     )
+
+
+_CHANGE_COLS = '<colgroup><col class="w-kind"><col><col></colgroup>'
 
 
 def render_diff_html(diff: ArticleDiff) -> str:
@@ -241,80 +246,153 @@ def render_diff_html(diff: ArticleDiff) -> str:
     # The page's own words are English; the article's text is marked with its language so a
     # browser picks the right glyphs (Japanese and Chinese share code points, not shapes).
     lang = f' lang="{_e(diff.language)}"' if diff.language else ""
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        # Belt and braces: even a bug that let a URL through could not make the page fetch it.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">{_e(_summary_line(diff))}</p>',
+    body = [
+        f'<header><h1>Diff <code>{_e(diff.slug)}</code> <span class="tok">{_e(_short(diff.old_revision))} → '
+        f"{_e(_short(diff.new_revision))}</span></h1>",
+        f'<p class="meta" id="summary">{_e(_summary_line(diff))}</p></header>',
     ]
     if diff.empty:
-        parts.append("<p>No changes.</p>")
+        body.append("<p>No changes.</p>")
     if diff.alerts:
-        parts.append("<h2>Alerts</h2>")
-        parts += [_alert_html(alert) for alert in diff.alerts]
+        body.append("<h2>Alerts</h2>")
+        body += [_alert_html(alert) for alert in diff.alerts]
     if diff.fields:
-        parts += ["<h2>Article fields</h2>", f"<p>{_fields_html(diff.fields)}</p>"]
+        body += ["<h2>Article fields</h2>", f"<p>{_fields_html(diff.fields)}</p>"]
     if diff.sections:
-        parts += ["<h2>Sections</h2>", "<table><tr><th>change</th><th>old</th><th>new</th></tr>"]
+        body += [
+            "<h2>Sections</h2>",
+            f'<table class="stack">{_CHANGE_COLS}<tr class="head"><th>change</th><th>old</th><th>new</th></tr>',
+        ]
         for s in diff.sections:
             notes = ", ".join(n for n, on in (("renamed", s.renamed), ("moved", s.moved)) if on)
-            parts.append(
-                f'<tr><td class="kind">{_e(s.kind)}{(" (" + _e(notes) + ")") if notes else ""}<br>'
-                f'<code>{_e(s.id)}</code></td><td class="old"{lang}>{_e(s.old_heading or "")}</td>'
-                f'<td class="new"{lang}>{_e(s.new_heading or "")}</td></tr>'
+            body.append(
+                f'<tr><td class="kind" data-label="change">{_e(s.kind)}{(" (" + _e(notes) + ")") if notes else ""}'
+                f'<br><code class="id">{_e(s.id)}</code></td>'
+                f'<td class="old"{lang} data-label="old">{_e(s.old_heading or "")}</td>'
+                f'<td class="new"{lang} data-label="new">{_e(s.new_heading or "")}</td></tr>'
             )
-        parts.append("</table>")
+        body.append("</table>")
     if diff.claims:
-        parts += ["<h2>Claims</h2>", "<table><tr><th>change</th><th>old</th><th>new</th></tr>"]
-        parts += [_claim_row(change, lang) for change in diff.claims]
-        parts.append("</table>")
+        body += [
+            "<h2>Claims</h2>",
+            f'<table class="stack">{_CHANGE_COLS}<tr class="head"><th>change</th><th>old</th><th>new</th></tr>',
+        ]
+        body += [_claim_row(change, lang) for change in diff.claims]
+        body.append("</table>")
     if diff.references:
-        parts += ["<h2>References</h2>", "<table><tr><th>change</th><th>reference</th><th>fields</th></tr>"]
+        body += [
+            "<h2>References</h2>",
+            f'<table class="stack">{_CHANGE_COLS}<tr class="head"><th>change</th><th>reference</th>'
+            "<th>fields</th></tr>",
+        ]
         for ref in diff.references:
             fields = _fields_html(ref.fields) if ref.kind == Change.CHANGED else ""
-            parts.append(
-                f'<tr><td class="kind">{_e(ref.kind)}</td><td><code>{_e(ref.id)}</code> {_e(ref.title or "")}'
-                f"</td><td>{fields}</td></tr>"
+            body.append(
+                f'<tr><td class="kind" data-label="change">{_e(ref.kind)}</td><td data-label="reference">'
+                f'<code class="id">{_e(ref.id)}</code> <span{lang}>{_e(ref.title or "")}</span></td>'
+                f'<td data-label="fields">{fields}</td></tr>'
             )
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+        body.append("</table>")
+    return page(title, body, description=_summary_line(diff))
 
 
 # --- blame and history ----------------------------------------------------------------
 
 
+def _subject(rev: Revision) -> str:
+    """The first line of a commit message (an empty message has none)."""
+    lines = rev.message.splitlines()
+    return lines[0] if lines else ""
+
+
 def _rev_line(rev: Revision) -> str:
-    return f"{rev.short} {rev.date.date().isoformat()} {rev.author}"
+    return f"{rev.short} {rev.date.date().isoformat()} {terminal(rev.author)}"
 
 
 def render_blame_text(blame: Blame, color: bool = False) -> str:
     """One block per claim: who introduced it, who last changed its text, who added each citation."""
     paint = _Paint(color)
-    lines = [paint("head", f"blame {blame.slug} at {blame.revision.short}")]
+    lines = [paint("head", f"blame {terminal(blame.slug)} at {blame.revision.short}")]
     for claim in blame.claims:
         lines.append("")
-        lines.append(f"{paint('head', claim.id)} [{_where(claim.section)}] {claim.text}")
-        introduced = (claim.introduced.message.splitlines() or [""])[0]  # a commit's message may be empty
-        lines.append(f"  introduced   {_rev_line(claim.introduced)}: {introduced}")
+        lines.append(f"{paint('head', terminal(claim.id))} [{_where(claim.section)}] {terminal(claim.text)}")
+        lines.append(f"  introduced   {_rev_line(claim.introduced)}: {terminal(_subject(claim.introduced))}")
         if claim.text_changed.id != claim.introduced.id:
-            first = (claim.text_changed.message.splitlines() or [""])[0]
+            first = terminal(_subject(claim.text_changed))
             lines.append(f"  text changed {_rev_line(claim.text_changed)}: {first}")
         for citation in claim.citations:
-            lines.append(f"  cites {citation.ref}{_locator(citation.locator)}: added {_rev_line(citation.added)}")
+            lines.append(
+                f"  cites {terminal(citation.ref)}{_locator(citation.locator)}: added {_rev_line(citation.added)}"
+            )
     return "\n".join(lines) + "\n"
 
 
 def render_blame_json(blame: Blame) -> str:
-    """Claim blame as JSON."""
-    return blame.model_dump_json(indent=2) + "\n"
+    """Claim blame as JSON (``schemas/blame.schema.json``)."""
+    return blame.model_dump_json(indent=2, by_alias=True) + "\n"
 
 
-_REVISIONS = TypeAdapter(list[Revision])
+def _rev_html(rev: Revision) -> str:
+    return (
+        f'<code class="tok">{_e(rev.short)}</code> <span class="tok">{_e(rev.date.date().isoformat())}</span>'
+        f'<br>{_e(rev.author)}<br><span class="meta">{_e(_subject(rev))}</span>'
+    )
+
+
+def render_blame_html(blame: Blame, *, language: str | None = None) -> str:
+    """Claim blame as one self-contained page: a row per claim with where it and its citations came from."""
+    lang = f' lang="{_e(language)}"' if language else ""
+    revisions = {c.introduced.id for c in blame.claims} | {c.text_changed.id for c in blame.claims}
+    revisions |= {cite.added.id for c in blame.claims for cite in c.citations}
+    authors = {c.introduced.author for c in blame.claims} | {c.text_changed.author for c in blame.claims}
+    summary = (
+        f"{len(blame.claims)} claims from {len(revisions)} revision(s) by {len(authors)} author(s); "
+        f"blamed at {blame.revision.short} ({blame.revision.date.date().isoformat()})"
+    )
+    summary_html = (
+        f"{len(blame.claims)} claims from {len(revisions)} revision(s) by {len(authors)} author(s); "
+        f'blamed at <code class="tok">{_e(blame.revision.short)}</code> '
+        f'(<span class="tok">{_e(blame.revision.date.date().isoformat())}</span>)'
+    )
+    body = [
+        f'<header><h1>Blame <code>{_e(blame.slug)}</code> <span class="tok">{_e(blame.revision.short)}</span></h1>',
+        f'<p class="meta" id="summary">{summary_html}</p></header>',
+        '<table class="stack"><colgroup><col><col class="w-rev"><col class="w-rev"><col class="w-rev"></colgroup>'
+        '<tr class="head"><th>claim</th><th>introduced</th><th>text last changed</th><th>citations added</th></tr>',
+    ]
+    for claim in blame.claims:
+        changed = "" if claim.text_changed.id == claim.introduced.id else _rev_html(claim.text_changed)
+        cites = "<br>".join(
+            f'<code class="id">{_e(c.ref)}</code>{_e(_locator(c.locator))}: '
+            f'<code class="tok">{_e(c.added.short)}</code>'
+            for c in claim.citations
+        )
+        body.append(
+            f'<tr id="claim-{attr(claim.id)}"><td data-label="claim"><code class="id">{_e(claim.id)}</code> '
+            f'<span class="meta">{_e(_where(claim.section))}</span><br><span{lang}>{_e(claim.text)}</span></td>'
+            f'<td data-label="introduced">{_rev_html(claim.introduced)}</td>'
+            f'<td data-label="text changed">{changed or "<span class=meta>unchanged</span>"}</td>'
+            f'<td data-label="citations">{cites}</td></tr>'
+        )
+    body.append("</table>")
+    return page(f"Blame {blame.slug} at {blame.revision.short}", body, description=summary)
+
+
+#: The ``$schema`` of history JSON: the ``$id`` of ``schemas/history.schema.json``.
+HISTORY_SCHEMA: Final = "https://wikicore.invalid/schemas/history.schema.json"
+
+
+class History(BaseModel):
+    """An article's revisions, newest first, as ``history --format json`` prints them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
+
+    schema_ref: Literal["https://wikicore.invalid/schemas/history.schema.json"] = Field(
+        default=HISTORY_SCHEMA, alias="$schema", description="The schema this document follows."
+    )
+    schema_version: Literal[1] = 1
+    slug: str
+    revisions: list[Revision] = Field(description="Newest first; `path` changes where the article was renamed.")
 
 
 def render_history_text(revisions: Sequence[Revision], color: bool = False) -> str:
@@ -323,14 +401,44 @@ def render_history_text(revisions: Sequence[Revision], color: bool = False) -> s
     current = revisions[0].path if revisions else None
     lines = []
     for rev in revisions:
-        first = rev.message.splitlines()[0] if rev.message else ""
-        where = f"  ({rev.path})" if rev.path != current else ""
+        where = f"  ({terminal(rev.path)})" if rev.path != current else ""
         lines.append(
-            f"{paint('head', rev.short)} {rev.date.isoformat()} {rev.author} <{rev.email}>  {first}{where}"
+            f"{paint('head', rev.short)} {rev.date.isoformat()} {terminal(rev.author)} <{terminal(rev.email)}>  "
+            f"{terminal(_subject(rev))}{where}"
         )
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_history_json(revisions: Sequence[Revision]) -> str:
-    """History as a JSON list of revisions, newest first."""
-    return _REVISIONS.dump_json(list(revisions), indent=2).decode() + "\n"
+def render_history_json(revisions: Sequence[Revision], slug: str | None = None) -> str:
+    """History as JSON (``schemas/history.schema.json``): the slug and its revisions, newest first."""
+    name = slug if slug is not None else (revisions[0].slug if revisions else "")
+    return History(slug=name, revisions=list(revisions)).model_dump_json(indent=2, by_alias=True) + "\n"
+
+
+def render_history_html(revisions: Sequence[Revision], slug: str) -> str:
+    """An article's history as one self-contained page, newest first."""
+    authors = {rev.author for rev in revisions}
+    dates = [rev.date.date().isoformat() for rev in (revisions[-1], revisions[0])] if revisions else []
+    summary = f"{len(revisions)} revision(s) by {len(authors)} author(s)"
+    summary_html = summary + (
+        f', <span class="tok">{dates[0]}</span> to <span class="tok">{dates[1]}</span>' if dates else ""
+    )
+    summary += f", {dates[0]} to {dates[1]}" if dates else ""
+    current = revisions[0].path if revisions else None
+    body = [
+        f"<header><h1>History <code>{_e(slug)}</code></h1>",
+        f'<p class="meta" id="summary">{summary_html}</p></header>',
+        '<table class="stack"><colgroup><col class="w-id"><col class="w-date"><col class="w-rev"><col></colgroup>'
+        '<tr class="head"><th>revision</th><th>date</th><th>author</th><th>message</th></tr>',
+    ]
+    for rev in revisions:
+        where = f'<br><span class="meta">as <code>{_e(rev.path)}</code></span>' if rev.path != current else ""
+        message = _e(rev.message.strip()).replace("\n", "<br>")
+        body.append(
+            f'<tr id="rev-{attr(rev.id)}"><td data-label="revision"><code class="tok">{_e(rev.short)}</code></td>'
+            f'<td data-label="date"><span class="tok">{_e(rev.date.strftime("%Y-%m-%d %H:%M %z"))}</span></td>'
+            f'<td data-label="author">{_e(rev.author)}<br><span class="meta">{_e(rev.email)}</span></td>'
+            f'<td data-label="message">{message}{where}</td></tr>'
+        )
+    body.append("</table>")
+    return page(f"History {slug}", body, description=summary)

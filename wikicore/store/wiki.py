@@ -53,7 +53,7 @@ import subprocess
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,6 +173,7 @@ class _Commit:
 
 
 _Logged = list[tuple[Revision, str]]
+_Latest = list[tuple[Article, Revision | None]]
 _RawList = list[_Raw]
 _TreeOut = list[tuple[bytes, str]]
 
@@ -507,13 +508,34 @@ class Wiki:
             return []
         return sorted(self._articles_at(tip))
 
-    def latest_all(self) -> dict[str, Revision]:
-        """The latest revision of every article at the tip, from one walk of history.
+    def latest_all(self) -> _Latest:
+        """Every article at the tip with the last revision that changed it (as :meth:`latest`), by slug.
 
-        What ``latest`` gives one article at a time (and ``audit --all`` used to
-        ask for each of thousands), in one ``git log`` that stops as soon as
-        every article has been seen. Layout migrations, which move a file without
-        changing it, are not revisions of the article.
+        For wiki-wide work such as ``audit --all``: the tip's tree is read once,
+        every blob read through one ``cat-file --batch`` stream and parsed once,
+        and one ``git log`` walk finds every article's last change
+        (:meth:`latest_revisions`). Calling :meth:`load` and :meth:`latest` per
+        article walked history once per article, which made ``audit --all``
+        quadratic (issue 13). None where the walk cannot see the change (a
+        shallow clone), as :meth:`latest` would say.
+        """
+        tip = self.tip()
+        if tip is None:
+            return []
+        entries = self._articles_at(tip)
+        revisions = self.latest_revisions()
+        texts = dict(self._read_many(blob for _, blob in entries.values()))
+        return [
+            (self._parse(texts[blob], f"{tip[:12]}:{path}"), revisions.get(slug))
+            for slug, (path, blob) in sorted(entries.items())
+        ]
+
+    def latest_revisions(self) -> dict[str, Revision]:
+        """The latest revision of every article at the tip, by slug, from one walk of history.
+
+        What ``latest`` gives one article at a time, in one ``git log`` that
+        stops as soon as every article has been seen. Layout migrations, which
+        move a file without changing it, are not revisions of the article.
         """
         tip = self.tip()
         if tip is None:
@@ -1219,12 +1241,12 @@ class Wiki:
             return
         entries = self._articles_at(tip) if tip else {}
         blobs = {blob for _, blob in entries.values()}
-        keys = dict(self._read_many(blobs, self._title_key))
+        keys = {sha: self._title_key(sha, data) for sha, data in self._read_many(blobs)}
         self._index.replace_all(((slug, blob, keys[blob]) for slug, (_, blob) in entries.items()), current)
 
-    def _read_many(self, blobs: Iterable[str], func: Callable[[str, bytes], str]) -> Iterator[tuple[str, str]]:
-        """``(blob, func(blob, data))`` for many blobs through one ``git cat-file --batch`` stream."""
-        ids = sorted(blobs)
+    def _read_many(self, blobs: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """``(blob id, contents)`` for many blobs through one ``git cat-file --batch`` stream."""
+        ids = sorted(set(blobs))
         if not ids:
             return
         proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.path, env=self._env,
@@ -1247,7 +1269,7 @@ class Wiki:
                     raise StoreError(f"object {sha} is missing from the wiki (run `git fsck`)")
                 data = stdout.read(int(header[2]))
                 stdout.read(1)
-                yield sha, func(sha, data)
+                yield sha, data
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -1355,7 +1377,7 @@ class Bulk:
     def latest(self, slug: str) -> Revision | None:
         """The latest revision of ``slug`` before this import (one walk for all articles, done once)."""
         if self._latest is None:
-            self._latest = self.wiki.latest_all()
+            self._latest = self.wiki.latest_revisions()
         return self._latest.get(slug)
 
     def from_dump(self, slug: str) -> bool:

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Importing repeated text (issue 14): id minting must be linear whatever the repetition.
+
+Builds wikitext articles of 1,000, 2,000 and 4,000 sections that repeat the same
+headings, sentences and references (list articles, boilerplate such as
+"Retrieved.", hostile input alike), imports each with ``import_wikitext`` and
+reports seconds and the growth per doubling (the issue asks for <= 2.2x).
+
+``--old`` swaps the id minter for the pre-issue-14 algorithm (probe ``-2``,
+``-3``, ... from the start every time) to show the "before" figure on the same
+machine; the ids are the same either way (tests/test_id_minting.py).
+
+Usage: ``.venv/bin/python bench/bench_ids.py [--sizes 1000 2000 4000] [--old]``.
+Prints a table and writes JSON to ``bench/results/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from results_file import write_results  # noqa: E402
+
+from wikicore import __version__  # noqa: E402
+from wikicore.importers.wikitext import import_wikitext  # noqa: E402
+from wikicore.models import IdMinter  # noqa: E402
+
+
+def repeated_article(sections: int) -> str:
+    """Wikitext with ``sections`` sections, every one the same boilerplate."""
+    section = ("\n== Notes ==\nThe same sentence opens every section.<ref>Same source, p. 1.</ref> "
+               "Retrieved. Retrieved. Another repeated sentence.<ref name=\"same\" />\n")
+    return "Lead.<ref name=\"same\">A named source.</ref>\n" + section * sections
+
+
+def old_mint(self: IdMinter, base: str) -> str:
+    """The pre-issue-14 loop: probe from ``base`` every time (k identical texts cost k²/2 probes)."""
+    taken = self._taken
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
+    parser.add_argument("--old", action="store_true", help="measure the pre-issue-14 minting")
+    args = parser.parse_args()
+    if args.old:
+        IdMinter.mint = old_mint  # type: ignore[method-assign]
+    rows = []
+    previous = None
+    print(f"{'sections':>8} {'KB':>7} {'claims':>7} {'seconds':>8} {'growth':>7}")
+    for size in args.sizes:
+        text = repeated_article(size)
+        start = time.perf_counter()
+        article = import_wikitext(text, title="Repeated")
+        seconds = time.perf_counter() - start
+        growth = seconds / previous if previous else None
+        previous = seconds
+        claims = len(article.claims())
+        rows.append({"sections": size, "bytes": len(text.encode()), "claims": claims,
+                     "seconds": round(seconds, 3), "growth": round(growth, 2) if growth else None})
+        print(f"{size:>8} {len(text) / 1024:>7.0f} {claims:>7} {seconds:>8.2f} "
+              f"{'' if growth is None else f'{growth:.2f}x':>7}")
+    write_results("ids-old" if args.old else "ids", {"version": __version__, "old": args.old, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
