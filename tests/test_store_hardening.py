@@ -98,6 +98,7 @@ def test_import_dump_does_not_replace_an_article_edited_in_the_wiki(tmp_path: Pa
     result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "import-dump", "-q", "--overwrite", str(second)])
     assert result.exit_code == 0, result.output
     assert "changed upstream" in wiki.load_text("alpha")
+    assert wiki.check_index() == []
     fsck_clean(wiki.path)
     wiki.close()
 

@@ -306,8 +306,10 @@ def test_saves_are_repacked_on_the_stores_schedule(wiki: Wiki, monkeypatch: pyte
         if list(objects.glob("pack/pack-*.pack")):
             break
     assert list(objects.glob("pack/pack-*.pack")), "no repack happened"
-    loose = [p for p in objects.glob("??/*")]
+    loose = list(objects.glob("??/*"))
     assert len(loose) < 20
+    assert list(objects.glob("info/commit-graphs/*.graph")), "no commit-graph (history walks need its filters)"
+    assert [r.id for r in wiki.history("s0")] == [git(wiki.path, "rev-list", "--reverse", "main").split()[0]]
     fsck_clean(wiki.path)
 
 

@@ -359,7 +359,7 @@ class _State:
         self.blobs[slug] = mark
         self.revisions += 1
         self.page_counted = True
-        self.bulk.stage(slug, mark)
+        self.bulk.stage(slug, mark, title)
         if all_revisions:
             self.bulk.commit(author, self._message(revision))
 
@@ -422,7 +422,7 @@ class _State:
                 except InvalidArticle as error:
                     self.warn(f"redirects to {target!r} skipped: {error}")
                     continue
-                self.bulk.stage(slug, self.bulk.blob(payload))
+                self.bulk.stage(slug, self.bulk.blob(payload), article.title)
 
     def summary_warnings(self) -> list[str]:
         extra = [f"and {self.dropped_warnings} more warnings"] if self.dropped_warnings else []

@@ -54,7 +54,7 @@ import threading
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +132,8 @@ DUMP_TRAILER = "Wikicore-Import: dump"
 GC_LOOSE_OBJECTS = 6700
 #: Packs beyond which the incremental packs are merged into one (git's ``gc.autoPackLimit``).
 GC_PACK_LIMIT = 50
+#: A write of at least this many commits at once (import-dump with history) refreshes the commit-graph.
+GRAPH_AFTER_COMMITS = 256
 
 _HEX_RE = re.compile(r"[0-9a-fA-F]{4,64}")
 _HEAD_RE = re.compile(r"HEAD((?:~\d{1,9}|\^[12]?)*)")
@@ -272,17 +274,14 @@ def validate_slug(slug: str) -> str:
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth as the YAML composer counts it: every node, scalars included, is one level."""
-    deepest, stack = 0, [(value, 1)]
+    """Nesting depth as the YAML composer counts it: every node, scalars and keys included, is one level."""
+    deepest, stack = 1, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values())
-            if item:
-                deepest = max(deepest, level + 1)  # the keys
-        elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item)
+        children = item.values() if isinstance(item, dict) else item
+        if children:
+            deepest = max(deepest, level + 1)  # its keys and scalar items
+            stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
 
 
@@ -574,10 +573,8 @@ class Wiki:
         here = self._locate(tip, slug)
         if here is None:
             return None
-        paths = [path_of(slug, LAYOUT_SHARDED), path_of(slug, LAYOUT_FLAT)]
-        for commit, entries in self._walk(tip, paths):
-            if slug in _changed_slugs(entries):
-                return commit.with_path(here[0])
+        for revision, _ in self._iter_log(tip, here[0]):
+            return replace(revision, path=here[0])
         return None
 
     def history(self, slug: str) -> _Revisions:
@@ -1011,20 +1008,72 @@ class Wiki:
             proc.wait()
 
     def _log(self, start: str, path: str) -> _Logged:
+        """Revisions of the article at ``path`` as of ``start``, newest first, with blob ids, following renames."""
+        return list(self._iter_log(start, path))
+
+    def _iter_log(self, start: str, path: str) -> Iterator[tuple[Revision, str]]:
         """Revisions of the article at ``path`` as of ``start``, newest first, with blob ids, following renames.
 
-        A commit that only moves the file to the same slug in another layout
-        (``migrate``) is followed but is not a revision of the article.
+        Renames are followed here rather than by ``git log --follow``, which
+        cannot use the commit-graph's changed-path Bloom filters: with them a
+        walk skips every commit that does not touch the path without opening a
+        tree (history in a wiki of 10,000 revisions: 30 ms instead of 0.5 s of
+        CPU). Where the file appears, the commit is asked where it came from: the
+        same slug in the other layout with the same blob is a ``migrate`` move
+        (followed, not a revision); otherwise git's rename detection on that one
+        commit names the old path (``Wiki.rename``, or a ``git mv``).
         """
-        out: _Logged = []
-        for commit, entries in self._walk(start, [path], follow=True):
-            moved = _pure_layout_moves(entries)
-            for entry in entries:
-                if entry.status == "D" or entry.path in moved:
+        current, since = path, start
+        seen: set[str] = set()
+        while True:
+            followed = None
+            for commit, entries in self._walk(since, [current]):
+                entry = next((e for e in entries if e.path == current), None)
+                if entry is None or entry.status == "D":
                     continue
-                out.append((commit.with_path(entry.path), entry.new))
-                break
-        return out
+                source = self._rename_source(commit.id, current, entry.new) if entry.status == "A" else None
+                if source is None or not source[1]:
+                    yield commit.with_path(entry.path), entry.new
+                if source is not None:
+                    followed = (commit.id, source[0])
+                    break
+            if followed is None or followed[0] in seen:
+                return
+            seen.add(followed[0])
+            since, current = f"{followed[0]}^", followed[1]
+
+    def _rename_source(self, commit: str, path: str, blob: str) -> tuple[str, bool] | None:
+        """Where the file added at ``path`` by ``commit`` came from: ``(old path, pure layout move)``, or None."""
+        parent = self._parent(commit)
+        if parent is None:
+            return None
+        slug = slug_of_path(path)
+        if slug is not None:
+            for layout in (LAYOUT_FLAT, LAYOUT_SHARDED):
+                other = path_of(slug, layout)
+                if other != path and self._entry(parent, other) == blob and self._entry(commit, other) is None:
+                    return other, True
+        out = self._git(["diff-tree", "-r", "-M", "-z", "--raw", "--no-abbrev", "--no-commit-id",
+                         "--end-of-options", parent, commit])
+        fields = out.split(b"\0")
+        index = 0
+        while index < len(fields):
+            meta = fields[index]
+            if meta.startswith(b":") and meta.split(b" ")[-1][:1] == b"R" and index + 2 < len(fields):
+                old, new = fields[index + 1].decode("utf-8", "replace"), fields[index + 2].decode("utf-8", "replace")
+                if new == path:
+                    return old, False
+                index += 3
+            else:
+                index += 2 if meta.startswith(b":") else 1
+        return None
+
+    def _parent(self, commit: str) -> str | None:
+        """The first parent of a commit, from the raw object."""
+        for line in self._object(commit).split(b"\n\n", 1)[0].split(b"\n"):
+            if line.startswith(b"parent "):
+                return line[7:].decode()
+        return None
 
     def _revision(self, commit: str, path: str) -> Revision:
         """A :class:`Revision` read from the raw commit object (no extra git process)."""
@@ -1309,24 +1358,42 @@ class Wiki:
         with self._lock.hold():
             yield
 
-    def _housekeeping(self) -> None:
+    def _housekeeping(self, commits: int = 1) -> None:
         """Repack when loose objects pile up, as ``git gc --auto`` would (it is off: see gitenv).
 
         Runs under the writer lock right after a write, so no save waits on a
         repack started by another process, and a failure (disk full) costs only
-        the repack. Estimated like git: entries of one fan-out directory x 256.
+        the repack. Loose objects are estimated like git does: the entries of one
+        fan-out directory x 256. Each repack, and any write of many commits at
+        once (``commits``), also refreshes the commit-graph with changed-path
+        Bloom filters, which is what keeps history walks fast.
         """
         objects = self.common_dir / "objects"
         try:
             loose = sum(1 for _ in (objects / "17").iterdir()) * 256
         except OSError:
             loose = 0
-        if loose <= GC_LOOSE_OBJECTS:
-            return
+        if loose > GC_LOOSE_OBJECTS:
+            self._repack()
+            self._write_commit_graph()
+        elif commits >= GRAPH_AFTER_COMMITS:
+            self._write_commit_graph()
+
+    def _repack(self) -> None:
         with contextlib.suppress(WikicoreError, OSError):
-            packs = sum(1 for p in (objects / "pack").glob("pack-*.pack"))
+            packs = sum(1 for p in (self.common_dir / "objects" / "pack").glob("pack-*.pack"))
             self._git(["repack", "-d", "-q", *(["-a"] if packs >= GC_PACK_LIMIT else [])])
             self._git(["prune-packed", "-q"])
+
+    def _write_commit_graph(self) -> None:
+        with contextlib.suppress(WikicoreError, OSError):
+            self._git(["commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress"])
+
+    def maintain(self) -> None:
+        """Pack loose objects and write the commit-graph now (the store also does both on its own schedule)."""
+        with self._writing():
+            self._repack()
+            self._write_commit_graph()
 
 
 # --- bulk writing ----------------------------------------------------------------
@@ -1356,6 +1423,7 @@ class Bulk:
         self.pending: dict[str, tuple[int | None, str]] = {}
         self._written: dict[str, tuple[int | None, str]] = {}
         self._latest: dict[str, Revision] | None = None
+        self._shas: dict[int, str] = {}
         self._done = False
 
     # what is there
@@ -1420,17 +1488,22 @@ class Bulk:
 
     def blob(self, payload: bytes) -> int:
         """Write a blob (already checked by :func:`stored_bytes`); return its mark."""
-        return self.writer.blob(payload)
+        mark = self.writer.blob(payload)
+        self._shas[mark] = object_id(b"blob", payload, self.wiki._hash_bytes or 20)
+        return mark
 
     def add(self, slug: str, payload: bytes, title: str) -> int:
         """Stage ``slug`` with stored text ``payload`` for the next :meth:`commit`; return its blob mark."""
-        mark = self.writer.blob(payload)
+        mark = self.blob(payload)
         self.pending[slug] = (mark, collision_key(title))
         return mark
 
-    def stage(self, slug: str, mark: int | None, title_key: str = "") -> None:
-        """Stage an already written blob (None: delete the article) for the next :meth:`commit`."""
-        self.pending[slug] = (mark, title_key)
+    def stage(self, slug: str, mark: int | None, title: str | None = None) -> None:
+        """Stage an already written blob (None: delete the article) for the next :meth:`commit`.
+
+        ``title`` is the article's title, for the collision index (None only for a deletion).
+        """
+        self.pending[slug] = (mark, collision_key(title) if title is not None else "")
 
     def cat_blob(self, mark: int) -> bytes:
         """Read back a blob written earlier in this import."""
@@ -1468,8 +1541,15 @@ class Bulk:
             raise StoreError(f"{BRANCH} moved during the import; the imported history is kept at {self.ref} "
                              "(merge it by hand or import again)")
         git_(["update-ref", "-d", "--end-of-options", self.ref], check=False)
-        self.wiki._sync_index(new)
-        self.wiki._housekeeping()
+        # The index learns the new state from what was written (no blob read back), and is then
+        # exactly what the tree says: the slugs staged, at their last blob; the rest untouched.
+        changes = {slug: (self._shas[mark], tkey) if mark is not None else None
+                   for slug, (mark, tkey) in self._written.items()}
+        if self.wiki._index.described() == (self.wiki._articles_tree_id(self.tip) if self.tip else ""):
+            self.wiki._record(new, changes)
+        else:
+            self.wiki._sync_index(new)
+        self.wiki._housekeeping(self.writer.commits)
         return new
 
     def discard(self) -> None:
