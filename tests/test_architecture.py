@@ -16,6 +16,7 @@ FORBIDDEN = {
     "serialize": {"store", "diff", "http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "sentences": {"*"},
     "urls": {"*"},
+    "revision": {"*"},
     "output": {"*"},
     "store": {"http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "http": {"store", "audit", "report", "cli"},

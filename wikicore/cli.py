@@ -330,7 +330,8 @@ def validate(files: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.argument("target", metavar="FILE_OR_SLUG", shell_complete=_complete_slugs_or_files)
-@click.option("--rev", help="Revision of a wiki article (a commit id, HEAD or HEAD~N).")
+@click.option("--rev", help="Revision of a wiki article: ~N (its Nth revision before the latest), a commit id, "
+              "HEAD or HEAD~N (commits of the whole wiki).")
 @format_option(["yaml", "json", "text"], "yaml")
 @click.pass_obj
 def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
@@ -339,7 +340,7 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
     \b
     Example:
         wikicore show articles/azerbaijan-russia-relations.yaml --format text
-        wikicore --wiki mywiki show azerbaijan-russia-relations --rev HEAD~1
+        wikicore --wiki mywiki show azerbaijan-russia-relations --rev ~1
     """
     from .exporters import export
     from .serialize import dumps
@@ -469,7 +470,7 @@ def audit(
         config = dataclasses.replace(config, **changes)
         db_path = None
         if not offline:
-            db_path = cache or (wiki.state_dir / "checks.sqlite" if wiki is not None else _user_cache())
+            db_path = cache or (wiki.cache_path if wiki is not None else _user_cache())
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
         report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
             wiki,
@@ -728,12 +729,13 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
 
     With no revision, the article's previous revision is compared with its
     latest; with REV_A alone, REV_A with the latest. Revisions are commit ids
-    (full or abbreviated), HEAD, HEAD~N or HEAD^.
+    (full or abbreviated), ~N (the article's own revisions: ~0 its latest, ~1
+    the one before), or HEAD, HEAD~N, HEAD^ (commits of the whole wiki, as in git).
 
     \b
     Example:
         wikicore diff azerbaijan-russia-relations
-        wikicore diff azerbaijan-russia-relations HEAD~2 HEAD --format html -o review.html
+        wikicore diff azerbaijan-russia-relations ~2 ~0 --format html -o review.html
     """
     from .report.diff import render_diff_html, render_diff_json, render_diff_text
 
@@ -763,7 +765,7 @@ def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
     \b
     Example:
         wikicore blame azerbaijan-russia-relations
-        wikicore blame azerbaijan-russia-relations --rev HEAD~1 --format json
+        wikicore blame azerbaijan-russia-relations --rev ~1 --format json
         wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
     from .report.diff import render_blame_html, render_blame_json, render_blame_text
@@ -833,7 +835,7 @@ def archive_command(
     if latest is None:
         raise NotFound(f"no article {slug!r} in the wiki")
     article = wiki.load(slug, rev=latest.id)
-    live, dead = link_health(wiki.state_dir / "checks.sqlite", [r.url for r in article.references if r.url])
+    live, dead = link_health(wiki.cache_path, [r.url for r in article.references if r.url])
     result = rescue_article(article, client, save_missing=save_missing, live_urls=live, dead_urls=dead)
     if result.save_error:
         click.echo(f"warning: Save Page Now gave up: {terminal(result.save_error)}", err=True)
