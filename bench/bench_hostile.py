@@ -35,9 +35,9 @@ assert "".join(split_sentences("Mr. x " * 20_000)) == "Mr. x " * 20_000
 """),
     "diff-94kb": ("inline_diff of a 94 KB claim with one word changed", """
 from wikicore.diff import inline_diff
-words = [f"w{i % 97} " for i in range(22_000)]
+words = [f"w{i % 97} " for i in range(24_000)]
 old = "".join(words)
-new = "".join(words[:11000] + ["changed "] + words[11001:])
+new = "".join(words[:12000] + ["changed "] + words[12001:])
 assert len(old) > 90_000
 segments = inline_diff(old, new)
 assert "".join(s.text for s in segments if s.op != "insert") == old
@@ -45,9 +45,9 @@ assert "".join(s.text for s in segments if s.op != "insert") == old
     "diff-94kb-pairing": ("diff_articles: a 94 KB claim changed under a new id", """
 from wikicore.diff import diff_articles
 from wikicore.models import Article
-words = [f"w{i % 97} " for i in range(22_000)]
+words = [f"w{i % 97} " for i in range(24_000)]
 old = "".join(words).strip()
-new = "".join(words[:11000] + ["changed "] + words[11001:]).strip()
+new = "".join(words[:12000] + ["changed "] + words[12001:]).strip()
 def art(cid, text):
     return Article.model_validate({"slug": "a", "title": "A", "lead": [{"claims": [{"id": cid, "text": text}]}]})
 diff_articles(art("c-1", old), art("c-2", new))

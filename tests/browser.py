@@ -27,8 +27,10 @@ VIEWPORTS = {"1280": (1280, 800), "390": (390, 844)}
 
 
 def chromium_path() -> str | None:
-    """The system Chromium, or None."""
-    for candidate in (os.environ.get("WIKICORE_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+    """The system Chromium, or None; ``$WIKICORE_CHROMIUM``, when set, is the only one tried."""
+    override = os.environ.get("WIKICORE_CHROMIUM")
+    candidates = [override] if override else [shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None

@@ -296,9 +296,12 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
     """
     from .exporters import export
     from .importers import detect_format, import_path
+    from .output import is_stdout
 
     article = import_path(file, from_ or detect_format(file), slug=slug)
-    _write(export(article, to), output)
+    text = export(article, to)
+    # Like `show`: exact characters into a pipe or a file, escaped on a terminal (issue 9 item 4).
+    _write(terminal_text(text) if is_stdout(output) and sys.stdout.isatty() else text, output)
     for warning in article.source.warnings if article.source else []:
         click.echo(f"warning: {terminal(warning)}", err=True)
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from ..audit import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
 from ..checks import Severity
-from .base import attr, esc, link, page, terminal
+from .base import attr, esc, json_text, link, page, terminal
 
 __all__ = ["FORMATS", "Format", "render", "render_html", "render_json", "render_markdown", "render_text"]
 
@@ -113,7 +113,7 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
 
 def render_json(report: AuditReport) -> str:
     """The report as JSON (``schemas/audit.schema.json``): stable field order, two-space indent."""
-    return report.model_dump_json(indent=2) + "\n"
+    return json_text(report.model_dump_json(indent=2)) + "\n"
 
 
 # --- Markdown ------------------------------------------------------------------

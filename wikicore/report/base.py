@@ -34,6 +34,7 @@ __all__ = [
     "CSS",
     "attr",
     "esc",
+    "json_text",
     "link",
     "linkable",
     "page",
@@ -65,6 +66,16 @@ def terminal(text: object) -> str:
 def terminal_text(text: object) -> str:
     """Multi-line text for a terminal: like :func:`terminal`, but newlines and tabs stay."""
     return _visible(_UNSAFE_KEEP_LINES, text)
+
+
+def json_text(document: str) -> str:
+    """JSON text safe on a terminal and still the same data: unsafe characters as JSON ``\\uXXXX`` escapes.
+
+    They can occur only inside strings (a serializer escapes C0 there but passes C1 and bidi
+    controls through), where ``\\uXXXX`` means the same character, so the document parses to
+    exactly what it held; structural newlines and indentation are kept.
+    """
+    return _visible(_UNSAFE_KEEP_LINES, document)
 
 
 def esc(text: object) -> str:

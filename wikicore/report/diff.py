@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..blame import Blame
 from ..diff import Alert, ArticleDiff, Change, ClaimChange, FieldChange, Segment, SegmentOp
 from ..revision import Revision
-from .base import attr, esc, page, terminal
+from .base import attr, esc, json_text, page, terminal
 
 __all__ = [
     "HISTORY_SCHEMA",
@@ -173,7 +173,7 @@ def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
 
 def render_diff_json(diff: ArticleDiff) -> str:
     """The diff as JSON in the records' field order (``schemas/diff.schema.json``)."""
-    return diff.model_dump_json(indent=2) + "\n"
+    return json_text(diff.model_dump_json(indent=2)) + "\n"
 
 
 # --- HTML -------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def render_blame_text(blame: Blame, color: bool = False) -> str:
 
 def render_blame_json(blame: Blame) -> str:
     """Claim blame as JSON (``schemas/blame.schema.json``)."""
-    return blame.model_dump_json(indent=2, by_alias=True) + "\n"
+    return json_text(blame.model_dump_json(indent=2, by_alias=True)) + "\n"
 
 
 def _rev_html(rev: Revision) -> str:
@@ -412,7 +412,7 @@ def render_history_text(revisions: Sequence[Revision], color: bool = False) -> s
 def render_history_json(revisions: Sequence[Revision], slug: str | None = None) -> str:
     """History as JSON (``schemas/history.schema.json``): the slug and its revisions, newest first."""
     name = slug if slug is not None else (revisions[0].slug if revisions else "")
-    return History(slug=name, revisions=list(revisions)).model_dump_json(indent=2, by_alias=True) + "\n"
+    return json_text(History(slug=name, revisions=list(revisions)).model_dump_json(indent=2, by_alias=True)) + "\n"
 
 
 def render_history_html(revisions: Sequence[Revision], slug: str) -> str:
