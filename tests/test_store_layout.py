@@ -326,3 +326,21 @@ def test_revision_records_need_no_git(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert done.returncode == 0, done.stderr
+
+
+def test_adopting_a_clone_keeps_its_layout(tmp_path: Path) -> None:
+    sharded = Wiki.init(tmp_path / "sharded")
+    sharded.save(article("foo"), "foo")
+    flat = flat_wiki(tmp_path / "flat")
+    flat.save(article("bar"), "bar")
+    for source, expected in ((sharded, LAYOUT_SHARDED), (flat, LAYOUT_FLAT)):
+        clone = tmp_path / f"clone-{source.path.name}"
+        subprocess.run(["git", "clone", "-q", "--bare", str(source.path), str(clone / ".git")], check=True)
+        adopted = Wiki.init(clone)
+        assert adopted.layout == expected
+        adopted.save(article("baz"), "baz")
+        assert git(clone, "ls-tree", "-r", "--name-only", "main").split() == sorted(
+            path_of(slug, expected) for slug in ("baz", "foo" if source is sharded else "bar"))
+        adopted.close()
+    sharded.close()
+    flat.close()

@@ -368,8 +368,12 @@ class Wiki:
             raise InvalidInput(f"cannot create a wiki at {path}: {error.strerror or error}") from None
         wiki = cls.open(path)
         wiki._ensure_state()
-        if not (wiki.state_dir / LAYOUT_FILE).exists() and wiki.tip() is None:
-            wiki._write_layout(LAYOUT_SHARDED)
+        if not (wiki.state_dir / LAYOUT_FILE).exists():
+            # A new wiki, or an adopted clone of a sharded one, is sharded; an old flat wiki stays
+            # flat until `wikicore migrate`.
+            tip = wiki.tip()
+            if tip is None or wiki._detect_layout(tip) != LAYOUT_FLAT:
+                wiki._write_layout(LAYOUT_SHARDED)
         return wiki
 
     @classmethod
@@ -429,6 +433,18 @@ class Wiki:
         if value not in ("1", "2"):
             raise StoreError(f"{self.state_dir / LAYOUT_FILE} names layout {value[:20]!r}; this wikicore knows 1 and 2")
         return int(value)
+
+    def _detect_layout(self, commit: str) -> int | None:
+        """The layout a commit's tree is in: flat if any article is (until migrated), None without articles."""
+        trees = self._article_trees(commit)
+        if not trees:
+            return None
+        top = trees[0][1]
+        flat = any(mode != TREE_MODE and name.endswith(b".yaml") for name, mode in zip(top.names, top.modes,
+                                                                                        strict=True))
+        if flat:
+            return LAYOUT_FLAT
+        return LAYOUT_SHARDED if len(trees) > 1 else None
 
     def _write_layout(self, layout: int) -> None:
         target = self.state_dir / LAYOUT_FILE
@@ -768,23 +784,29 @@ class Wiki:
         now = int(_dt.datetime.now(_dt.UTC).timestamp())
         ident = f"{name} <{email}> {now} +0000"
         items = list(articles)
+
+        def named(error: WikicoreError, index: int) -> WikicoreError:
+            where = sources[index] if sources is not None and index < len(sources) else None
+            return error if where is None else type(error)(*_with_source(error, where))
+
+        # Validate and serialise before taking the lock: other writers wait only for the git part.
+        payloads: list[tuple[str, bytes]] = []
+        for index, article in enumerate(items):
+            try:
+                if not isinstance(article, Article):
+                    raise InvalidInput("import_articles() takes Articles")
+                payloads.append((validate_slug(article.slug), stored_bytes(article)))
+            except WikicoreError as error:
+                raise named(error, index) from None
         with self.bulk() as bulk:
-            for index, article in enumerate(items):
-                where = sources[index] if sources is not None and index < len(sources) else None
+            for index, (article, (slug, payload)) in enumerate(zip(items, payloads, strict=True)):
+                if bulk.exists(slug):
+                    raise EditConflict(slug, None, bulk.latest_id(slug))
                 try:
-                    if not isinstance(article, Article):
-                        raise InvalidInput("import_articles() takes Articles")
-                    slug = validate_slug(article.slug)
-                    if bulk.exists(slug):
-                        raise EditConflict(slug, None, bulk.latest_id(slug))
                     bulk.claim(slug, article.title)
-                    bulk.add(slug, stored_bytes(article), article.title)
-                except EditConflict:
-                    raise
                 except WikicoreError as error:
-                    if where is None:
-                        raise
-                    raise type(error)(*_with_source(error, where)) from None
+                    raise named(error, index) from None
+                bulk.add(slug, payload, article.title)
             if not bulk.pending:
                 return ImportResult(None, ())
             bulk.commit(ident, text_message)
