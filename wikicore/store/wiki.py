@@ -1323,8 +1323,10 @@ class Wiki:
                 _, _, _, new, status = meta.split(b" ")
                 if status == b"D":
                     removed.add(slug)
-                else:
-                    changes[slug] = (new.decode(), self._title_key(new.decode()))
+                    continue
+                blob = new.decode()
+                known = self._index.row(slug)  # a moved file (migrate) keeps its blob: no need to read it
+                changes[slug] = (blob, known[1] if known is not None and known[0] == blob else self._title_key(blob))
             for slug in removed - changes.keys():
                 changes[slug] = None
             self._index.apply(changes, current)
