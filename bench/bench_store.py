@@ -340,6 +340,36 @@ def bench_big_history(tmp: Path, articles: int, revisions: int, repeat: int) -> 
             "history": summary(history_ms), "latest_revisions_all": summary(latest_ms)}
 
 
+def dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def bench_disk(tmp: Path, articles: int, saves: int) -> dict[str, Any]:
+    """Disk use of ``saves`` one-claim edits into a wiki of ``articles``: with the store's housekeeping,
+    against the same objects left loose (what ``gc.auto=0`` without housekeeping kept)."""
+    wiki = build_wiki(tmp / "disk", articles, LAYOUT_SHARDED)
+    wiki.maintain()
+    start_bytes = dir_bytes(wiki.common_dir / "objects")
+    objects = wiki.common_dir / "objects"
+    written = 0
+    rng = random.Random(11)
+    for n in range(saves):
+        slug = f"article-{rng.randrange(articles):06d}"
+        data = wiki.load(slug).model_dump(exclude_defaults=True)
+        data["lead"][0]["claims"][0]["text"] += f"Edit {n}. "
+        latest = wiki.latest(slug)
+        before = loose_bytes(objects)
+        wiki.save(Article.model_validate(data), f"edit {n}", base=latest.id if latest else None)
+        after = loose_bytes(objects)
+        if after >= before:  # a repack empties the loose objects: count only what this save added
+            written += after - before
+    end_bytes = dir_bytes(objects)
+    packs = len(list(objects.glob("pack/pack-*.pack")))
+    wiki.close()
+    return {"articles": articles, "saves": saves, "objects_before_bytes": start_bytes,
+            "objects_after_bytes": end_bytes, "loose_bytes_written": written, "packs": packs}
+
+
 def scale_main(quick: bool, huge: bool) -> None:
     sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000] + ([300_000] if huge else [])
     edits, news = (8, 5) if quick else (25, 15)
@@ -375,7 +405,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Smaller wiki and fewer runs (a smoke test).")
     parser.add_argument("--scale", action="store_true", help="Issues 12 and 13: the store at 1k-100k articles.")
     parser.add_argument("--huge", action="store_true", help="With --scale: 300k articles too.")
+    parser.add_argument("--disk", type=int, metavar="SAVES", help="Disk use of SAVES edits into 10k articles.")
     args = parser.parse_args()
+    if args.disk:
+        with tempfile.TemporaryDirectory(prefix="wikicore-bench-") as name:
+            row = bench_disk(Path(name), 10_000, args.disk)
+        before, after = row["objects_before_bytes"] / 2**20, row["objects_after_bytes"] / 2**20
+        print(f"{row['saves']:,} saves into {row['articles']:,} articles: objects {before:.1f}"
+              f" -> {after:.1f} MiB with housekeeping ({row['packs']} packs); "
+              f"{row['loose_bytes_written'] / 2**20:.1f} MiB of loose objects were written")
+        write_results("bench_store_disk", row)
+        return
     if args.scale:
         scale_main(args.quick, args.huge)
         return

@@ -25,7 +25,8 @@ Why it is built the way it is (issue 3 measured the alternatives):
 * **Speed.** Trees are edited as raw bytes and written with ``hash-object``
   (no index to rewrite); with the sharded layout a save rewrites three small
   trees whatever the wiki's size. Contents are read through GitPython's
-  persistent ``cat-file --batch``; history is one ``git log --follow`` call;
+  persistent ``cat-file --batch``; history is one ``git log`` per name the article
+  had, which the commit-graph's changed-path Bloom filters make fast;
   the slug/title collision check asks an SQLite index (:mod:`.index`).
 * **Safety.** Revisions from users are parsed by :func:`parse_revision` before
   git sees them; slugs go through :func:`wikicore.models.check_slug`; every git
@@ -601,7 +602,7 @@ class Wiki:
     def log_blobs(self, slug: str, rev: str | None = None) -> _Logged:
         """Every revision of ``slug`` up to ``rev`` (default: the tip), newest first, with the article's blob id.
 
-        One ``git log --follow --raw`` call: blame and history need no extra git
+        One ``git log --raw`` per name the article had: blame and history need no extra git
         process per revision, and a blob id is a cache key for a parsed article.
         """
         slug = validate_slug(slug)
@@ -833,8 +834,8 @@ class Wiki:
     def migrate(self, author: str | None = None) -> str | None:
         """Move every article to the sharded layout in one commit; return it (None if nothing moved).
 
-        Each file moves unchanged, so ``git log --follow`` (history, blame, diff)
-        follows every article across the move, and the move is not counted as a
+        Each file moves unchanged, so history, blame and diff follow every
+        article across the move, and the move is not counted as a
         revision of any article. Idempotent: a wiki already sharded gets no commit.
         """
         name, email = parse_author(author)
@@ -993,7 +994,7 @@ class Wiki:
                     return known[line]
         raise NotFound(f"no article {slug!r} at revision {commit[:12]}")
 
-    def _walk(self, start: str, paths: Sequence[str], follow: bool = False) -> Iterator[tuple[_Commit, _RawList]]:
+    def _walk(self, start: str, paths: Sequence[str]) -> Iterator[tuple[_Commit, _RawList]]:
         """Commits from ``start`` that touch ``paths``, newest first, each with its raw changes.
 
         Streamed from one ``git log --raw -z``: a caller that has what it needs
@@ -1001,8 +1002,6 @@ class Wiki:
         """
         args = ["git", "log", "-z", "--raw", "--no-abbrev", "--no-color", "--no-show-signature", "--no-renames",
                 "--format=%x1e%H%x00%an%x00%ae%x00%aI%x00%B%x00"]
-        if follow:
-            args[args.index("--no-renames")] = "--follow"
         args += ["--end-of-options", start, "--", *paths]
         try:
             proc = subprocess.Popen(args, cwd=self.path, env=self._env, stdout=subprocess.PIPE,
