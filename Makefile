@@ -37,7 +37,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_wikitext.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_audit_all.py
 	$(BIN)/python bench/bench_links.py --refs 2000 --repeat 3
+	$(BIN)/python bench/bench_scan.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

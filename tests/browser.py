@@ -78,7 +78,7 @@ MEASURE = r"""
   }
   // A token (a check's code, an id, a status, a date) must sit on one line: its text's line
   // boxes all share one top. Inside closed <details> nothing renders, so the caller opens them.
-  for (const el of document.querySelectorAll("code.check, .tok")) {
+  for (const el of document.querySelectorAll("code.check, .tok, .nw")) {
     const range = document.createRange();
     range.selectNodeContents(el);
     const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));

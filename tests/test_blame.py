@@ -70,3 +70,190 @@ def test_blame_renderings(tmp_path: Path) -> None:
     assert data["claims"][0]["introduced"]["id"] == rev.id
     assert data["claims"][0]["citations"][0]["added"]["id"] == rev.id
     wiki.close()
+
+
+# --- the fingerprint cache (issue 12 item 5) and empty messages (issue 9) ---------------------
+
+
+def _history(tmp_path: Path, n: int = 6) -> tuple[Wiki, list[Any]]:
+    wiki = Wiki.init(tmp_path / "wiki")
+    revs: list[Any] = []
+    for i in range(n):
+        claims = [{"id": f"c{j}", "text": f"Claim {j} as of {min(i, j)}. ", "citations": [{"ref": "r1"}]}
+                  for j in range(i + 1)]
+        revs.append(wiki.save(make("x", claims), f"rev {i}", base=revs[-1].id if revs else None))
+    return wiki, revs
+
+
+def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import wikicore.store.wiki as store  # where the store parses articles
+
+    calls: list[str] = []
+    real = store.loads
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(str(kwargs.get("source")))
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(store, "loads", counting)
+    return calls
+
+
+def test_repeated_blame_parses_only_the_blamed_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wiki, revs = _history(tmp_path)
+    calls = _counting_loads(monkeypatch)
+    cold = wiki.blame("x")
+    assert len(calls) == len(revs)
+    assert (wiki.cache_path / "claims.sqlite").is_file()
+    calls.clear()
+    warm = wiki.blame("x")
+    assert warm == cold and len(calls) == 1
+    calls.clear()
+    older = wiki.blame("x", rev=revs[2].id)  # blaming an older revision reuses the same fingerprints
+    assert len(calls) == 1 and [c.id for c in older.claims] == ["c0", "c1", "c2"]
+    assert {c.id: c.text_changed.id for c in cold.claims}["c3"] == revs[3].id
+    wiki.close()
+
+
+def test_a_reverted_blob_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wiki = Wiki.init(tmp_path / "wiki")
+    one, two = make("x", [{"id": "a", "text": "A. "}]), make("x", [{"id": "a", "text": "A, changed. "}])
+    r = wiki.save(one, "1")
+    r = wiki.save(two, "2", base=r.id)
+    r = wiki.save(one, "3", base=r.id)
+    r = wiki.save(two, "4", base=r.id)
+    calls = _counting_loads(monkeypatch)
+    blame = wiki.blame("x")
+    assert len(calls) == 2 and blame.claims[0].text_changed.id == r.id
+    wiki.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage-file", "bad-rows", "bad-results", "cache-is-a-file", "old-version"])
+def test_a_damaged_cache_is_bypassed_not_fatal(tmp_path: Path, damage: str) -> None:
+    import sqlite3
+
+    wiki, _ = _history(tmp_path, 4)
+    expected = wiki.blame("x")
+    db_path = wiki.cache_path / "claims.sqlite"
+    if damage == "garbage-file":
+        db_path.write_bytes(b"this is not a database" * 100)
+    elif damage == "bad-rows":
+        with sqlite3.connect(db_path) as db:
+            rows = [r[0] for r in db.execute("SELECT blob FROM claim_prints")]
+            db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ("[[1, 2, 3]]", rows[0]))
+            db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ('{"a": 1}', rows[3]))
+            db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ("not json", rows[1]))
+            db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", ('[["c0", "d", [["r1", 5]]]]', rows[2]))
+            db.execute("DELETE FROM blame_results")  # make blame fold the fingerprints again
+        db.close()
+    elif damage == "bad-results":
+        with sqlite3.connect(db_path) as db:
+            db.execute("UPDATE blame_results SET positions = ?", ('[["c0", 99, 0, []]]',))
+        db.close()
+    elif damage == "cache-is-a-file":
+        db_path.unlink()
+        wiki.cache_path.rmdir()
+        wiki.cache_path.write_text("not a directory")
+    else:
+        with sqlite3.connect(db_path) as db:
+            db.execute("UPDATE claim_prints SET prints = '[]'")
+            db.execute("PRAGMA user_version = 99")
+        db.close()
+    assert wiki.blame("x") == expected
+    assert wiki.blame("x") == expected
+    wiki.close()
+
+
+def test_blame_of_a_commit_with_an_empty_message(tmp_path: Path, runner: Any) -> None:
+    """A commit made by plain git with an empty message must not crash blame (issue 9)."""
+    import os
+    import subprocess
+
+    from wikicore.cli import main
+    from wikicore.serialize import dumps
+
+    wiki = Wiki.init(tmp_path / "wiki")
+    first = wiki.save(make("x", [{"id": "a", "text": "A. "}]), "first")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_AUTHOR_NAME="Plain", GIT_AUTHOR_EMAIL="p@example.org", GIT_COMMITTER_NAME="Plain",
+               GIT_COMMITTER_EMAIL="p@example.org")
+
+    def git(*args: str, data: bytes | None = None) -> str:
+        return subprocess.run(["git", "-C", str(wiki.path), *args], input=data, capture_output=True, env=env,
+                              check=True).stdout.decode().strip()
+
+    blob = git("hash-object", "-w", "--stdin", data=dumps(make("x", [{"id": "a", "text": "A. "},
+                                                                      {"id": "b", "text": "B. "}])).encode())
+    articles = git("mktree", data=f"100644 blob {blob}\tx.yaml\n".encode())
+    root = git("mktree", data=f"040000 tree {articles}\tarticles\n".encode())
+    commit = git("commit-tree", root, "-p", first.id, "--no-gpg-sign", data=b"")
+    git("update-ref", "refs/heads/main", commit, first.id)
+    blame = wiki.blame("x")
+    assert {c.id: c.introduced.message for c in blame.claims} == {"a": "first", "b": ""}
+    wiki.close()
+    for fmt in ("text", "json"):
+        result = runner.invoke(main, ["--wiki", str(tmp_path / "wiki"), "blame", "x", "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert commit[:12] in result.stdout
+
+
+def _reference_blame(versions: list[tuple[Any, Article]]) -> dict[str, Any]:
+    """The original, obviously-correct fold (every claim of every revision), to hold the fast one to."""
+    introduced: dict[str, Any] = {}
+    changed: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    cited: dict[tuple[str, str, str | None], Any] = {}
+    for revision, art in versions:
+        present: set[str] = set()
+        present_citations: set[tuple[str, str, str | None]] = set()
+        for claim in art.claims():
+            present.add(claim.id)
+            if claim.id not in introduced:
+                introduced[claim.id] = changed[claim.id] = revision
+            elif texts[claim.id] != claim.text:
+                changed[claim.id] = revision
+            texts[claim.id] = claim.text
+            for citation in claim.citations:
+                key = (claim.id, citation.ref, citation.locator)
+                present_citations.add(key)
+                cited.setdefault(key, revision)
+        for gone in set(introduced) - present:
+            del introduced[gone], changed[gone], texts[gone]
+        for gone_key in set(cited) - present_citations:
+            del cited[gone_key]
+    last = versions[-1][1]
+    return {c.id: (introduced[c.id].id, changed[c.id].id, [(x.ref, x.locator, cited[(c.id, x.ref, x.locator)].id)
+                                                         for x in c.citations]) for c in last.claims()}
+
+
+def test_blame_agrees_with_the_reference_fold_on_random_histories(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    wiki = Wiki.init(tmp_path / "wiki")
+    versions: list[tuple[Any, Article]] = []
+    claims: dict[str, dict[str, Any]] = {}
+    base = None
+    for step in range(40):
+        for _ in range(rng.randint(1, 3)):
+            action = rng.random()
+            cid = f"c{rng.randrange(8)}"
+            if action < 0.4:
+                claims[cid] = {"id": cid, "text": f"Text {rng.randrange(4)}. "}
+            elif action < 0.6:
+                claims.pop(cid, None)
+            elif cid in claims:
+                claims[cid]["citations"] = [{"ref": rng.choice(["r1", "r2"]), "locator": rng.choice([None, "p. 1"])}
+                                            for _ in range(rng.randrange(3))]
+        art = make("x", [dict(c) for c in claims.values()] or [{"id": "c0", "text": "Empty. "}])
+        rev = wiki.save(art, f"step {step}", base=base)
+        if rev.id != base:
+            versions.append((rev, art))
+        base = rev.id
+    expected = _reference_blame(versions)
+    for _ in range(2):  # cold, then from the cache
+        blame = wiki.blame("x")
+        got = {c.id: (c.introduced.id, c.text_changed.id, [(x.ref, x.locator, x.added.id) for x in c.citations])
+               for c in blame.claims}
+        assert got == expected
+    wiki.close()

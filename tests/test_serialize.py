@@ -278,3 +278,79 @@ def test_ids_are_still_minted_when_one_is_missing() -> None:
     first, second = (c.id for c in article.claims())
     assert first == "c1" and second.startswith("c-")
     assert "id" not in data["sections"][0]["sections"][0]["paragraphs"][0]["claims"][1]  # caller's dict untouched
+
+
+# --- one capped reader for every file we parse, whatever its type (issue 9) ---------------------
+
+
+def test_dev_zero_is_capped_by_bytes_read(runner: object) -> None:
+    result = runner.invoke(main, ["validate", "/dev/zero"])  # type: ignore[attr-defined]
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: /dev/zero: input is over {MAX_BYTES:,} bytes; the limit is {MAX_BYTES:,}"
+
+
+def test_a_fifo_without_a_writer_does_not_block(tmp_path: Path, runner: object) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    result = runner.invoke(main, ["validate", str(fifo)])  # type: ignore[attr-defined]
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {fifo}: nothing to read (a pipe or device that gave no bytes)"
+    imported = runner.invoke(main, ["convert", str(fifo)])  # type: ignore[attr-defined]
+    assert imported.exit_code == 2 and "nothing to read" in imported.stderr
+
+
+def test_a_fifo_with_a_silent_writer_is_given_up_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import wikicore.serialize as serialize
+
+    monkeypatch.setattr(serialize, "READ_IDLE_SECONDS", 0.2)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    reader_first = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer open without blocking
+    writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        with pytest.raises(InvalidArticle, match=r"no input for 0.2 s"):
+            load_path(fifo)
+    finally:
+        os.close(writer)
+        os.close(reader_first)
+
+
+def test_a_fifo_with_an_article_is_read(tmp_path: Path) -> None:
+    import os
+    import threading
+    import time
+
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("w", encoding="utf-8") as handle:  # blocks until the reader opens
+            for start in range(0, len(text), 1000):
+                handle.write(text[start:start + 1000])
+                handle.flush()
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.2)  # the writer is waiting in open(): the reader's open wakes it
+        article = load_path(fifo)
+    finally:
+        thread.join(timeout=10)
+    assert dumps(article) == text
+
+
+def test_the_importers_read_through_the_same_cap(tmp_path: Path) -> None:
+    from wikicore.importers import import_path
+
+    with pytest.raises(InvalidArticle, match="input is over"):
+        import_path("/dev/zero", "wikitext")
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_BYTES + 1)
+    with pytest.raises(InvalidArticle, match=f"file is {MAX_BYTES + 1:,} bytes"):
+        import_path(big)

@@ -283,7 +283,7 @@ def test_latest_revisions_agree_with_latest(wiki: Wiki) -> None:
     for slug in wiki.list():
         assert every[slug] == wiki.latest(slug)
     assert every["p2"].id == revs["p2"].id and every["p0"].id == revs["p0"].id
-    assert wiki.cache_path == wiki.state_dir / "checks.sqlite"
+    assert wiki.checks_path == wiki.state_dir / "checks.sqlite"
 
 
 def test_log_blobs_give_each_revisions_blob(wiki: Wiki) -> None:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         slugify,
     )
     from .revision import Revision
+    from .scan import ScanSummary, scan_dump
     from .sentences import split_sentences
     from .serialize import dump_path, dumps, load_path, loads
     from .store import Wiki
@@ -74,6 +75,7 @@ _LAZY = {
     "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
     "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
+    "ScanSummary": "scan", "scan_dump": "scan",
 }
 
 
@@ -114,6 +116,7 @@ __all__ = [
     "Reference",
     "ReferenceType",
     "Revision",
+    "ScanSummary",
     "Section",
     "Snapshot",
     "Source",
@@ -137,6 +140,7 @@ __all__ = [
     "load_path",
     "loads",
     "rescue_article",
+    "scan_dump",
     "slugify",
     "split_sentences",
 ]

@@ -404,6 +404,10 @@ FAIL_ON = ["error", "warning", "never"]
 )
 @click.option("--refresh", is_flag=True, help="Recheck everything, ignoring results younger than the TTL.")
 @quiet_option("No progress bar or summary on stderr.")
+@click.option(
+    "--urls", "urls_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="Check the urls table of a `wikicore scan` output DIR; verdicts go to DIR/url_checks.",
+)
 @click.pass_obj
 def audit(
     env: Env,
@@ -420,6 +424,7 @@ def audit(
     cache: Path | None,
     refresh: bool,
     quiet: bool,
+    urls_dir: Path | None = None,
 ) -> None:
     """Audit articles: are claims sourced, references valid, links alive and archived?
 
@@ -434,6 +439,10 @@ def audit(
     articles are audited, else $XDG_CACHE_HOME/wikicore/checks.sqlite
     (~/.cache/...): re-audits stay fast and "confirmed dead" needs history.
 
+    --urls DIR checks every url of a scan's urls table instead (see `wikicore
+    scan`), host by host with the same politeness and cache; the verdicts are
+    written to DIR/url_checks and counted on stdout (text or json).
+
     Exit status: 0 nothing at or above --fail-on, 1 problems found, 2 bad input.
 
     \b
@@ -441,7 +450,12 @@ def audit(
         wikicore audit articles/azerbaijan-russia-relations.yaml --offline
         wikicore --wiki mywiki audit --all --format html -o audit.html
         wikicore audit my-slug --fail-on warning --format markdown
+        wikicore audit --urls scan-out --cache links.sqlite
     """
+    if urls_dir is not None:
+        _audit_urls(urls_dir, bool(targets) or all_, offline, fmt, output, fail_on, allow_private, timeout,
+                    concurrency, cache, refresh, quiet)
+        return
     import dataclasses
 
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
@@ -473,7 +487,7 @@ def audit(
         config = dataclasses.replace(config, **changes)
         db_path = None
         if not offline:
-            db_path = cache or (wiki.cache_path if wiki is not None else _user_cache())
+            db_path = cache or (wiki.checks_path if wiki is not None else _user_cache())
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
         report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
             wiki,
@@ -504,6 +518,74 @@ def audit(
         )
     if fail_on != "never" and report.count(Severity(fail_on)):
         raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, output: str, fail_on: str,
+                allow_private: bool, timeout: float | None, concurrency: int | None, cache: Path | None,
+                refresh: bool, quiet: bool) -> None:
+    """``audit --urls DIR``: one call into :func:`wikicore.scan.urlaudit.audit_url_table`, then a summary."""
+    import dataclasses
+    import json
+
+    from .linkcheck import CheckConfig
+    from .scan.urlaudit import audit_url_table
+
+    if has_targets:
+        fail("--urls checks a scan's url table: give no TARGET and no --all with it")
+    if offline:
+        fail("--urls checks links over the network: --offline leaves nothing to do")
+    if fmt not in ("text", "json"):
+        fail(f"--urls reports as text or json, not {fmt}")
+    if not scan_dir.is_dir():
+        fail(f"{scan_dir}: no such directory (the output of `wikicore scan`)")
+    from .output import check_writable
+
+    check_writable(output)  # before minutes of checking
+    config = CheckConfig()
+    changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
+    if concurrency is not None:
+        changes["concurrency"] = concurrency
+    if timeout is not None:
+        changes.update(deadline=timeout, connect_timeout=min(config.connect_timeout, timeout),
+                       read_timeout=min(config.read_timeout, timeout))
+    config = dataclasses.replace(config, **changes)
+    counter = _UrlCounter() if not quiet and sys.stderr.isatty() else None
+    summary = audit_url_table(scan_dir, config=config, db_path=cache or _user_cache(), refresh=refresh,
+                              progress=counter)
+    if counter is not None:
+        counter.clear()
+    if fmt == "json":
+        text = json.dumps(dataclasses.asdict(summary), indent=2) + "\n"
+    else:
+        statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items()) or "none"
+        text = (f"{terminal(summary.table)}: {summary.urls} url(s): {statuses}; {summary.errors} error(s), "
+                f"{summary.warnings} warning(s), {summary.confirmed_dead} confirmed dead\n")
+    _write(text, output)
+    failing = summary.errors + (summary.warnings if fail_on == "warning" else 0)
+    if fail_on != "never" and failing:
+        raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+class _UrlCounter:
+    """``checked N urls`` on stderr, redrawn at most ten times a second."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.monotonic
+        self._last = 0.0
+        self._done = 0
+
+    def __call__(self, result: Any) -> None:
+        self._done += 1
+        now = self._time()
+        if now - self._last >= 0.1:
+            self._last = now
+            click.echo(f"\rchecked {self._done} urls", err=True, nl=False)
+
+    def clear(self) -> None:
+        if self._last:
+            click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
 
 
 class _LazyWiki:
@@ -838,7 +920,7 @@ def archive_command(
     if latest is None:
         raise NotFound(f"no article {slug!r} in the wiki")
     article = wiki.load(slug, rev=latest.id)
-    live, dead = link_health(wiki.cache_path, [r.url for r in article.references if r.url])
+    live, dead = link_health(wiki.checks_path, [r.url for r in article.references if r.url])
     result = rescue_article(article, client, save_missing=save_missing, live_urls=live, dead_urls=dead)
     if result.save_error:
         click.echo(f"warning: Save Page Now gave up: {terminal(result.save_error)}", err=True)
@@ -921,3 +1003,58 @@ def migrate(env: Env) -> None:
     """
     commit = env.wiki().migrate()
     click.echo(f"migrated; main is at {commit}" if commit else "already in the sharded layout; nothing to do")
+
+
+# --- scan (issue 12) -------------------------------------------------------------
+
+
+@main.command()
+@click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the Parquet tables (new, or without a previous scan).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="A running Dask scheduler (tcp://HOST:PORT) [default: a local cluster].")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Worker processes of the local cluster [default: one per CPU].")
+@click.option("--index", type=click.Path(dir_okay=False, path_type=Path), metavar="INDEX",
+              help="The multistream index (offset:page_id:title, plain or .bz2): workers read the dump in parallel.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date the date checks compare against [default: today, UTC].")
+@quiet_option("No progress counter on stderr.")
+def scan(dump: Path, out: Path, scheduler: str | None, workers: int | None, index: Path | None,
+         today: Any, quiet: bool) -> None:
+    """Scan every page of a MediaWiki dump into Parquet tables, on Dask.
+
+    Each article of DUMP (.xml or .xml.bz2) is imported with the wikitext
+    importer and statically checked; the tables articles, claims, references,
+    findings and urls are written under --output (read them with pandas,
+    DuckDB or Spark), with _scan.json last. A page that cannot be read is a
+    finding (with its title), not the end of the scan. Runs on a local Dask
+    cluster of --workers processes, or on --scheduler (whose workers must see
+    DUMP and --output at the same paths). Needs the 'scale' extra.
+
+    Exit status: 0 scanned, 2 bad input (or the extra missing), 5 the
+    scheduler unreachable.
+
+    \b
+    Example:
+        wikicore scan enwiki-pages-articles.xml.bz2 -o scan-out --workers 8
+        wikicore scan enwiki-multistream.xml.bz2 --index enwiki-multistream-index.txt.bz2 -o scan-out
+        wikicore scan dump.xml -o scan-out --scheduler tcp://10.0.0.5:8786
+        wikicore audit --urls scan-out
+    """
+    from .scan import scan_dump
+
+    def show(event: Any) -> None:
+        total = f" of {event.tasks_total}" if event.tasks_total else ""
+        click.echo(f"\rscanned {event.pages_scanned} pages, {event.tasks_done}{total} partitions", nl=False, err=True)
+
+    show_progress = not quiet and sys.stderr.isatty()
+    summary = scan_dump(dump, out, scheduler=scheduler, workers=workers, index=index,
+                        today=today.date() if today is not None else None, progress=show if show_progress else None)
+    if show_progress:
+        click.echo("", err=True)
+    click.echo(f"{terminal(summary.output)}: {summary.articles} articles, {summary.claims} claims, "
+               f"{summary.references} references, {summary.findings} findings, {summary.urls} urls; "
+               f"{summary.redirects} redirects, {summary.bad_pages} bad pages; {summary.partitions} partitions "
+               f"on {summary.workers} workers in {summary.seconds:g} s")

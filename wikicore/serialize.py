@@ -24,6 +24,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
+import stat
+import time
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +42,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_INT_DIGITS",
+    "READ_IDLE_SECONDS",
     "SCHEMA_REF",
     "Format",
     "article_from_data",
@@ -339,31 +343,87 @@ def format_for_path(path: str | os.PathLike[str]) -> Format:
     return "json" if str(path).lower().endswith(".json") else "yaml"
 
 
-def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
-    """Read a UTF-8 file we are about to parse, refusing huge or undecodable input.
+#: Longest wait for more bytes from a pipe or device that is open but silent (seconds).
+READ_IDLE_SECONDS = 30.0
 
-    The size is checked before reading, so a 50 MB file costs a ``stat``.
+
+def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    """Read a UTF-8 file we are about to parse, refusing huge, endless or undecodable input.
+
+    Every file we parse comes through here (articles, imports), whatever its
+    type. A regular file's size is checked first, so a 50 MB file costs a
+    ``stat``; anything else (``/dev/zero``, a FIFO, ``/dev/stdin``) is capped by
+    the bytes actually read. The file is opened non-blocking, so a FIFO that no
+    one writes to reads as empty instead of hanging in ``open``; a writer that
+    stays silent for :data:`READ_IDLE_SECONDS` is given up on.
     """
     path = Path(path)
+    source = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InvalidArticle([Problem(f"file is {size:,} bytes; the limit is {max_bytes:,}")], str(path))
-        raw = path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        raise InvalidArticle([Problem("no such file")], str(path)) from None
+        raise InvalidArticle([Problem("no such file")], source) from None
     except IsADirectoryError:
-        raise InvalidArticle([Problem("is a directory, not a file")], str(path)) from None
+        raise InvalidArticle([Problem("is a directory, not a file")], source) from None
     except PermissionError:
-        raise InvalidArticle([Problem("permission denied")], str(path)) from None
+        raise InvalidArticle([Problem("permission denied")], source) from None
+    except OSError as exc:
+        raise InvalidArticle([Problem(f"cannot open: {exc.strerror or exc}")], source) from None
+    try:
+        info = os.fstat(fd)
+        regular = stat.S_ISREG(info.st_mode)
+        if stat.S_ISDIR(info.st_mode):
+            raise InvalidArticle([Problem("is a directory, not a file")], source)
+        if regular and info.st_size > max_bytes:
+            raise InvalidArticle([Problem(f"file is {info.st_size:,} bytes; the limit is {max_bytes:,}")], source)
+        raw = _read_capped(fd, max_bytes, source, fifo=stat.S_ISFIFO(info.st_mode))
+    except OSError as exc:
+        raise InvalidArticle([Problem(f"cannot read: {exc.strerror or exc}")], source) from None
+    finally:
+        os.close(fd)
+    if not raw and not regular:
+        raise InvalidArticle([Problem("nothing to read (a pipe or device that gave no bytes)")], source)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InvalidArticle(
             [Problem(f"invalid UTF-8 at byte {exc.start} ({raw[exc.start:exc.start + 1]!r})", line=line)],
-            str(path),
+            source,
         ) from None
+
+
+#: How long an empty FIFO is given for a writer to appear. A writer blocked in
+#: ``open`` is woken by ours but counted only once it runs again; until then a
+#: read says end-of-file. Milliseconds on a busy machine; nobody waits for more.
+FIFO_WRITER_GRACE_SECONDS = 0.25
+
+
+def _read_capped(fd: int, max_bytes: int, source: str, fifo: bool = False) -> bytes:
+    """At most ``max_bytes`` from ``fd`` (non-blocking), refusing anything longer."""
+    chunks: list[bytes] = []
+    total = 0
+    grace = time.monotonic() + FIFO_WRITER_GRACE_SECONDS if fifo else 0.0
+    while True:
+        try:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+        except BlockingIOError:  # a pipe with a writer and nothing in it yet
+            ready, _, _ = select.select([fd], [], [], READ_IDLE_SECONDS)
+            if not ready:
+                raise InvalidArticle(
+                    [Problem(f"no input for {READ_IDLE_SECONDS:g} s (a pipe nobody writes to?)")], source
+                ) from None
+            continue
+        if not chunk:
+            if not chunks and time.monotonic() < grace:
+                time.sleep(0.01)
+                continue
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise InvalidArticle([Problem(f"input is over {max_bytes:,} bytes; the limit is {max_bytes:,}")], source)
 
 
 def load_path(path: str | os.PathLike[str], format: Format | None = None) -> Article:

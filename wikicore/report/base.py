@@ -121,7 +121,7 @@ h2{font-size:1.2rem;margin:2rem 0 .4rem;padding-bottom:.2rem;border-bottom:1px s
 h3{font-size:1.02rem;margin:1.2rem 0 .3rem}
 a{color:#0645ad}
 code,.tok,.url,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88em}
-.tok{white-space:nowrap}
+.tok,.nw{white-space:nowrap}
 .url{overflow-wrap:anywhere}
 .meta{color:#555;font-size:.9rem}
 .note{background:#fff8e0;border-left:4px solid #e0b000;padding:.4rem .75rem;margin:.5rem 0}

@@ -352,7 +352,7 @@ def render_blame_html(blame: Blame, *, language: str | None = None) -> str:
     summary_html = (
         f"{len(blame.claims)} claims from {len(revisions)} revision(s) by {len(authors)} author(s); "
         f'blamed at <code class="tok">{_e(blame.revision.short)}</code> '
-        f'(<span class="tok">{_e(blame.revision.date.date().isoformat())}</span>)'
+        f'(<span class="nw">{_e(blame.revision.date.date().isoformat())}</span>)'
     )
     body = [
         f'<header><h1>Blame <code>{_e(blame.slug)}</code> <span class="tok">{_e(blame.revision.short)}</span></h1>',
@@ -421,7 +421,7 @@ def render_history_html(revisions: Sequence[Revision], slug: str) -> str:
     dates = [rev.date.date().isoformat() for rev in (revisions[-1], revisions[0])] if revisions else []
     summary = f"{len(revisions)} revision(s) by {len(authors)} author(s)"
     summary_html = summary + (
-        f', <span class="tok">{dates[0]}</span> to <span class="tok">{dates[1]}</span>' if dates else ""
+        f', <span class="nw">{dates[0]}</span> to <span class="nw">{dates[1]}</span>' if dates else ""
     )
     summary += f", {dates[0]} to {dates[1]}" if dates else ""
     current = revisions[0].path if revisions else None

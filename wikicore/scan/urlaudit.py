@@ -1,0 +1,166 @@
+"""Checking a scan's ``urls`` table with the link checker: ``wikicore audit --urls DIR``.
+
+A thin layer on purpose: the URLs are streamed out of the Parquet table into
+:func:`wikicore.linkcheck.check_urls`, the same engine (politeness per host,
+timeouts, caps, retries, Retry-After) and the same link database
+(:class:`wikicore.linkdb.LinkDB`: TTL reuse, the dead-link rule over history) as
+every audit; the verdicts are written, streamed too, to a ``url_checks`` table
+next to ``urls`` (replaced whole on each run, through a temporary file).
+Memory stays flat in the number of URLs on both sides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInput
+from ..linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+from ..linkdb import LinkDB
+
+__all__ = ["RESULTS_TABLE", "UrlAuditSummary", "audit_url_table", "url_severity"]
+
+#: The table of verdicts written next to ``urls``.
+RESULTS_TABLE = "url_checks"
+#: Rows written per Parquet row group.
+_ROWS_PER_GROUP = 10_000
+
+_ERROR = frozenset({LinkStatus.DEAD, LinkStatus.INVALID})
+_WARNING = frozenset({LinkStatus.SOFT_404, LinkStatus.BLOCKED, LinkStatus.ERROR})
+
+
+def url_severity(status: LinkStatus) -> str | None:
+    """``error`` for dead and invalid, ``warning`` for soft-404, blocked and error, else None (as audits rank them)."""
+    if status in _ERROR:
+        return "error"
+    if status in _WARNING:
+        return "warning"
+    return None
+
+
+@dataclass(frozen=True)
+class UrlAuditSummary:
+    """What a url audit found: counts per verdict, and where the verdicts were written."""
+
+    scan: str
+    table: str
+    urls: int
+    by_status: dict[str, int]
+    errors: int
+    warnings: int
+    confirmed_dead: int
+
+
+def _iter_urls(scan: Path) -> Iterator[str]:
+    import pyarrow.dataset as ds
+
+    table_dir = scan / "urls"
+    if not table_dir.is_dir():
+        raise InvalidInput(f"{scan}: no urls table here (expected {table_dir}; run `wikicore scan` first)")
+    try:
+        dataset = ds.dataset(table_dir, format="parquet")
+        if "url" not in dataset.schema.names:
+            raise InvalidInput(f"{table_dir}: the table has no 'url' column: not a wikicore scan")
+        for batch in dataset.to_batches(columns=["url"], batch_size=_ROWS_PER_GROUP):
+            for url in batch.column(0).to_pylist():
+                if url:
+                    yield url
+    except OSError as error:  # pyarrow's ArrowInvalid derives from ValueError; IO errors from OSError
+        raise InvalidInput(f"{table_dir}: unreadable: {error}") from None
+    except ValueError as error:
+        raise InvalidInput(f"{table_dir}: not a Parquet table: {error}") from None
+
+
+def audit_url_table(
+    scan: str | os.PathLike[str],
+    *,
+    config: CheckConfig | None = None,
+    db_path: str | os.PathLike[str] | None = None,
+    refresh: bool = False,
+    progress: Callable[[LinkResult], None] | None = None,
+) -> UrlAuditSummary:
+    """Check every URL of the scan at ``scan``; write ``url_checks`` beside ``urls``; return the counts.
+
+    ``db_path`` is the link database to read and record observations in (None:
+    no history, every URL checked now). Raises
+    :class:`~wikicore.errors.InvalidInput` when ``scan`` holds no readable ``urls`` table.
+    """
+    _need_pyarrow()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .tables import host_of
+
+    root = Path(scan)
+    schema = pa.schema([
+        ("url", pa.string()), ("host", pa.string()), ("status", pa.string()), ("severity", pa.string()),
+        ("http_status", pa.int64()), ("final_url", pa.string()), ("error", pa.string()),
+        ("checked_at", pa.string()), ("failures", pa.int64()), ("confirmed_dead", pa.bool_()),
+        ("from_cache", pa.bool_()),
+    ])
+    urls = _iter_urls(root)
+    first = next(urls, None)  # a missing or broken table is reported before any file is touched
+    target = root / RESULTS_TABLE / "part-000000.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    counts: Counter[str] = Counter()
+    errors = warnings = dead = 0
+    rows: dict[str, list[Any]] = {name: [] for name in schema.names}
+
+    def flush(writer: pq.ParquetWriter) -> None:
+        if rows["url"]:
+            writer.write_table(pa.Table.from_pydict(rows, schema=schema))
+            for column in rows.values():
+                column.clear()
+
+    def all_urls() -> Iterator[str]:
+        if first is not None:
+            yield first
+            yield from urls
+
+    try:
+        with contextlib.ExitStack() as stack:
+            db = stack.enter_context(LinkDB(Path(db_path))) if db_path is not None else None
+            writer = stack.enter_context(pq.ParquetWriter(temp, schema))
+            for result in check_urls(all_urls(), config, db, refresh=refresh):
+                severity = url_severity(result.status)
+                counts[result.status.value] += 1
+                errors += severity == "error"
+                warnings += severity == "warning"
+                dead += result.confirmed_dead
+                values = {
+                    "url": result.url, "host": host_of(result.url), "status": result.status.value,
+                    "severity": severity, "http_status": result.http_status, "final_url": result.final_url,
+                    "error": result.error, "checked_at": result.checked_at.isoformat(),
+                    "failures": result.failures, "confirmed_dead": result.confirmed_dead,
+                    "from_cache": result.from_cache,
+                }
+                for name, value in values.items():
+                    rows[name].append(value)
+                if len(rows["url"]) >= _ROWS_PER_GROUP:
+                    flush(writer)
+                if progress is not None:
+                    progress(result)
+            flush(writer)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return UrlAuditSummary(
+        scan=str(root), table=str(target.parent), urls=sum(counts.values()), by_status=dict(sorted(counts.items())),
+        errors=errors, warnings=warnings, confirmed_dead=dead,
+    )
+
+
+def _need_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InvalidInput("`wikicore audit --urls` needs the 'scale' extra (missing: pyarrow): "
+                           "pip install 'wikicore[scale]'") from None
