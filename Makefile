@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_wikitext.py
+	$(BIN)/python bench/bench_ids.py
+	$(BIN)/python bench/bench_hostile.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_audit_all.py

@@ -1,19 +1,35 @@
-"""A whole audit, twice: archive requests per reference, and what the cache saves (issue 4, "Speed").
+"""A whole audit: overlapping phases, archive requests per reference, re-audits, memory (issues 10, 13).
 
-Run:  .venv/bin/python bench/bench_audit.py [--refs 2000]
+Run:  .venv/bin/python bench/bench_audit.py [--refs 2000] [--reaudit-refs 10000] [--memory-refs 50000]
+      [--old PATH]   (a checkout of the code to compare the re-audit against, e.g. from `git archive`)
 
-REFS references over 40 loopback hosts (the hostile little web in its own
-process, as in bench_links.py, so it does not share our GIL; one link in five
-dead) are audited against a Wayback-compatible server holding captures for half
-of them. The first audit checks every link and looks up every archive; the
-second, within the TTL, must make no request of any kind and be much faster:
-archive requests are counted by the archive server, and every link result of
-the second run must come from the cache. Results go to bench/results/.
+Scenarios (the hostile little web in its own process, as in bench_links.py;
+one link in five dead; a Wayback-compatible server holding captures for half):
+
+1. ``phases``: REFS references over 40 hosts with 100-300 ms latency, at
+   wikicore's default politeness. Timed separately: links only (``no_archive``),
+   the archive phase alone, and the whole audit (both phases overlapping). The
+   target is whole <= 1.15x the slower of the two alone. The whole audit is then
+   run again within the TTL: it must make no request of any kind.
+2. ``reaudit``: a re-audit within the TTL of REAUDIT_REFS references (links
+   only, every verdict from the link database), median of 3 in a child process
+   (wall and CPU seconds: the machine is shared, CPU time is the steadier
+   figure), and with ``--old`` the same with that checkout's code.
+3. ``memory``: peak RSS of a child process auditing MEMORY_REFS references
+   over 200 hosts (links only, no latency, 10 per host): results are streamed to
+   the database; the target is <= 200 MB.
+
+Each figure goes to bench/results/.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,81 +37,192 @@ from pathlib import Path
 from bench_links import Server  # the web server in a child process
 from results_file import write_results
 
-from wikicore.archive import WaybackArchive
-from wikicore.audit import AuditEvent, audit_articles
-from wikicore.linkcheck import CheckConfig
-from wikicore.models import Article
-from wikicore.testing.wayback import FakeWayback
+HERE = Path(__file__).resolve().parent
 
 
-def build_article(bases: list[str], refs: int) -> tuple[Article, list[dict[str, str]]]:
+def build_article(
+    bases: list[str], refs: int, slug: str = "bench", offset: int = 0
+) -> tuple[object, list[dict[str, str]]]:
+    from wikicore.models import Article
+
     references, captures = [], []
     for i in range(refs):
-        path = f"/missing/{i}" if i % 5 == 0 else f"/p/{i}"
+        n = offset + i  # distinct urls across articles
+        path = f"/missing/{n}" if i % 5 == 0 else f"/p/{n}"
         url = bases[i % len(bases)] + path
         references.append({"id": f"r{i}", "type": "web", "title": f"Page {i}", "url": url, "access_date": "2021-06-01"})
         if i % 2 == 0:
             captures.append({"url": url, "timestamp": f"2021{(i % 12) + 1:02d}15000000"})
     claims = [{"text": f"Claim {i}. ", "citations": [{"ref": f"r{i}"}]} for i in range(refs)]
     article = Article.model_validate(
-        {"slug": "bench", "title": "Bench", "lead": [{"claims": claims}], "references": references}
+        {"slug": slug, "title": "Bench", "lead": [{"claims": claims}], "references": references}
     )
     return article, captures
+
+
+def phases(refs: int) -> list[dict[str, object]]:
+    from wikicore.archive import SnapshotQuery, WaybackArchive
+    from wikicore.audit import _look_up_archives, _query_day, audit_articles
+    from wikicore.net import CheckConfig
+    from wikicore.testing.wayback import FakeWayback
+
+    config = CheckConfig(allow_private=True)  # wikicore's default politeness
+    web = Server(40, "100-300")
+    rows: list[dict[str, object]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for tag in ("links", "archive", "whole"):
+                bases = [f"{b}/{tag}" for b in web.bases]  # distinct URLs per run: nothing cached
+                article, captures = build_article(bases, refs)
+                with FakeWayback(captures) as wayback:
+                    archive = WaybackArchive(wayback.base_url, use_cdx=False)
+                    db = Path(tmp) / f"{tag}.sqlite"
+                    started = time.perf_counter()
+                    if tag == "archive":
+                        queries = list(dict.fromkeys(
+                            SnapshotQuery(r.url, _query_day(r)) for r in article.references if r.url  # type: ignore[attr-defined]
+                        ))
+                        _look_up_archives(queries, [], archive, config.ttl, db, False, None, lambda e: None)
+                    else:
+                        audit_articles([(article, None)], config=config, archive=archive, db_path=db,
+                                       no_archive=tag == "links")
+                    seconds = time.perf_counter() - started
+                    requests = sum(wayback.counts.values())
+                    row: dict[str, object] = {"scenario": "phases", "run": tag, "refs": refs,
+                                              "seconds": round(seconds, 2), "archive_requests": requests}
+                    if tag == "whole":
+                        before = sum(wayback.counts.values())
+                        started = time.perf_counter()
+                        report = audit_articles([(article, None)], config=config, archive=archive, db_path=db)
+                        again = time.perf_counter() - started
+                        cached = sum(1 for r in report.articles[0].references if r.from_cache)
+                        rows.append(row)
+                        row = {"scenario": "phases", "run": "re-audit within TTL", "refs": refs,
+                               "seconds": round(again, 3), "archive_requests": sum(wayback.counts.values()) - before,
+                               "links_from_cache": cached}
+                    rows.append(row)
+    finally:
+        web.close()
+    return rows
+
+
+def reaudit_child(refs: int, base: str) -> dict[str, object]:
+    """In this process: a first audit to fill the database, then the timed re-audit within the TTL."""
+    from wikicore.audit import audit_articles
+    from wikicore.linkcheck import CheckConfig
+
+    config = CheckConfig(allow_private=True, per_host=64, host_interval=0.0, concurrency=64)
+    bases = [f"{base}/h{i}" for i in range(50)]
+    article, _ = build_article(bases, refs)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "checks.sqlite"
+        kwargs: dict[str, object] = {"config": config, "db_path": db, "archive": None}
+        if "no_archive" in audit_articles.__code__.co_varnames:
+            kwargs["no_archive"] = True
+        else:  # the old code has no --no-archive: an archive with every answer cached is the nearest
+            kwargs["archive"] = _NoArchive()
+        audit_articles([(article, None)], **kwargs)  # type: ignore[arg-type]
+        walls, cpus = [], []
+        for _ in range(3):
+            started, cpu = time.perf_counter(), time.process_time()
+            report = audit_articles([(article, None)], **kwargs)  # type: ignore[arg-type]
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+    cached = sum(1 for r in report.articles[0].references if r.from_cache)
+    return {"seconds": round(sorted(walls)[1], 3), "cpu_seconds": round(sorted(cpus)[1], 3),
+            "runs": [round(w, 2) for w in walls], "from_cache": cached}
+
+
+class _NoArchive:
+    """An archive that knows nothing and asks nobody (for the old code, which always looks up)."""
+
+    base_url = "http://127.0.0.1:9"
+
+    def nearest(self, queries: object) -> dict[object, None]:
+        return dict.fromkeys(queries)  # type: ignore[call-overload]
+
+    def resolves(self, url: str) -> None:
+        return None
+
+
+def reaudit(refs: int, old: Path | None) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    web = Server(1)
+    try:
+        for label, root in (("this branch", HERE.parent), ("old", old)):
+            if root is None:
+                continue
+            env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{HERE}"}
+            done = subprocess.run(
+                [sys.executable, str(HERE / "bench_audit.py"), "--child-reaudit", str(refs), "--base", web.bases[0]],
+                capture_output=True, text=True, env=env, cwd=root, check=True,
+            )
+            result = json.loads(done.stdout.splitlines()[-1])
+            rows.append({"scenario": "reaudit", "run": label, "refs": refs, **result})
+    finally:
+        web.close()
+    return rows
+
+
+def memory_child(refs: int, bases: list[str]) -> dict[str, object]:
+    from wikicore.audit import audit_articles
+    from wikicore.linkcheck import CheckConfig
+
+    config = CheckConfig(allow_private=True, per_host=10, host_interval=0.0, concurrency=128)
+    per_article = 500  # a wiki: many articles of a few hundred references each
+    articles = [
+        build_article(bases, per_article, slug=f"a{n}", offset=n * per_article)[0] for n in range(refs // per_article)
+    ]
+    built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        report = audit_articles([(a, None) for a in articles], config=config, db_path=Path(tmp) / "c.sqlite",
+                                no_archive=True)  # type: ignore[misc]
+        seconds = time.perf_counter() - started
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(maxrss), "rss_after_building_input_mb": round(built),
+            "articles": len(report.articles), "distinct_urls": report.totals().references}
+
+
+def memory(refs: int) -> list[dict[str, object]]:
+    web = Server(200)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "bench_audit.py"), "--child-memory", str(refs), "--base", ",".join(web.bases)],
+            capture_output=True, text=True, check=True, cwd=HERE.parent,
+        )
+    finally:
+        web.close()
+    return [{"scenario": "memory", "run": "links only, 200 hosts", "refs": refs, **json.loads(done.stdout)}]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refs", type=int, default=2000)
+    parser.add_argument("--reaudit-refs", type=int, default=10000)
+    parser.add_argument("--memory-refs", type=int, default=50000)
+    parser.add_argument("--old", type=Path, help="a checkout of older code for the re-audit comparison")
+    parser.add_argument("--only", choices=["phases", "reaudit", "memory"], default="")
+    parser.add_argument("--child-reaudit", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    config = CheckConfig(allow_private=True, per_host=10, host_interval=0.05, concurrency=128)
-    web = Server(40)
-    with tempfile.TemporaryDirectory() as tmp:
-        article, captures = build_article(web.bases, args.refs)
-        with FakeWayback(captures) as wayback:
-            db = Path(tmp) / "checks.sqlite"
-            rows = []
-            for run in ("first", "second"):
-                archive_before = sum(wayback.counts.values())
-                phases: dict[str, list[float]] = {}
-
-                def progress(event: AuditEvent, phases: dict[str, list[float]] = phases) -> None:
-                    phases.setdefault(str(event.phase), []).append(time.perf_counter())
-
-                started = time.perf_counter()
-                report = audit_articles(
-                    [(article, None)],
-                    config=config,
-                    archive=WaybackArchive(wayback.base_url, use_cdx=False),
-                    db_path=db,
-                    progress=progress,
-                )
-                seconds = time.perf_counter() - started
-                refs = report.articles[0].references
-                fetched = sum(1 for r in refs if not r.from_cache)
-                archive_requests = sum(wayback.counts.values()) - archive_before
-                rows.append(
-                    {
-                        "run": run,
-                        "refs": args.refs,
-                        "seconds": round(seconds, 3),
-                        "links_fetched": fetched,
-                        "archive_requests": archive_requests,
-                        "archive_requests_per_ref": round(archive_requests / args.refs, 4),
-                        "phase_seconds": {k: round(v[-1] - v[0], 3) for k, v in phases.items()},
-                        "statuses": report.articles[0].summary.by_status,
-                    }
-                )
-    web.close()
-    speedup = rows[0]["seconds"] / max(rows[1]["seconds"], 1e-9)
-    print(f"{'run':8} {'refs':>6} {'seconds':>9} {'fetched':>9} {'archive req':>12} {'archive/ref':>12}")
+    if args.child_reaudit:
+        print(json.dumps(reaudit_child(args.child_reaudit, args.base)))
+        return
+    if args.child_memory:
+        print(json.dumps(memory_child(args.child_memory, args.base.split(","))))
+        return
+    rows: list[dict[str, object]] = []
+    if args.only in ("", "phases"):
+        rows += phases(args.refs)
+    if args.only in ("", "reaudit"):
+        rows += reaudit(args.reaudit_refs, args.old)
+    if args.only in ("", "memory"):
+        rows += memory(args.memory_refs)
     for row in rows:
-        print(
-            f"{row['run']:8} {row['refs']:>6} {row['seconds']:>9.3f} {row['links_fetched']:>9} "
-            f"{row['archive_requests']:>12} {row['archive_requests_per_ref']:>12}"
-        )
-    print(f"phases of the first run (s): {rows[0]['phase_seconds']}")
-    print(f"re-audit within TTL: {speedup:.0f}x faster; statuses {rows[0]['statuses']}")
-    write_results("bench_audit", {"runs": rows, "speedup": speedup})
+        print(json.dumps(row))
+    write_results("bench_audit", {"runs": rows})
 
 
 if __name__ == "__main__":

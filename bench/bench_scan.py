@@ -126,7 +126,7 @@ def on_cluster(dump: Path, workers: int, runs: int, batch_pages: int, work: Path
     from distributed import Client, LocalCluster
 
     started = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            host="127.0.0.1")
     startup = time.perf_counter() - started
     walls, makespans, totals = [], [], []

@@ -12,19 +12,21 @@ PACKAGE = Path(wikicore.__file__).parent
 #: module -> wikicore modules it must never import (directly, at any depth of the file).
 FORBIDDEN = {
     "errors": {"*"},
-    "models": {"serialize", "store", "diff", "http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
-    "serialize": {"store", "diff", "http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
+    "models": {"serialize", "store", "diff", "net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
+    "serialize": {"store", "diff", "net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "sentences": {"*"},
     "urls": {"*"},
     "revision": {"*"},
     "output": {"*"},
-    "store": {"http", "archive", "linkcheck", "checks", "audit", "report", "cli"},
-    "http": {"store", "audit", "report", "cli"},
+    "store": {"net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
+    "net": {"store", "linkcheck", "linkdb", "archive", "archivecache", "checks", "audit", "report", "cli", "models"},
     "linkcheck": {"store", "audit", "report", "cli"},
     "archive": {"store", "audit", "report", "cli"},
     "checks": {"store", "audit", "report", "cli"},
     "audit": {"report", "cli"},
     "report": {"cli"},
+    # The scan sits beside the audit: importers, checks and the link checker in, no rendering, no archive.
+    "scan": {"audit", "archive", "report", "cli"},
 }
 
 

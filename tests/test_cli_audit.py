@@ -241,3 +241,87 @@ def test_progress_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
         and "50/50" in err
         and err.endswith("\r" + " " * len("   links [" + "#" * 30 + "] 50/50") + "\r")
     )
+
+
+def test_progress_line_shows_links_and_archive_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from wikicore.audit import AuditEvent, AuditPhase
+    from wikicore.cli import _ProgressLine
+
+    line = _ProgressLine()
+    line(AuditEvent(AuditPhase.ARCHIVE, 3, 40))
+    time.sleep(0.15)  # the line redraws at most ten times a second
+    line(AuditEvent(AuditPhase.LINKS, 120, 2000, "http://x/"))
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("\rarchive 3/40  links 120/2000")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_archive_exits_5_and_says_so(runner: CliRunner, tmp_path: Path, web: HostileWeb) -> None:
+    path = write(tmp_path, "c", references=[{"id": "ok", "type": "web", "url": web.url("/ok")}])
+    result = audit(
+        runner, str(path), "--allow-private", "--cache", str(tmp_path / "c.sqlite"),
+        "--wayback-url", f"http://127.0.0.1:{_closed_port()}", "--format", "json",
+    )
+    assert result.exit_code == 5, result.output
+    assert "the archive failed as a whole" in result.stderr
+    data = json.loads(result.stdout)  # the report is still written
+    assert data["network_failure"].startswith("the archive failed as a whole")
+    assert data["articles"][0]["references"][0]["status"] == "live"
+
+
+def test_no_archive_checks_links_only(runner: CliRunner, tmp_path: Path, web: HostileWeb) -> None:
+    path = write(tmp_path, "c", references=[{"id": "ok", "type": "web", "url": web.url("/ok")}])
+    # The archive is unreachable, but --no-archive never asks it: exit 0.
+    result = audit(
+        runner, str(path), "--allow-private", "--no-archive", "--cache", str(tmp_path / "c.sqlite"),
+        "--wayback-url", f"http://127.0.0.1:{_closed_port()}", "--format", "json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["network_failure"] is None
+    assert any("--no-archive" in note for note in data["notes"])
+    assert not any(p["code"] == "archive-missing" for p in data["articles"][0]["references"][0]["problems"])
+
+
+def test_an_unreachable_network_exits_5(runner: CliRunner, tmp_path: Path) -> None:
+    port = _closed_port()
+    refs = [{"id": f"r{i}", "type": "web", "url": f"http://127.0.0.{i}:{port}/x"} for i in range(1, 5)]
+    path = write(tmp_path, "c", references=refs)
+    result = audit(
+        runner, str(path), "--allow-private", "--no-archive", "--cache", str(tmp_path / "c.sqlite"),
+        "--format", "json", "--timeout", "2",
+    )
+    assert result.exit_code == 5, result.output
+    assert "the network failed as a whole" in result.stderr and "connection refused (4)" in result.stderr
+
+
+def test_lychee_politeness_options(runner: CliRunner, tmp_path: Path, web: HostileWeb) -> None:
+    path = write(tmp_path, "c", references=[{"id": "ok", "type": "web", "url": web.url("/ok")}])
+    for args in (
+        ["--host-concurrency", "10", "--host-request-interval", "50ms", "--max-concurrency", "128"],
+        ["--host-concurrency", "1", "--host-request-interval", "0.5", "--concurrency", "4"],
+    ):
+        result = audit(
+            runner, str(path), "--allow-private", "--no-archive", "--cache", str(tmp_path / "c.sqlite"), *args,
+        )
+        assert result.exit_code == 0, result.output
+    for bad in (["--host-request-interval", "nan"], ["--host-request-interval", "-1"],
+                ["--host-concurrency", "0"], ["--timeout", "inf"]):
+        result = audit(runner, str(path), "--no-archive", *bad)
+        assert result.exit_code == 2 and "Traceback" not in result.output, (bad, result.output)
+
+
+def test_a_cache_under_a_file_is_one_error_line(runner: CliRunner, tmp_path: Path, web: HostileWeb) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    path = write(tmp_path, "c", references=[{"id": "ok", "type": "web", "url": web.url("/ok")}])
+    one_error_line(audit(runner, str(path), "--allow-private", "--no-archive", "--cache", str(blocker / "c.sqlite")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,6 +67,19 @@ def test_verdicts(
     assert (result.status, result.http_status) == (status, http_status), result.error
 
 
+def test_both_engines_give_the_same_verdicts(web: HostileWeb) -> None:
+    # The async engine is the default (chosen by measurement); the threaded one stays for the
+    # benchmark, and must judge the hostile web exactly alike.
+    paths = ["/ok", "/missing", "/gone", "/loop/a", "/soft/x", "/news/removed-story", "/forbidden", "/botwall",
+             "/always-429", "/429-superscript", "/error", "/reset", "/gzip-bomb?nohead", "/metadata", "/chain/3"]
+    verdicts = {}
+    for engine in ("async", "threads"):
+        config = CheckConfig(**{**FAST.__dict__, "engine": engine, "retries": 1})
+        results = check_urls([web.url(f"{p}{'&' if '?' in p else '?'}{engine}") for p in paths], config)
+        verdicts[engine] = {r.url.rsplit(engine, 1)[0]: (r.status, r.http_status, r.error) for r in results}
+    assert verdicts["async"] == verdicts["threads"]
+
+
 @pytest.mark.parametrize(
     "url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://example.org/", "http://[::1", "no scheme"]
 )
@@ -87,7 +99,8 @@ def test_no_url(checker: LinkChecker) -> None:
 def test_loopback_is_invalid_without_allow_private(web: HostileWeb) -> None:
     with LinkChecker(CheckConfig()) as c:
         result = c.check(web.url("/page/refused"))
-    assert result.status is LinkStatus.INVALID and "refused address" in (result.error or "")
+    assert result.status is LinkStatus.INVALID and "loopback address" in (result.error or "")
+    assert "--allow-private would check it" in (result.error or "")
     web.settle()
     assert web.count("/page/refused") == 0
 
@@ -98,19 +111,31 @@ def test_redirect_to_metadata_is_invalid(web: HostileWeb, checker: LinkChecker) 
     assert result.redirects == ("http://169.254.169.254/latest/meta-data/",)
 
 
-def test_head_refused_falls_back_to_get(web: HostileWeb, checker: LinkChecker) -> None:
+def test_a_server_that_refuses_head_is_live_with_one_get(web: HostileWeb, checker: LinkChecker) -> None:
     web.settle()
     heads, gets = web.count("/no-head", "HEAD"), web.count("/no-head", "GET")
     assert checker.check(web.url("/no-head")).status is LinkStatus.LIVE
     web.settle()
-    assert web.count("/no-head", "HEAD") - heads == 1
+    assert web.count("/no-head", "HEAD") - heads == 0
     assert web.count("/no-head", "GET") - gets == 1
 
 
-def test_clean_head_is_trusted_when_the_site_answers_404(web: HostileWeb, checker: LinkChecker) -> None:
+def test_every_2xx_body_is_read_even_where_the_site_answers_404(web: HostileWeb, checker: LinkChecker) -> None:
     assert checker.check(web.url("/p/17")).status is LinkStatus.LIVE
     web.settle()
-    assert web.count("/p/17", "GET") == 0
+    assert web.count("/p/17", "GET") == 1
+
+
+def test_200_titled_page_not_found_on_a_site_with_real_404s_is_soft_404(
+    web: HostileWeb, checker: LinkChecker
+) -> None:
+    # Issue 10: the random-path probe of /news/ gets a real 404, and the old HEAD-first
+    # checker trusted the clean 2xx without reading the body.
+    result = checker.check(web.url("/news/removed-story"))
+    assert result.status is LinkStatus.SOFT_404
+    assert "Page not found" in (result.error or "")
+    web.settle()
+    assert any(r.path.startswith("/news/wikicore-") for r in web.records)  # the probe really saw a 404 site
 
 
 def test_slow_loris_ends_in_error_within_the_deadline(web: HostileWeb, checker: LinkChecker) -> None:
@@ -118,7 +143,7 @@ def test_slow_loris_ends_in_error_within_the_deadline(web: HostileWeb, checker: 
 
     started = time.monotonic()
     result = checker.check(web.url("/slow"))
-    assert result.status is LinkStatus.ERROR and result.error == "deadline exceeded"
+    assert result.status is LinkStatus.ERROR and result.error == f"timed out after {FAST.deadline:g} s"
     assert time.monotonic() - started < FAST.deadline + 1.0
 
 
@@ -205,8 +230,10 @@ def test_dispatcher_keeps_hosts_polite() -> None:
         assert {r.status for r in results} == {LinkStatus.LIVE}
         for host in range(4):
             starts = sorted(r.start for r in web.records if r.host == host)
-            gaps = [b - a for a, b in itertools.pairwise(starts)]
-            assert min(gaps) >= 0.03 - 0.02
+            # The gate spaces requests 30 ms apart; the server sees them when its threads get a core,
+            # so on a loaded machine two may be handled back to back after a stall. What load cannot
+            # do is make them come faster on the whole: the span of 15 requests is at least 14 gaps.
+            assert starts[-1] - starts[0] >= (len(starts) - 1) * 0.03 * 0.9
             assert web.max_inflight[host] <= 2
 
 

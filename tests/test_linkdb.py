@@ -90,9 +90,17 @@ def test_injected_clock_drives_fresh() -> None:
             id="live-resets",
         ),
         pytest.param(
-            [(0, "dead"), (3, "error"), (3.5, "blocked"), (6, "dead"), (9, "dead")],
+            [(0, "dead"), (3.5, "blocked"), (4, "soft-404"), (6, "dead"), (9, "dead")],
             DeadState(3, T0, True),
-            id="errors-neither-count-nor-reset",
+            id="blocked-and-soft-404-neither-count-nor-reset",
+        ),
+        pytest.param(
+            [(0, "error"), (3, "error"), (6, "error")], DeadState(3, T0, True), id="persistent-errors-count",
+        ),
+        pytest.param(
+            [(0, "error"), (1, "dead"), (3, "error"), (5, "live"), (6, "error")],
+            DeadState(1, T0 + timedelta(days=6), False),
+            id="errors-and-dead-mix-then-live-resets",
         ),
     ],
 )

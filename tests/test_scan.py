@@ -229,11 +229,22 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     broken.write_text(HEAD + pages()[0] + "  <page><title>Cut", encoding="utf-8")
     result = runner.invoke(main, ["scan", str(broken), "-o", str(tmp_path / "b"), "--workers", "1"])
     assert result.exit_code == 2 and "broken.xml: not a valid MediaWiki XML export" in result.output
-    assert not (tmp_path / "b" / "articles").exists() and not list((tmp_path / "b").iterdir())
+    assert not (tmp_path / "b").exists()  # the directory made for the failed scan is gone
     bad_index = tmp_path / "index.txt"
     bad_index.write_text("12:1:Alpha\nnot a line\n", encoding="utf-8")
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "i"), "--index", str(bad_index)])
     assert result.exit_code == 2 and f"{bad_index}:2: not an 'offset:page_id:title' line" in result.output
+    past = tmp_path / "past.txt"
+    past.write_text(f"{dump.stat().st_size + 10}:1:Alpha\n", encoding="utf-8")
+    result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "p"), "--index", str(past)])
+    assert result.exit_code == 2 and "past the end of the dump" in result.output
+    good = tmp_path / "good.txt"
+    good.write_text("0:1:Alpha\n", encoding="utf-8")
+    result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "g"), "--index", str(good)])
+    assert result.exit_code == 2 and "no bz2 stream at offset 0" in result.output  # dump.xml is not bz2
+    result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "w"), "--scheduler", "tcp://127.0.0.1:1",
+                                  "--workers", "2"])
+    assert result.exit_code == 2 and "give one" in result.output
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "s"), "--scheduler", "nonsense"])
     assert result.exit_code == 2 and "not a scheduler address" in result.output
 
@@ -261,7 +272,11 @@ def test_unreachable_scheduler_is_a_network_failure(tmp_path: Path, monkeypatch:
     result = CliRunner().invoke(main, ["scan", str(write_dump(tmp_path / "d.xml")), "-o", str(tmp_path / "o"),
                                        "--scheduler", f"tcp://127.0.0.1:{port}"])
     assert result.exit_code == 5 and "cannot reach the Dask scheduler" in result.output
-    assert not list((tmp_path / "o").iterdir())
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "kept").mkdir()  # a directory that was there before stays, empty
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "d.xml"), "-o", str(tmp_path / "kept"),
+                                       "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert result.exit_code == 5 and (tmp_path / "kept").is_dir() and not list((tmp_path / "kept").iterdir())
 
 
 def test_missing_extra_is_a_clear_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -126,8 +126,8 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
     logs = [(tmp_path / f"dask-{n}.log").open("wb") for n in range(3)]
     try:
         processes.append(subprocess.Popen(
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
-             str(info)], stdout=logs[0], stderr=subprocess.STDOUT))
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--dashboard-address",
+             "127.0.0.1:0", "--scheduler-file", str(info)], stdout=logs[0], stderr=subprocess.STDOUT))
         deadline = time.monotonic() + 60
         while not info.is_file() or not info.read_text().strip():
             if processes[0].poll() is not None or time.monotonic() > deadline:

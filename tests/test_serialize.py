@@ -354,3 +354,9 @@ def test_the_importers_read_through_the_same_cap(tmp_path: Path) -> None:
         handle.truncate(MAX_BYTES + 1)
     with pytest.raises(InvalidArticle, match=f"file is {MAX_BYTES + 1:,} bytes"):
         import_path(big)
+
+
+def test_json_brackets_inside_strings_do_not_count_as_depth() -> None:
+    title = "[" * 100 + '\\"{' * 100
+    article = loads('{"slug": "a", "title": "' + title + '", "aliases": ["]", "}"]}', "json")
+    assert article.title == "[" * 100 + '"{' * 100 and article.aliases == ["]", "}"]

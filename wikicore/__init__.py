@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
     from .errors import (
+        BudgetExceeded,
         EditConflict,
         ImportFailed,
         InvalidArticle,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     )
     from .exporters import export
     from .importers import import_path, import_text
-    from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
+    from .linkcheck import LinkResult, LinkStatus, check_urls
     from .models import (
         Article,
         Citation,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         UrlStatus,
         slugify,
     )
+    from .net import CheckConfig
     from .revision import Revision
     from .scan import ScanSummary, scan_dump
     from .sentences import split_sentences
@@ -57,8 +59,9 @@ if TYPE_CHECKING:
 # commands start in <= 0.3 s). `from wikicore import Article` works as ever.
 _LAZY = {
     **dict.fromkeys(
-        ["EditConflict", "ImportFailed", "InvalidArticle", "InvalidInput", "InvalidRevision", "InvalidSlug",
-         "NetworkError", "NotFound", "Problem", "RateLimited", "StaleLock", "StoreError", "WikicoreError"],
+        ["BudgetExceeded", "EditConflict", "ImportFailed", "InvalidArticle", "InvalidInput", "InvalidRevision",
+         "InvalidSlug", "NetworkError", "NotFound", "Problem", "RateLimited", "StaleLock", "StoreError",
+         "WikicoreError"],
         "errors",
     ),
     "export": "exporters", "import_path": "importers", "import_text": "importers",
@@ -73,7 +76,7 @@ _LAZY = {
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
     "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
-    "CheckConfig": "linkcheck", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
+    "CheckConfig": "net", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
     "ScanSummary": "scan", "scan_dump": "scan",
 }
@@ -95,6 +98,7 @@ __all__ = [
     "ArticleDiff",
     "AuditReport",
     "Blame",
+    "BudgetExceeded",
     "CheckConfig",
     "Citation",
     "Claim",

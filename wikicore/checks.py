@@ -49,6 +49,7 @@ source-warning                  info      a warning the importer recorded in ``s
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -239,8 +240,13 @@ def date_range(value: str) -> tuple[_dt.date, _dt.date] | None:
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def url_problem(url: str) -> tuple[str, str] | None:
-    """``(code, message)`` when ``url`` cannot be a checkable web address, else None."""
+    """``(code, message)`` when ``url`` cannot be a checkable web address, else None.
+
+    Memoised: the static checks, the audit's url selection and its archive
+    queries all ask about the same urls (issue 13: four times per url a re-audit).
+    """
     text = url.strip()
     try:
         parts = urlsplit(text)

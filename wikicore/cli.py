@@ -17,6 +17,7 @@ imported by this module alone.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
@@ -203,12 +204,21 @@ def wayback_option(function: F) -> F:
 
 
 def network_options(function: F) -> F:
-    """``--allow-private``, ``--timeout``, ``--concurrency``: how the link checker behaves."""
+    """How the link checker behaves: address policy, timeout, and politeness with lychee's option names."""
     return _stack(
-        click.option("--allow-private", is_flag=True, help="Check loopback, private and link-local addresses too."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
-                     help="Total seconds per URL."),
-        click.option("--concurrency", type=click.IntRange(min=1), metavar="N", help="Requests in flight at most."),
+        click.option(
+            "--allow-private", is_flag=True,
+            help="Check loopback and private addresses too (never link-local ones such as 169.254.169.254).",
+        ),
+        click.option("--timeout", callback=lambda c, p, v: _seconds(p, v, zero=False), metavar="S",
+                     help="Total seconds per URL (a finite number above 0)."),
+        click.option("--max-concurrency", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="N",
+                     help="Requests in flight at most, over all hosts [default: 32]."),
+        click.option("--host-concurrency", type=click.IntRange(min=1), metavar="N",
+                     help="Requests in flight at most to one host [default: 2; lychee's is 10]."),
+        click.option("--host-request-interval", callback=lambda c, p, v: _seconds(p, v, zero=True),
+                     metavar="SECONDS",
+                     help="Seconds between two requests to one host, e.g. 0.25 or 50ms [default: 0.25; lychee: 50ms]."),
     )(function)
 
 
@@ -397,6 +407,11 @@ FAIL_ON = ["error", "warning", "never"]
 )
 @wayback_option
 @network_options
+@click.option("--no-archive", is_flag=True, help="Check links only: no archive lookups.")
+@click.option(
+    "--host-config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help='Per-host politeness overrides (TOML: [hosts."example.org"] concurrency = 1, interval = 2.0).',
+)
 @click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
     help="Link and archive history (SQLite) [default: <wiki>/.wikicore/checks.sqlite for wiki articles, "
@@ -421,6 +436,10 @@ def audit(
     allow_private: bool,
     timeout: float | None,
     concurrency: int | None,
+    host_concurrency: int | None,
+    host_request_interval: float | None,
+    no_archive: bool,
+    host_config: Path | None,
     cache: Path | None,
     refresh: bool,
     quiet: bool,
@@ -443,7 +462,8 @@ def audit(
     scan`), host by host with the same politeness and cache; the verdicts are
     written to DIR/url_checks and counted on stdout (text or json).
 
-    Exit status: 0 nothing at or above --fail-on, 1 problems found, 2 bad input.
+    Exit status: 0 nothing at or above --fail-on, 1 problems found, 2 bad input,
+    5 the archive or the network failed as a whole (the report is still written).
 
     \b
     Example:
@@ -454,14 +474,13 @@ def audit(
     """
     if urls_dir is not None:
         _audit_urls(urls_dir, bool(targets) or all_, offline, fmt, output, fail_on, allow_private, timeout,
-                    concurrency, cache, refresh, quiet)
+                    concurrency, cache, refresh, quiet, host_concurrency, host_request_interval)
         return
-    import dataclasses
 
     from .archive import DEFAULT_BASE_URL, Endpoints, WaybackArchive
     from .audit import audit_wiki
     from .checks import Severity
-    from .linkcheck import CheckConfig
+    from .net import CheckConfig, load_host_limits
     from .output import check_writable
     from .report.audit import render
 
@@ -474,17 +493,18 @@ def audit(
     try:
         items = _audit_items(targets)
         wiki = lazy.get() if all_ or any(isinstance(item, str) for item in items) else None
-        config = CheckConfig()
-        changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
+        changes: dict[str, Any] = {"allow_private": allow_private}
         if concurrency is not None:
             changes["concurrency"] = concurrency
+        if host_concurrency is not None:
+            changes["per_host"] = host_concurrency
+        if host_request_interval is not None:
+            changes["host_interval"] = host_request_interval
+        config = CheckConfig().replace(**changes)
+        if host_config is not None:
+            config = config.replace(host_limits=load_host_limits(host_config, config.host_limit))
         if timeout is not None:
-            changes.update(
-                deadline=timeout,
-                connect_timeout=min(config.connect_timeout, timeout),
-                read_timeout=min(config.read_timeout, timeout),
-            )
-        config = dataclasses.replace(config, **changes)
+            config = config.with_timeout(timeout)
         db_path = None
         if not offline:
             db_path = cache or (wiki.checks_path if wiki is not None else _user_cache())
@@ -498,10 +518,11 @@ def audit(
             # No CDX widening in audits: the availability API is served from the same index, so
             # CDX rarely finds more, and at IA's 30/min it would break the 0.02 requests/reference
             # budget (issue 4). `wikicore archive` does widen: a rescue wants every chance.
-            archive=None if offline else WaybackArchive(base_url=base, use_cdx=False),
+            archive=None if offline or no_archive else WaybackArchive(base_url=base, use_cdx=False),
             db_path=db_path,
             refresh=refresh,
             progress=progress,
+            no_archive=no_archive,
         )
         if progress is not None:
             progress.clear()
@@ -516,13 +537,38 @@ def audit(
             + ", ".join(f"{counts[s.value]} {s.value}" for s in Severity),
             err=True,
         )
+    if report.network_failure is not None:
+        # The report is written, but its live verdicts cannot be trusted: say why and exit 5.
+        click.echo(f"error: {terminal(report.network_failure)}; the report's live results are incomplete", err=True)
+        raise click.exceptions.Exit(EXIT_NETWORK)
     if fail_on != "never" and report.count(Severity(fail_on)):
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
 
+def _seconds(param: click.Parameter, value: str | None, *, zero: bool) -> float | None:
+    """A finite number of seconds (``0.25``, ``250ms``, ``2s``); NaN, infinity and negatives are bad input."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    scale = 1.0
+    if text.endswith("ms"):
+        text, scale = text[:-2], 0.001
+    elif text.endswith("s"):
+        text = text[:-1]
+    try:
+        seconds = float(text) * scale
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number of seconds", param=param) from None
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero):
+        bound = "0 or more" if zero else "more than 0"
+        raise click.BadParameter(f"{value!r}: give a finite number of seconds, {bound}", param=param)
+    return seconds
+
+
 def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, output: str, fail_on: str,
                 allow_private: bool, timeout: float | None, concurrency: int | None, cache: Path | None,
-                refresh: bool, quiet: bool) -> None:
+                refresh: bool, quiet: bool, host_concurrency: int | None = None,
+                host_request_interval: float | None = None) -> None:
     """``audit --urls DIR``: one call into :func:`wikicore.scan.urlaudit.audit_url_table`, then a summary."""
     import dataclasses
     import json
@@ -545,10 +591,13 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
     changes: dict[str, Any] = {"allow_private": allow_private or config.allow_private}
     if concurrency is not None:
         changes["concurrency"] = concurrency
+    if host_concurrency is not None:
+        changes["per_host"] = host_concurrency
+    if host_request_interval is not None:
+        changes["host_interval"] = host_request_interval
+    config = config.replace(**changes)
     if timeout is not None:
-        changes.update(deadline=timeout, connect_timeout=min(config.connect_timeout, timeout),
-                       read_timeout=min(config.read_timeout, timeout))
-    config = dataclasses.replace(config, **changes)
+        config = config.with_timeout(timeout)
     counter = _UrlCounter() if not quiet and sys.stderr.isatty() else None
     summary = audit_url_table(scan_dir, config=config, db_path=cache or _user_cache(), refresh=refresh,
                               progress=counter)
@@ -629,27 +678,42 @@ def _user_cache() -> Path:
 
 
 class _ProgressLine:
-    """A one-line progress display on stderr, redrawn at most ten times a second."""
+    """A one-line progress display on stderr, redrawn at most ten times a second.
+
+    Links and archive lookups run side by side, so the line shows every phase
+    under way (``links 120/2000  archive 3/20``); events may come from two threads.
+    """
 
     def __init__(self) -> None:
+        import threading
         import time
 
         self._time = time.monotonic
         self._last = 0.0
         self._width = 0
+        self._phases: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, event: Any) -> None:
         """Show an :class:`~wikicore.audit.AuditEvent`."""
-        now = self._time()
-        if event.total < 20 or (now - self._last < 0.1 and event.done < event.total):
-            return  # short audits need no bar
-        self._last = now
-        width = 30
-        filled = width * event.done // max(event.total, 1)
-        bar = "#" * filled + "-" * (width - filled)
-        text = f"{event.phase.value:>8} [{bar}] {event.done}/{event.total}"
-        click.echo(f"\r{text}", err=True, nl=False)
-        self._width = max(self._width, len(text))
+        with self._lock:
+            self._phases[event.phase.value] = (event.done, event.total)
+            now = self._time()
+            if event.total < 20 or (now - self._last < 0.1 and event.done < event.total):
+                return  # short audits need no bar
+            self._last = now
+            if event.phase.value in ("links", "archive"):
+                shown = {k: v for k, v in self._phases.items() if k in ("links", "archive")}
+            else:
+                shown = {event.phase.value: (event.done, event.total)}
+            text = "  ".join(f"{phase} {done}/{total}" for phase, (done, total) in shown.items())
+            width = 30
+            done, total = event.done, event.total
+            if len(shown) == 1:
+                filled = width * done // max(total, 1)
+                text = f"{event.phase.value:>8} [{'#' * filled + '-' * (width - filled)}] {done}/{total}"
+            click.echo(f"\r{text.ljust(self._width)}", err=True, nl=False)
+            self._width = max(self._width, len(text))
 
     def clear(self) -> None:
         """Erase the line so the report starts on a clean one."""

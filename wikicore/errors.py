@@ -9,6 +9,7 @@ callers (and the CLI) can catch one class and turn it into one clear line::
     │   ├── InvalidSlug         a slug that may not reach the filesystem
     │   ├── InvalidRevision     a revision string that may not reach git
     │   └── ImportFailed        an importer could not read its input
+    │       └── BudgetExceeded  input over a parser's time, size or work budget (names the page)
     ├── NotFound                a slug or revision that does not exist (exit 2)
     ├── EditConflict            a save whose base is no longer the tip (exit 3)
     ├── StoreError              the git store is in a state we refuse to touch
@@ -24,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BudgetExceeded",
     "EditConflict",
     "ImportFailed",
     "InvalidArticle",
@@ -108,6 +110,20 @@ class InvalidRevision(InvalidInput):
 
 class ImportFailed(InvalidInput):
     """An importer could not make an article of its input."""
+
+
+class BudgetExceeded(ImportFailed):
+    """Input that would take a parser or differ past one of its budgets (issue 9).
+
+    Raised *before* the expensive work where the cost can be predicted (unclosed
+    markup, element counts, decompressed bytes) and at checkpoints where it
+    cannot (the per-page time budget). ``page`` names the page or file, so a
+    dump import or a scan can report it and go on with the next page.
+    """
+
+    def __init__(self, page: str, message: str) -> None:
+        self.page = page
+        super().__init__(f"{page}: {message}")
 
 
 class NotFound(WikicoreError):

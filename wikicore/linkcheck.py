@@ -15,12 +15,11 @@ unchecked   not checked (set by callers that run offline or exclude a URL)
 no-url      the reference has no URL
 ==========  =====================================================================
 
-HEAD goes first, and GET follows on anything but a clean 2xx (servers refuse
-or mishandle HEAD with 405, 501, 403 and worse). A clean 2xx from HEAD is only
-trusted when the soft-404 probe of that URL's directory shows the site answers
-unknown paths with a real 404; otherwise the body is needed, and we GET it.
-The price: a bot wall served as a clean 200 to HEAD on such a site passes as
-live (walls usually answer 403 or 503, which are GET and caught).
+One GET per URL, its body read up to ``CheckConfig.keep_bytes`` (64 KiB): every
+2xx is judged on its title and text, so a removed article served as a 200
+"Page not found" page is a soft 404 even on a site that answers other unknown
+paths with a real 404 (issue 10). No HEAD first: it would cost a second round
+trip for the body we need anyway, and many servers mishandle HEAD.
 
 Soft-404 detection probes a random sibling path once per host and directory
 (sites often serve soft 404s under some sections only) and compares: the status,
@@ -30,9 +29,12 @@ and the paths themselves; plus title and body markers ("Page not found", ...).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import difflib
 import heapq
 import html
+import queue
 import re
 import secrets
 import threading
@@ -41,14 +43,14 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
-from . import http as _http
-from .http import CheckSession, Failure, Fetch, host_key
-from .linkdb import DEAD_FAILURES, DEAD_SPACING, TTL, Clock, DeadState, LinkDB, Observation, dead_state, utc_now
+from .linkdb import Clock, DeadState, LinkDB, Observation, dead_state, utc_now
+from .net import CheckConfig, CheckSession, Deadline, Failure, Fetch, host_key, url_problem
+from .net.aio import AsyncSession, LoopThread
 
 __all__ = [
     "BLOCKED_STATUSES",
@@ -70,6 +72,13 @@ _COMPARE_CHARS = 4000
 _PROBE_CACHE = 4096
 #: URLs read ahead of the workers; bounds memory however long the input is.
 _WINDOW = 4096
+#: Observations written to the database in one transaction (issue 13: one commit per URL
+#: made threads wait on the lock for 16% of an audit).
+RECORD_BATCH = 256
+#: Seconds after which a partial batch is written anyway, so an interrupted audit keeps its work.
+RECORD_EVERY = 2.0
+#: URLs handed to the event loop at once (a hand-over wakes the loop: once per chunk, not per URL).
+_SUBMIT_CHUNK = 256
 #: Seconds a host must still wait before the dispatcher sets it aside rather than dispatch.
 _REST_MIN = 0.002
 
@@ -87,29 +96,7 @@ class LinkStatus(StrEnum):
     NO_URL = "no-url"
 
 
-@dataclass(frozen=True)
-class CheckConfig:
-    """How to check: timeouts, caps, politeness, address policy, history rules.
-
-    Defaults are :mod:`wikicore.http`'s and :mod:`wikicore.linkdb`'s named constants.
-    """
-
-    connect_timeout: float = _http.DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = _http.DEFAULT_READ_TIMEOUT
-    deadline: float = _http.DEFAULT_DEADLINE
-    max_bytes: int = _http.DEFAULT_MAX_BYTES
-    concurrency: int = _http.DEFAULT_CONCURRENCY
-    per_host: int = _http.DEFAULT_PER_HOST
-    host_interval: float = _http.DEFAULT_HOST_INTERVAL
-    retries: int = _http.DEFAULT_RETRIES
-    allow_private: bool = False
-    ttl: timedelta = TTL
-    dead_failures: int = DEAD_FAILURES
-    dead_spacing: timedelta = DEAD_SPACING
-    user_agent: str = _http.DEFAULT_USER_AGENT
-    soft404: bool = True
-    backoff: float = _http.DEFAULT_BACKOFF
-    max_retry_after: float = _http.MAX_RETRY_AFTER
+_STATUSES = frozenset(status.value for status in LinkStatus)
 
 
 @dataclass(frozen=True)
@@ -215,6 +202,13 @@ class _ProbeSlot:
     probe: _Probe | None = None
 
 
+def _probe_key(url: str) -> str:
+    """The probe cache key of ``url``: its host and directory."""
+    parts = urlsplit(url)
+    directory = parts.path.rsplit("/", 1)[0] + "/" if "/" in parts.path else "/"
+    return f"{host_key(url)}{directory}"
+
+
 def _probe_url(url: str) -> tuple[str, str]:
     """``(cache key, sibling URL)``: a random name in the same directory as ``url``."""
     parts = urlsplit(url)
@@ -244,23 +238,13 @@ class LinkChecker:
         self.config = config or CheckConfig()
         self.db = db
         self.clock: Clock = clock or (db.clock if db is not None else utc_now)
-        c = self.config
-        self.session = session or CheckSession(
-            connect_timeout=c.connect_timeout,
-            read_timeout=c.read_timeout,
-            deadline=c.deadline,
-            max_bytes=c.max_bytes,
-            retries=c.retries,
-            backoff=c.backoff,
-            max_retry_after=c.max_retry_after,
-            concurrency=c.concurrency,
-            per_host=c.per_host,
-            host_interval=c.host_interval,
-            allow_private=c.allow_private,
-            user_agent=c.user_agent,
-        )
+        self.session = session or CheckSession(self.config)
         self._probes: OrderedDict[str, _ProbeSlot] = OrderedDict()
         self._probes_lock = threading.Lock()
+        # The async engine (the default): one event loop thread and one aiohttp session, made on first use.
+        self._loop: LoopThread | None = None
+        self._aio: AsyncSession | None = None
+        self._aprobes: OrderedDict[str, asyncio.Future[_Probe | None]] = OrderedDict()
 
     def __enter__(self) -> LinkChecker:
         return self
@@ -271,16 +255,94 @@ class LinkChecker:
         self.close()
 
     def close(self) -> None:
-        """Close the session's connections (the database belongs to the caller)."""
+        """Close the sessions' connections (the database belongs to the caller)."""
         self.session.close()
+        if self._loop is not None:
+            if self._aio is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.run(self._aio.close())
+            self._loop.close()
+            self._loop = self._aio = None
+
+    # the async engine -----------------------------------------------------------------
+
+    def _engine(self) -> tuple[LoopThread, AsyncSession]:
+        if self._loop is None or self._aio is None:
+            loop = LoopThread()
+
+            async def make() -> AsyncSession:
+                return AsyncSession(self.config)
+
+            self._aio = loop.run(make())
+            self._loop = loop
+        return self._loop, self._aio
+
+    async def _afetch(self, url: str) -> tuple[Fetch, _Probe | None] | None:
+        """GET ``url`` (body up to ``keep_bytes``) and, for a 2xx, its directory's probe; never raises."""
+        assert self._aio is not None
+        try:
+            expires = time.monotonic() + self.config.deadline
+            early = None
+            if self.config.soft404 and _probe_key(url) not in self._aprobes:
+                early = asyncio.ensure_future(self._aprobe(url))  # beside the GET, not after it
+            get = await self._aio.fetch(url, "GET", expires=expires, limit=self.config.keep_bytes)
+            probe = await self._aprobe(url) if get.ok and self.config.soft404 else None
+            if early is not None and not early.done() and not get.ok:
+                early.cancel()
+            return get, probe
+        except Exception:  # reported by the caller as this URL's error; one URL must not end an audit
+            return None
+
+    async def _aprobe(self, url: str) -> _Probe | None:
+        """The probe of ``url``'s directory, made once per directory however many checks ask."""
+        assert self._aio is not None
+        key = _probe_key(url)
+        made = self._aprobes.get(key)
+        if made is not None and not made.cancelled():
+            self._aprobes.move_to_end(key)
+            return await asyncio.shield(made)
+        _, sibling = _probe_url(url)
+        future: asyncio.Future[_Probe | None] = asyncio.get_running_loop().create_future()
+        self._aprobes[key] = future
+        while len(self._aprobes) > _PROBE_CACHE:
+            self._aprobes.popitem(last=False)
+        probe = None
+        try:
+            fetch = await self._aio.fetch(sibling, "GET", limit=self.config.keep_bytes)
+            if fetch.failure is None:
+                paths = (urlsplit(sibling).path,)
+                probe = _Probe(fetch.status, fetch.final_url, bool(fetch.redirects), _normalise(fetch.body, paths))
+        finally:
+            if not future.done():
+                future.set_result(probe)
+        return probe
+
+    def _judge(self, url: str, fetched: tuple[Fetch, _Probe | None] | None) -> tuple[LinkResult, Observation | None]:
+        if fetched is None:
+            now = self.clock()
+            return LinkResult(url, LinkStatus.ERROR, None, None, now, error="unexpected failure while checking"), None
+        fetch, probe = fetched
+        status, reason = self._verdict(fetch, probe)
+        return self._finish(url, status, fetch, reason)
 
     # one URL ------------------------------------------------------------------------
 
     def check(self, url: str, *, refresh: bool = False) -> LinkResult:
-        """Check one URL (or reuse a result younger than the TTL unless ``refresh``)."""
+        """Check one URL (or reuse a result younger than the TTL unless ``refresh``); record it."""
         quick = self._without_network(url, refresh)
         if quick is not None:
             return quick
+        if self.config.engine == "async":
+            loop, _ = self._engine()
+            result, recorded = self._judge(url, loop.run(self._afetch(url)))
+        else:
+            result, recorded = self._check_fetching(url)
+        if self.db is not None and recorded is not None:
+            self.db.record(recorded)
+        return result
+
+    def _check_fetching(self, url: str) -> tuple[LinkResult, Observation]:
+        """Fetch and judge ``url``; the observation is returned for the caller to record."""
         budget = self.session.budget()
         try:
             fetch, probe = self._fetch(url, budget)
@@ -289,51 +351,45 @@ class LinkChecker:
         status, reason = self._verdict(fetch, probe)
         return self._finish(url, status, fetch, reason)
 
-    def _check_safely(self, url: str) -> LinkResult:
-        """:meth:`check` for worker threads: one URL's surprise must not end a whole audit."""
+    def _check_safely(self, url: str) -> tuple[LinkResult, Observation | None]:
+        """:meth:`_check_fetching` for worker threads: one URL's surprise must not end a whole audit."""
         try:
-            return self.check(url, refresh=True)
-        except Exception as exc:  # reported as this URL's error, with its text
-            return LinkResult(url, LinkStatus.ERROR, None, None, self.clock(), error=f"unexpected: {exc!r}")
+            return self._check_fetching(url)
+        except Exception as exc:  # reported as this URL's error, in words (the type names the surprise)
+            why = f"unexpected {type(exc).__name__} while checking"
+            return LinkResult(url, LinkStatus.ERROR, None, None, self.clock(), error=why), None
 
     def _without_network(self, url: str, refresh: bool) -> LinkResult | None:
         """The result when no request is needed: no URL, an invalid one, or a fresh one in the database."""
         now = self.clock()
         if not url or not url.strip():
             return LinkResult(url, LinkStatus.NO_URL, None, None, now)
-        problem = _http._url_problem(url)
+        problem = url_problem(url)
         if problem is not None:
             return LinkResult(url, LinkStatus.INVALID, None, None, now, error=problem[1])
         if self.db is not None and not refresh:
-            obs = self.db.fresh(url, self.config.ttl, now)
-            if obs is not None:
-                state = self._state(url, obs.status, obs.checked_at)
+            state = self.db.state(url, self.config.dead_failures, self.config.dead_spacing)
+            obs = state.fresh(self.config.ttl, now)
+            if obs is not None and obs.status in _STATUSES:
+                status, reason = self._judged(LinkStatus(obs.status), obs.error, state.dead)
+                dead = state.dead
                 return LinkResult(
-                    url, LinkStatus(obs.status), obs.http_status, obs.final_url, obs.checked_at, obs.redirects,
-                    obs.error, state.failures, state.first_failed, state.confirmed_dead, from_cache=True,
+                    url, status, obs.http_status, obs.final_url, obs.checked_at, obs.redirects,
+                    reason, dead.failures, dead.first_failed, dead.confirmed_dead, from_cache=True,
                 )
         return None
 
-    def _fetch(self, url: str, budget: _http.Deadline) -> tuple[Fetch, _Probe | None]:
-        head = self.session.fetch(url, "HEAD", deadline=budget, keep_bytes=0)
-        if head.failure in (Failure.SCHEME, Failure.BAD_URL, Failure.ADDRESS, Failure.DNS):
-            return head, None  # GET cannot change these
-        if head.ok:
-            if not self.config.soft404:
-                return head, None
-            # A random path next to this one gets a real 404: the site does not dress
-            # missing pages up as 200s (nor redirect them home), so HEAD's 2xx stands.
-            probe = self._probe(url)
-            if probe is not None and probe.hard_404:
-                return head, probe
-            return self.session.fetch(url, "GET", deadline=budget), probe
-        get = self.session.fetch(url, "GET", deadline=budget)
+    def _fetch(self, url: str, budget: Deadline) -> tuple[Fetch, _Probe | None]:
+        # One GET, its body read up to keep_bytes: every 2xx is judged on its title and
+        # text (issue 10), and one request costs less than HEAD then GET. Servers that
+        # mishandle HEAD (405, 501, 403, worse) are no longer a special case.
+        get = self.session.fetch(url, "GET", deadline=budget, limit=self.config.keep_bytes)
         probe = self._probe(url) if get.ok and self.config.soft404 else None
         return get, probe
 
     def _probe_needed(self, url: str) -> bool:
         """Whether ``url``'s directory has no probe yet, made or under way."""
-        key, _ = _probe_url(url)
+        key = _probe_key(url)
         with self._probes_lock:
             return key not in self._probes
 
@@ -353,7 +409,7 @@ class LinkChecker:
             slot.ready.wait(self.config.deadline + 1)
             return slot.probe
         try:
-            fetch = self.session.fetch(sibling, "GET")
+            fetch = self.session.fetch(sibling, "GET", limit=self.config.keep_bytes)
             if fetch.failure is None:
                 paths = (urlsplit(sibling).path,)
                 slot.probe = _Probe(fetch.status, fetch.final_url, bool(fetch.redirects), _normalise(fetch.body, paths))
@@ -384,8 +440,6 @@ class LinkChecker:
 
     @staticmethod
     def _soft404_reason(fetch: Fetch, probe: _Probe | None) -> str | None:
-        if fetch.method == "HEAD":
-            return None  # trusted because the probe showed real 404s
         title = _title(fetch.body)
         if title and _TITLE_MARKERS.search(title):
             return f"soft 404: title {title[:80]!r}"
@@ -402,22 +456,34 @@ class LinkChecker:
             return "soft 404: same page as a random path on this site"
         return None
 
-    def _state(self, url: str, status: str, when: datetime) -> DeadState:
-        if self.db is not None:
-            return self.db.dead_state(url, self.config.dead_failures, self.config.dead_spacing)
-        return dead_state([Observation(url, when, status)], self.config.dead_failures, self.config.dead_spacing)
-
-    def _finish(self, url: str, status: LinkStatus, fetch: Fetch, reason: str | None) -> LinkResult:
+    def _finish(self, url: str, status: LinkStatus, fetch: Fetch, reason: str | None) -> tuple[LinkResult, Observation]:
         now = self.clock()
+        observation = Observation(url, now, status.value, fetch.status, fetch.final_url, fetch.redirects, reason)
+        history: tuple[Observation, ...] = ()
         if self.db is not None:
-            self.db.record(
-                Observation(url, now, status.value, fetch.status, fetch.final_url, fetch.redirects, reason)
-            )
-        state = self._state(url, status.value, now)
-        return LinkResult(
-            url, status, fetch.status, fetch.final_url, now, fetch.redirects, reason,
+            history = self.db.state(url, self.config.dead_failures, self.config.dead_spacing).history
+        state = dead_state((*history, observation), self.config.dead_failures, self.config.dead_spacing)
+        judged, words = self._judged(status, reason, state)
+        result = LinkResult(
+            url, judged, fetch.status, fetch.final_url, now, fetch.redirects, words,
             state.failures, state.first_failed, state.confirmed_dead,
         )
+        return result, observation
+
+    @staticmethod
+    def _judged(status: LinkStatus, reason: str | None, state: DeadState) -> tuple[LinkStatus, str | None]:
+        """The verdict with the URL's history applied (issue 10).
+
+        A failure that persists (refused, no such name, TLS, timeout, 5xx) follows
+        the rule a 404 does: ``confirmed_dead`` after enough spaced failures, and
+        then the verdict is ``dead``. Until then an error says how long it has lasted.
+        """
+        if status is not LinkStatus.ERROR or state.first_failed is None or state.failures < 2:
+            return status, reason
+        since = state.first_failed.date().isoformat()
+        if state.confirmed_dead:
+            return LinkStatus.DEAD, f"{reason or 'no answer'}; failing since {since} ({state.failures} checks)"
+        return status, f"{reason or 'no answer'}; failing since {since} ({state.failures} checks so far)"
 
     # many URLs -----------------------------------------------------------------------
 
@@ -438,6 +504,9 @@ class LinkChecker:
         does not grow with the input (beyond the set of URLs already seen, used
         to skip duplicates).
         """
+        if self.config.engine == "async":
+            yield from self._check_many_async(urls, refresh, progress)
+            return
         per_host = self.config.per_host
         interval = self.config.host_interval
         source = iter(urls)
@@ -448,7 +517,7 @@ class LinkChecker:
         resting: list[tuple[float, str]] = []  # (monotonic time, host): hosts inside their interval
         next_start: dict[str, float] = {}  # our own booking of each host's next start
         busy: dict[str, int] = {}
-        running: dict[Future[LinkResult], str] = {}
+        running: dict[Future[tuple[LinkResult, Observation | None]], str] = {}
         buffered = 0
         exhausted = False
         pool = ThreadPoolExecutor(max_workers=self.config.concurrency, thread_name_prefix="wikicore-check")
@@ -457,6 +526,16 @@ class LinkChecker:
             if key not in queued:
                 queued.add(key)
                 ready.append(key)
+
+        batch: list[Observation] = []
+        written = time.monotonic()
+
+        def flush() -> None:
+            nonlocal written
+            if batch and self.db is not None:
+                self.db.record_many(batch)
+            batch.clear()
+            written = time.monotonic()
 
         def emit(result: LinkResult) -> LinkResult:
             if progress is not None:
@@ -533,9 +612,97 @@ class LinkChecker:
                         del busy[key]
                     if pending.get(key):
                         wake(key)
-                    yield emit(future.result())
+                    result, observation = future.result()
+                    if observation is not None:
+                        batch.append(observation)
+                    if len(batch) >= RECORD_BATCH or (batch and time.monotonic() - written >= RECORD_EVERY):
+                        flush()
+                    yield emit(result)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            flush()
+
+
+    def _check_many_async(
+        self, urls: Iterable[str], refresh: bool, progress: Callable[[LinkResult], None] | None
+    ) -> Iterator[LinkResult]:
+        """:meth:`check_many` on the event loop: a window of checks in flight, politeness in the gate."""
+        loop, _ = self._engine()
+        done: queue.SimpleQueue[tuple[str, tuple[Fetch, _Probe | None] | None]] = queue.SimpleQueue()
+        tasks: set[asyncio.Task[None]] = set()
+        running = 0
+        seen: set[str] = set()
+        source = iter(urls)
+        exhausted = False
+        batch: list[Observation] = []
+        written = time.monotonic()
+
+        def flush() -> None:
+            nonlocal written
+            if batch and self.db is not None:
+                self.db.record_many(batch)
+            batch.clear()
+            written = time.monotonic()
+
+        def emit(result: LinkResult) -> LinkResult:
+            if progress is not None:
+                progress(result)
+            return result
+
+        try:
+            while True:
+                fresh: list[str] = []
+                while not exhausted and running + len(fresh) < _WINDOW:
+                    try:
+                        url = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    if url in seen:
+                        continue
+                    seen.add(url)
+                    quick = self._without_network(url, refresh)
+                    if quick is not None:
+                        yield emit(quick)
+                        continue
+                    fresh.append(url)
+                    if len(fresh) >= _SUBMIT_CHUNK:
+                        break  # start these now; read more while they run
+                if fresh:
+                    # One hand-over to the loop per chunk, not per URL (each costs a wake-up).
+                    loop.loop.call_soon_threadsafe(self._spawn, fresh, done, tasks)
+                    running += len(fresh)
+                if not running:
+                    return
+                url, outcome = done.get()
+                running -= 1
+                result, observation = self._judge(url, outcome)
+                if observation is not None:
+                    batch.append(observation)
+                if len(batch) >= RECORD_BATCH or (batch and time.monotonic() - written >= RECORD_EVERY):
+                    flush()
+                yield emit(result)
+        finally:
+            if tasks:
+                loop.loop.call_soon_threadsafe(lambda: [task.cancel() for task in list(tasks)])
+            flush()
+
+    def _spawn(
+        self,
+        urls: list[str],
+        done: queue.SimpleQueue[tuple[str, tuple[Fetch, _Probe | None] | None]],
+        tasks: set[asyncio.Task[None]],
+    ) -> None:
+        """On the loop: start one task per URL; each hands its outcome to the generator's queue."""
+
+        async def one(url: str) -> None:
+            outcome = await self._afetch(url)
+            done.put((url, outcome))
+
+        for url in urls:
+            task = asyncio.ensure_future(one(url))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
 
 def check_urls(

@@ -7,6 +7,20 @@ final URL, redirect chain, error) and apply IABot's rule: a URL is
 ``spacing`` apart (defaults 3 and 3 days), with no live observation since.
 
 Observations younger than a TTL are reused instead of a request (:meth:`LinkDB.fresh`).
+:meth:`LinkDB.state` answers both questions about a URL (fresh? how far along the
+dead rule?) in one query: the rows since its last live observation.
+
+A failure of any kind counts towards "confirmed dead" (issue 10): ``dead`` (404,
+410, no such name) and ``error`` (refused, timed out, TLS, 5xx) alike, so a site
+refusing connections for three checks three days apart is confirmed dead too.
+
+The file is validated on read (issue 9): a row with an unknown status, a date
+that is not our fixed-width UTC form (naive or garbled), or a non-JSON
+redirect list is skipped, and :attr:`LinkDB.damaged` counts such rows so the
+audit can say so once. A file that is not an SQLite database, or one of a newer
+schema, is refused (:class:`~wikicore.errors.InvalidInput`, exit 2), as is a
+path where no file can be created. A database another process holds locked is
+reported as in use after a short wait instead of a silent 30 s one.
 
 The database uses WAL journalling so readers never block the writer, one
 connection shared by the checker's worker threads behind a lock (writes are a
@@ -26,11 +40,13 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import InvalidInput
+from .net.config import DEAD_FAILURES, DEAD_SPACING, TTL
 
 __all__ = [
     "DEAD_FAILURES",
     "DEAD_SPACING",
     "FAILURE_STATUSES",
+    "KNOWN_STATUSES",
     "SCHEMA_VERSION",
     "SUCCESS_STATUSES",
     "TTL",
@@ -38,23 +54,24 @@ __all__ = [
     "DeadState",
     "LinkDB",
     "Observation",
+    "UrlState",
     "dead_state",
     "utc_now",
 ]
 
 #: Schema version kept in ``PRAGMA user_version``; bump with a migration.
 SCHEMA_VERSION = 1
-#: IABot's rule: this many dead observations ...
-DEAD_FAILURES = 3
-#: ... each at least this far after the previous counted one, before "confirmed dead".
-DEAD_SPACING = timedelta(days=3)
-#: Observations younger than this are reused without a request (issue 4).
-TTL = timedelta(days=1)
-#: Verdicts that count as a failure towards "confirmed dead".
-FAILURE_STATUSES = frozenset({"dead"})
-#: Verdicts that reset the failure count. ``error``, ``blocked`` and ``soft-404``
-#: neither count nor reset: they say nothing certain about the page being gone.
+#: Verdicts that count as a failure towards "confirmed dead": gone, or failing to answer at all.
+FAILURE_STATUSES = frozenset({"dead", "error"})
+#: Verdicts that reset the failure count. ``blocked`` and ``soft-404`` neither count
+#: nor reset: the server answered, and says nothing certain about the page being gone.
 SUCCESS_STATUSES = frozenset({"live"})
+#: Every status an observation may have; a row with another one is damaged.
+KNOWN_STATUSES = frozenset({"live", "dead", "soft-404", "blocked", "error", "invalid", "unchecked", "no-url"})
+#: Seconds to wait for another process's lock when opening the file, before saying it is in use.
+OPEN_WAIT = 2.0
+#: Seconds a write waits for another process's short transaction (batches are small).
+WRITE_WAIT = 30.0
 
 Clock = Callable[[], datetime]
 """A callable returning the current time as an aware UTC datetime (injectable in tests)."""
@@ -113,7 +130,29 @@ def _stamp(when: datetime) -> str:
 
 
 def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Our fixed-width UTC form only (``2026-03-01T00:00:00.000000Z``); anything else is damage."""
+    if len(text) != 27 or text[10] != "T" or not text.endswith("Z"):
+        raise ValueError(f"not a UTC timestamp of ours: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """What the database knows of one URL: its latest observation and the dead-rule standing."""
+
+    latest: Observation | None
+    dead: DeadState
+    #: The readable rows since the last live observation (that one included), oldest first.
+    history: tuple[Observation, ...] = ()
+
+    def fresh(self, ttl: timedelta, now: datetime) -> Observation | None:
+        """The latest observation if younger than ``ttl``."""
+        if self.latest is None or now - self.latest.checked_at >= ttl:
+            return None
+        return self.latest
+
+
+_Row = tuple[object, object, object, object, object, object, object, object]
 
 
 class LinkDB:
@@ -125,15 +164,39 @@ class LinkDB:
     def __init__(self, path: str | Path, *, clock: Clock | None = None) -> None:
         self.path = str(path)
         self.clock: Clock = clock or utc_now
+        #: Damaged rows met so far (skipped); ids, so each is counted once.
+        self._damaged: set[int] = set()
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            target = Path(self.path)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InvalidInput(
+                    f"{self.path}: cannot create the folder for the cache: {exc.strerror or exc}"
+                ) from None
+            if target.is_dir():
+                raise InvalidInput(f"{self.path}: is a folder, not a cache file")
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        try:
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=OPEN_WAIT, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise InvalidInput(f"{self.path}: cannot open the cache: {exc}") from None
         try:
             self._setup()
+        except sqlite3.OperationalError as exc:
+            self._conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise InvalidInput(
+                    f"{self.path} is in use by another process (another audit?); wait for it or pass another --cache"
+                ) from None
+            raise InvalidInput(f"{self.path}: cannot use the cache: {exc}") from None
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise InvalidInput(f"{self.path} is not a wikicore link database: {exc}") from exc
+            raise InvalidInput(f"{self.path} is not a wikicore link database: {exc}") from None
+        except InvalidInput:
+            self._conn.close()
+            raise
+        self._conn.execute(f"PRAGMA busy_timeout={int(WRITE_WAIT * 1000)}")
 
     def _setup(self) -> None:
         with self._lock:
@@ -148,7 +211,14 @@ class LinkDB:
             # the last few observations in a power cut only costs a re-check.
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
-            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:
+                self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @property
+    def damaged(self) -> int:
+        """How many damaged rows (unknown status, bad date, non-JSON field) were skipped so far."""
+        with self._lock:
+            return len(self._damaged)
 
     def __enter__(self) -> LinkDB:
         return self
@@ -170,14 +240,16 @@ class LinkDB:
         self.record_many([obs])
 
     def record_many(self, observations: Iterable[Observation]) -> None:
-        """Append observations in one transaction."""
+        """Append observations in one transaction (the checker writes a batch at a time)."""
         rows = [
             (o.url, _stamp(o.checked_at), str(o.status), o.http_status, o.final_url, json.dumps(list(o.redirects)),
              o.error)
             for o in observations
         ]
+        if not rows:
+            return
         with self._lock:
-            self._conn.execute("BEGIN")
+            self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
                     "INSERT INTO observations (url, checked_at, status, http_status, final_url, redirects, error)"
@@ -191,37 +263,71 @@ class LinkDB:
 
     # reading -------------------------------------------------------------------
 
-    _SELECT = "SELECT url, checked_at, status, http_status, final_url, redirects, error FROM observations"
+    _SELECT = "SELECT id, url, checked_at, status, http_status, final_url, redirects, error FROM observations"
 
-    @staticmethod
-    def _row(row: tuple[str, str, str, int | None, str | None, str, str | None]) -> Observation:
-        url, checked_at, status, http_status, final_url, redirects, error = row
-        return Observation(url, _parse(checked_at), status, http_status, final_url, tuple(json.loads(redirects)), error)
+    def _row(self, row: _Row) -> Observation | None:
+        """The observation a row holds, or ``None`` (counted as damaged) if it does not hold one."""
+        ident, url, checked_at, status, http_status, final_url, redirects, error = row
+        try:
+            if not isinstance(url, str) or not isinstance(checked_at, str) or status not in KNOWN_STATUSES:
+                raise ValueError("bad url, date or status")
+            if http_status is not None and (not isinstance(http_status, int) or not 100 <= http_status <= 999):
+                raise ValueError("bad http status")
+            if final_url is not None and not isinstance(final_url, str):
+                raise ValueError("bad final url")
+            if error is not None and not isinstance(error, str):
+                raise ValueError("bad error")
+            hops = json.loads(redirects) if isinstance(redirects, str) else None
+            if not isinstance(hops, list) or not all(isinstance(h, str) for h in hops):
+                raise ValueError("bad redirects")
+            when = _parse(checked_at)
+        except (ValueError, TypeError, RecursionError):
+            if isinstance(ident, int):
+                with self._lock:
+                    self._damaged.add(ident)
+            return None
+        return Observation(url, when, str(status), http_status, final_url, tuple(hops), error)
+
+    def _rows(self, rows: list[_Row]) -> list[Observation]:
+        return [obs for obs in map(self._row, rows) if obs is not None]
 
     def latest(self, url: str) -> Observation | None:
-        """The most recent observation of ``url``, if any."""
+        """The most recent (readable) observation of ``url``, if any."""
         with self._lock:
-            row = self._conn.execute(
-                self._SELECT + " WHERE url = ? ORDER BY checked_at DESC, id DESC LIMIT 1",
-                (url,),
-            ).fetchone()
-        return self._row(row) if row else None
+            rows = self._conn.execute(
+                self._SELECT + " WHERE url = ? ORDER BY checked_at DESC, id DESC LIMIT 8", (url,)
+            ).fetchall()
+        found = self._rows(rows)
+        return found[0] if found else None
 
     def history(self, url: str) -> list[Observation]:
-        """Every observation of ``url``, oldest first."""
+        """Every (readable) observation of ``url``, oldest first."""
         with self._lock:
             rows = self._conn.execute(
                 self._SELECT + " WHERE url = ? ORDER BY checked_at, id", (url,)
             ).fetchall()
-        return [self._row(r) for r in rows]
+        return self._rows(rows)
+
+    def state(self, url: str, failures: int = DEAD_FAILURES, spacing: timedelta = DEAD_SPACING) -> UrlState:
+        """The latest observation of ``url`` and its dead-rule standing, in one query.
+
+        Only the rows since the last live observation are read (the rule
+        ignores what came before it), through the ``(url, checked_at)`` index.
+        """
+        with self._lock:
+            rows = self._conn.execute(
+                self._SELECT + " WHERE url = ?1 AND checked_at >= coalesce("  # noqa: S608 - constants only
+                "(SELECT max(checked_at) FROM observations WHERE url = ?1 AND status = 'live'"
+                " AND checked_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z'), '')"
+                " ORDER BY checked_at, id",
+                (url,),
+            ).fetchall()
+        history = self._rows(rows)
+        return UrlState(history[-1] if history else None, dead_state(history, failures, spacing), tuple(history))
 
     def fresh(self, url: str, ttl: timedelta = TTL, now: datetime | None = None) -> Observation | None:
         """The latest observation of ``url`` if it is younger than ``ttl``, else ``None``."""
-        latest = self.latest(url)
-        if latest is None:
-            return None
-        now = now or self.clock()
-        return latest if now - latest.checked_at < ttl else None
+        return self.state(url).fresh(ttl, now or self.clock())
 
     def dead_state(
         self, url: str, failures: int = DEAD_FAILURES, spacing: timedelta = DEAD_SPACING
@@ -233,11 +339,11 @@ class LinkDB:
         ``spacing`` after the previous counted one (three checks in one hour are
         one outage, not three). Confirmed when ``failures`` are counted.
         """
-        return dead_state(self.history(url), failures, spacing)
+        return self.state(url, failures, spacing).dead
 
 
 def dead_state(
-    history: list[Observation], failures: int = DEAD_FAILURES, spacing: timedelta = DEAD_SPACING
+    history: Iterable[Observation], failures: int = DEAD_FAILURES, spacing: timedelta = DEAD_SPACING
 ) -> DeadState:
     """The rule of :meth:`LinkDB.dead_state` over an oldest-first ``history``."""
     streak: list[datetime] = []

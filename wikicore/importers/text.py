@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -56,6 +57,8 @@ _PAGE_NAME = re.compile(r"^[A-Za-z0-9%_().,'!*~:-]+$")
 _TOC_NUMBER = re.compile(r"(?:^|(?<=\s))(\d+(?:\.\d+)*)\s+")
 _IMAGE_MARKER = re.compile(r'^(?:image|画像|File|ファイル)"?$', re.IGNORECASE)
 _SENTENCE_END = tuple("。！？.!?」』”)）")
+#: Digits in one part of a TOC number ("12" in "3.12"): beyond this it is a year or a figure, not a TOC entry.
+_MAX_TOC_DIGITS = 6
 
 
 @dataclass
@@ -94,6 +97,8 @@ def _parse_toc_line(line: str, expected: list[str]) -> list[tuple[str, str]] | N
 
 
 def _follows(previous: str | None, number: str) -> bool:
+    if any(len(part) > _MAX_TOC_DIGITS for part in number.split(".")):
+        return False  # no table of contents counts that far; int() would refuse 5,000 digits anyway
     parts = [int(p) for p in number.split(".")]
     if previous is None:
         return parts == [1]
@@ -321,7 +326,8 @@ def import_page_text(text: str, *, slug: str | None = None, file_name: str | Non
     if position < len(lines) and lines[position].strip() in _TOC_HEADERS:
         position += 1
         while position < len(lines) and lines[position].strip():
-            entries = _parse_toc_line(lines[position].strip(), [n for n, _ in toc])
+            # Only the last number matters; passing every number made a 16,000-entry TOC quadratic (issue 9).
+            entries = _parse_toc_line(lines[position].strip(), [toc[-1][0]] if toc else [])
             if entries is None:
                 warnings.append(f"line {position + 1}: table of contents line not understood; kept as a paragraph")
                 break
@@ -334,10 +340,10 @@ def import_page_text(text: str, *, slug: str | None = None, file_name: str | Non
     sections: dict[str, _Section] = {n: _Section(n, h) for n, h in toc}
     current: _Section | None = None
     body_lead: list[str] = []
-    pending = list(toc)
+    pending = deque(toc)  # popped from the left once per heading: a list made this quadratic
     for line in lines[position:]:
         if pending and line.strip() == pending[0][1]:
-            current = sections[pending.pop(0)[0]]
+            current = sections[pending.popleft()[0]]
             continue
         if current is None:
             body_lead.append(line)

@@ -35,6 +35,7 @@ import datetime as _dt
 import functools
 import hashlib
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -54,7 +55,8 @@ from mwparserfromhell.nodes import (
 )
 from mwparserfromhell.wikicode import Wikicode
 
-from ..errors import ImportFailed
+from ..errors import BudgetExceeded, ImportFailed
+from ..gcpause import paused_gc
 from ..models import Article, IdMinter, ReferenceType, UrlStatus, short_hash
 from ..sentences import split_sentences
 from ..serialize import article_from_data
@@ -62,6 +64,9 @@ from . import register
 
 __all__ = [
     "CS1_TYPES",
+    "MAX_CHARS",
+    "MAX_UNCLOSED_WORK",
+    "PAGE_SECONDS",
     "RefContent",
     "import_wikitext",
     "is_block_line",
@@ -72,10 +77,29 @@ __all__ = [
     "plain_text",
     "reference_id_for_name",
     "sfn_key",
+    "unclosed_markup",
 ]
 
 #: Largest input we parse (characters); the biggest Wikipedia articles are ~1 MB.
+#: The page's size budget: mwparserfromhell tokenizes about 1 MB of ordinary markup in 1-4 s here.
 MAX_CHARS = 10 * 1024 * 1024
+
+#: The page's work budget for markup that never closes: (unclosed openers) x (characters of the page).
+#: mwparserfromhell retries each unclosed ``{{``, tag start (``<ref `` with no ``>``) and, more cheaply,
+#: ``[``, over the rest of the page: 4,000 unclosed ``{{a|`` took 27-38 s, 10,000 never finished,
+#: 10 of them before 1 MB of prose took 23 s (3.9 s without), 500 ``<ref name=`` 2.3 s (issue 9,
+#: measured on a loaded 2-core machine: 1-2 us per unit). 2M units keep a page under a few seconds,
+#: and no real article we have comes near: the ten npm real articles and every fixture have 0 or
+#: close to it (Anarchism: 4 stray ``[`` in 190 KB).
+MAX_UNCLOSED_WORK = 2_000_000
+#: Weight of an unclosed ``[``: about a sixteenth of an unclosed template in the measurements above,
+#: counted as a quarter to stay on the safe side.
+_BRACKET_WEIGHT = 4
+
+#: The page's time budget (seconds), checked between sections and paragraphs. The tokenizer itself
+#: cannot be interrupted, which is why MAX_CHARS and MAX_UNCLOSED_WORK bound it beforehand; this
+#: catches whatever else grows too slow. 4,000 sections of repeated text (580 KB) import in ~1.5 s.
+PAGE_SECONDS = 60.0
 
 #: CS1 template names (normalised) and the reference type each one means.
 CS1_TYPES: dict[str, ReferenceType] = {
@@ -127,6 +151,7 @@ _REDIRECT = re.compile(r"^\s*#REDIRECT\s*:?\s*\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
 _ESCAPED_MARKUP = re.compile(r"&(lt|gt|quot|amp);")
 _APOSTROPHES = re.compile(r"'{2,}")
+_OPENERS = re.compile(r"\{\{|\}\}|<[A-Za-z][^<>]*(?=<|\Z)|\[|\]")
 _COLLAPSED_HEADING = re.compile(r"(?<=\S)[ \t]+(={2,6})([^=\n]{1,200}?)\1(?=[ \t]+\S)")
 
 
@@ -584,6 +609,7 @@ class _Builder:
     see_also: list[str] = field(default_factory=list)
     external_links: list[dict[str, Any]] = field(default_factory=list)
     section_ids: IdMinter = field(default_factory=IdMinter)
+    deadline: _Deadline | None = None
     anonymous: int = 0
     # Kept markup whose refs are registered after the prose, templates before
     # media, so that the order of uncited references does not depend on where
@@ -794,6 +820,8 @@ class _Builder:
     # --- paragraphs and claims ----------------------------------------------------
 
     def paragraph(self, nodes: list[Node | str], previous: list[dict[str, Any]]) -> dict[str, Any] | None:
+        if self.deadline is not None:
+            self.deadline.check()
         segs: list[_Seg] = []
         _flatten(nodes, segs, self.categories)
         # Attach {{rp}} and {{dead link}} to the ref they follow (spaces between allowed).
@@ -1105,6 +1133,52 @@ def _repair(text: str, warnings: list[str]) -> str:
     return text
 
 
+def unclosed_markup(text: str) -> int:
+    """How many openers in ``text`` never close, weighted by what they cost mwparserfromhell.
+
+    Templates and brackets are matched with a depth counter, left to right (a
+    ``}}`` before any ``{{`` closes nothing, so ``}}}}{{a|{{a|`` counts two);
+    a tag start with no ``>`` before the next ``<`` is one unclosed tag. One
+    linear pass, no parsing.
+    """
+    templates = brackets = tags = 0
+    for match in _OPENERS.finditer(text):
+        piece = match.group()
+        if piece == "{{":
+            templates += 1
+        elif piece == "}}":
+            templates = max(0, templates - 1)
+        elif piece == "[":
+            brackets += 1
+        elif piece == "]":
+            brackets = max(0, brackets - 1)
+        else:
+            tags += 1
+    return templates + tags + (brackets + _BRACKET_WEIGHT - 1) // _BRACKET_WEIGHT
+
+
+def _check_budget(text: str, where: str) -> None:
+    """Refuse, before parsing, a page whose unclosed markup would take mwparserfromhell too long."""
+    unclosed = unclosed_markup(text)
+    if unclosed * len(text) > MAX_UNCLOSED_WORK:
+        raise BudgetExceeded(where, f"{unclosed:,} unclosed templates, tags or brackets in {len(text):,} "
+                                    f"characters: over the wikitext parser's budget ({MAX_UNCLOSED_WORK:,} "
+                                    "opener-characters); not imported")
+
+
+@dataclass
+class _Deadline:
+    """The page's time budget, checked where the importer loops (sections, paragraphs)."""
+
+    where: str
+    seconds: float
+    start: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        if time.monotonic() - self.start > self.seconds:
+            raise BudgetExceeded(self.where, f"import took over {self.seconds:g} s (the per-page time budget)")
+
+
 def _title_from(file_name: str | None) -> str | None:
     if not file_name:
         return None
@@ -1118,28 +1192,41 @@ def _title_from(file_name: str | None) -> str | None:
 
 
 def import_wikitext(text: str, *, slug: str | None = None, file_name: str | None = None,
-                    title: str | None = None) -> Article:
+                    title: str | None = None, time_budget: float = PAGE_SECONDS) -> Article:
     """Import one MediaWiki page; see the module docstring for what goes where.
 
     ``title`` (the page name, as a dump gives it) wins over a title made from
     ``file_name``. A redirect page raises :class:`~wikicore.errors.ImportFailed`
-    naming its target: it is an alias, not an article.
+    naming its target: it is an alias, not an article. A page over a budget
+    (:data:`MAX_CHARS`, :data:`MAX_UNCLOSED_WORK`, ``time_budget`` seconds)
+    raises :class:`~wikicore.errors.BudgetExceeded` naming it, so a dump import
+    or a scan reports the page and goes on.
     """
+    with paused_gc():
+        return _import_wikitext(text, slug=slug, file_name=file_name, title=title, time_budget=time_budget)
+
+
+def _import_wikitext(text: str, *, slug: str | None, file_name: str | None, title: str | None,
+                     time_budget: float) -> Article:
     from ..models import slugify
 
     name = title or _title_from(file_name)
     where = file_name or name or "input"
     if len(text) > MAX_CHARS:
-        raise ImportFailed(f"{where}: input is over {MAX_CHARS:,} characters")
+        raise BudgetExceeded(where, f"input is over {MAX_CHARS:,} characters")
     target = parse_redirect(text)
     if target is not None:
         raise ImportFailed(f"{where} is a redirect to {target}")
     if not name:
         raise ImportFailed(f"{where}: no title (give a file name or a title)")
+    deadline = _Deadline(where, time_budget)
     warnings: list[str] = []
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    code = _parse(_repair(text, warnings))
-    builder = _Builder(warnings)
+    repaired = _repair(text, warnings)
+    _check_budget(repaired, where)
+    code = _parse(repaired)
+    deadline.check()
+    builder = _Builder(warnings, deadline=deadline)
     lead: list[dict[str, Any]] = []
     root: list[dict[str, Any]] = []
     stack: list[tuple[int, dict[str, Any]]] = []
@@ -1147,6 +1234,7 @@ def import_wikitext(text: str, *, slug: str | None = None, file_name: str | None
     current: tuple[dict[str, Any] | None, str | None, str] = (None, None, "")
 
     def close_body() -> None:
+        deadline.check()
         section, section_id, heading = current
         paragraphs = builder.body(body, section_id, heading)
         if section is None:

@@ -15,6 +15,7 @@ client, as with any Dask job writing files (a shared file system).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import importlib
 import json
@@ -124,7 +125,9 @@ def _connect(scheduler: str | None, workers: int | None) -> tuple[Client, Any]:
         return client, None
     count = workers or os.cpu_count() or 1
     # One single-threaded process per worker: parsing wikitext is pure Python and holds the GIL.
-    cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
+    # The scheduler always serves HTTP (health, and the dashboard when bokeh is there); ":0" puts it
+    # on a free port of 127.0.0.1 rather than on 8787, which another cluster may hold.
+    cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
                            host="127.0.0.1")
     return distributed.Client(cluster), cluster
 
@@ -184,6 +187,8 @@ def scan_dump(
                         ("max_in_flight", max_in_flight)):
         if value is not None and value < 1:
             raise InvalidInput(f"{name} must be at least 1, not {value}")
+    if scheduler is not None and workers is not None:
+        raise InvalidInput("--workers sizes the local cluster; a --scheduler brings its own workers (give one)")
     _check_output(out_path)
     _need_extra()
     day = (today or _dt.datetime.now(_dt.UTC).date()).isoformat()
@@ -200,6 +205,7 @@ def scan_dump(
         header = read_header(dump_path, offsets[0])
         ranges = chunk_ranges(offsets, size, streams_per_task)
 
+    created = not out_path.exists()
     out_path.mkdir(parents=True, exist_ok=True)
     partial = out_path / f".scan-partial-{uuid.uuid4().hex[:12]}"
     partial.mkdir()
@@ -252,6 +258,9 @@ def scan_dump(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(partial, ignore_errors=True)
+        if created and not (out_path / MANIFEST).exists():
+            with contextlib.suppress(OSError):
+                out_path.rmdir()  # a directory made for a scan that failed goes too (only if empty)
 
 
 def _empty_table(root: Path, table: str) -> None:

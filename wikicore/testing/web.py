@@ -15,6 +15,7 @@ Routes (any host):
 unknown path)
 ``/gone``              410
 ``/soft/*``            200 "Page not found" for any path but ``/soft/about``
+``/news/removed-story`` 200 "Page not found"; other ``/news/*`` paths get a real 404
 ``/huge``              200 with a 1 GiB body, generated lazily
 ``/gzip-bomb``         gzip body inflating to :attr:`HostileWeb.bomb_size` bytes
 ``/slow``              headers, then one byte every 0.5 s, forever (HEAD: 405)
@@ -26,6 +27,7 @@ unknown path)
 ``/ratelimit``         429 with ``Retry-After: 1`` the first time per client, then 200
 ``/ratelimit-date``    the same with an HTTP-date Retry-After
 ``/always-429``        429 every time
+``/429-superscript``   429 with ``Retry-After: ²`` (a digit to ``str.isdigit``, not a number)
 ``/no-head``           HEAD 405, GET 200
 ``/forbidden``         403
 ``/botwall``           503 challenge page with ``cf-mitigated: challenge``
@@ -209,6 +211,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._page(method, "About us", "We are a real page with a long history of real things. " * 10)
         elif path.startswith("/soft/"):
             self._send(method, 200, _NOT_FOUND_PAGE)
+        elif path == "/news/removed-story":
+            # A removed article served as a 200 error page by a site whose other unknown
+            # paths (/news/anything-else) get a real 404: only the body tells.
+            self._send(method, 200, _NOT_FOUND_PAGE)
         elif path == "/huge":
             self._stream_zeros(method, GIB)
         elif path == "/gzip-bomb":
@@ -244,6 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(method, 429, b"slow down", {"Retry-After": when})
             else:
                 self._page(method, "Thanks for waiting", "Rate limit passed.")
+        elif path == "/429-superscript":
+            # Retry-After: "²" (latin-1 0xB2): str.isdigit() says yes, int() says no.
+            self._send(method, 429, b"slow down", {"Retry-After": "\u00b2"})
         elif path == "/always-429":
             self._send(method, 429, b"slow down", {"Retry-After": "1"})
         elif path == "/no-head":

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wikicore import http
-from wikicore.http import (
+from wikicore.net import (
     DEFAULT_USER_AGENT,
+    MAX_REDIRECTS,
+    CheckConfig,
     CheckSession,
     Failure,
     address_allowed,
@@ -44,7 +45,7 @@ def session(**kwargs: object) -> CheckSession:
         "per_host": 4,
     }
     options.update(kwargs)
-    return CheckSession(**options)  # type: ignore[arg-type]
+    return CheckSession(CheckConfig(**options))  # type: ignore[arg-type]
 
 
 def test_user_agent_is_versioned(web: HostileWeb) -> None:
@@ -62,7 +63,7 @@ def test_one_gib_body_costs_the_cap(web: HostileWeb) -> None:
         fetch = s.fetch(web.url("/huge"))
     assert fetch.status == 200 and fetch.truncated
     assert fetch.body_bytes <= CAP + 16 * 1024
-    assert len(fetch.body) <= http.KEEP_BYTES
+    assert len(fetch.body) <= CAP
     # The server notices the closed connection when its next write fails.
     for _ in range(50):
         if web.bytes_sent > before:
@@ -121,7 +122,7 @@ def test_redirect_loop_and_too_many_hops(web: HostileWeb) -> None:
         long = s.fetch(web.url("/chain/12"))
     assert loop.failure is Failure.REDIRECT_LOOP
     assert long.failure is Failure.TOO_MANY_REDIRECTS
-    assert len(long.redirects) == http.MAX_REDIRECTS
+    assert len(long.redirects) == MAX_REDIRECTS
 
 
 def test_retry_after_seconds_is_honoured(web: HostileWeb) -> None:
