@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from wikicore.testing.wayback import FakeWayback
 from wikicore.testing.web import HostileWeb
+
+# Hypothesis' default 200 ms deadline is a timed assertion, and on a loaded 2-core machine (CI, or
+# eight developers' suites at once) an ordinary example can take longer. The suite asserts
+# behaviour, not timings: no deadline unless a test sets one (the fuzz sets a generous hang guard).
+settings.register_profile("wikicore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("wikicore")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
