@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_ids.py
 	$(BIN)/python bench/bench_hostile.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_archive.py --refs 2000
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_audit_all.py
 	$(BIN)/python bench/bench_links.py --refs 2000 --repeat 3

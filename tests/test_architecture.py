@@ -18,7 +18,7 @@ FORBIDDEN = {
     "urls": {"*"},
     "output": {"*"},
     "store": {"net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
-    "net": {"store", "linkcheck", "linkdb", "archive", "archivecache", "checks", "audit", "report", "cli", "models"},
+    "net": {"store", "linkcheck", "linkdb", "archive", "checks", "audit", "report", "cli", "models"},
     "linkcheck": {"store", "audit", "report", "cli"},
     "archive": {"store", "audit", "report", "cli"},
     "checks": {"store", "audit", "report", "cli"},

@@ -356,7 +356,8 @@ def test_very_long_retry_after_is_not_slept_through(fake: FakeWayback, vt: Virtu
 def test_5xx_is_retried_with_backoff(fake: FakeWayback, vt: VirtualTime) -> None:
     fake.fail("web", 503, times=2)
     assert client(fake.base_url, vt).resolves(f"https://web.archive.org/web/20100101120000/{URL}") is not None
-    assert vt.sleeps[:2] == [1.0, 2.0]
+    # The network layer's retry policy: 1 s then 2 s, each with up to a quarter of jitter.
+    assert 1.0 <= vt.sleeps[0] <= 1.25 and 2.0 <= vt.sleeps[1] <= 2.5 and len(vt.sleeps) == 2
 
 
 def test_timeouts_raise_network_error(vt: VirtualTime) -> None:
@@ -387,7 +388,10 @@ def test_resolves_good_and_bad_links(fake: FakeWayback, vt: VirtualTime) -> None
     assert exact.timestamp == datetime(2010, 1, 1, 12, tzinfo=UTC)
     inexact = archive.resolves(f"{fake.base_url}/web/2010/{URL}")  # redirected to the capture
     assert inexact is not None and inexact.wayback_timestamp == "20100101120000"
-    assert archive.resolves(f"https://web.archive.org/web/20120301000000/{URL}") is None  # archived 404
+    archived_404 = archive.resolves(f"https://web.archive.org/web/20120301000000/{URL}")
+    # An archived 404 is a capture of an error page: reported as such, not as "no capture".
+    assert archived_404 is not None and archived_404.status_code == 404 and not archived_404.ok
+    assert archived_404.timestamp == datetime(2012, 3, 1, tzinfo=UTC)
     assert archive.resolves("https://web.archive.org/web/20120301000000/http://never.example/") is None
     requests_so_far = archive.requests_made
     assert archive.resolves("https://archive.ph/AbCdE") is None
@@ -579,11 +583,14 @@ def test_surt_keys_match_wayback_canonicalisation() -> None:
 @pytest.fixture(autouse=False)
 def fast_gates(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI uses the real process-wide gates: lift their intervals so tests do not wait 10 s."""
-    import wikicore.archive as archive_module
+    import wikicore.archive.gate as gate_module
+    import wikicore.archive.wayback as wayback_module
 
-    monkeypatch.setattr(archive_module, "_SHARED_GATES", {})
+    monkeypatch.setattr(gate_module, "_SHARED_GATES", {})
+    monkeypatch.setattr(wayback_module, "_OFFERS", {})  # what each (reused) port offered is forgotten
     for name in ("AVAILABILITY_REQUESTS_PER_SECOND", "CDX_REQUESTS_PER_SECOND", "SAVE_REQUESTS_PER_SECOND"):
-        monkeypatch.setattr(archive_module, name, 1000.0)
+        monkeypatch.setattr(gate_module, name, 1000.0)
+    monkeypatch.setattr(wayback_module, "SELF_HOSTED_CDX_REQUESTS_PER_SECOND", 1000.0)
 
 
 @pytest.fixture
@@ -610,7 +617,7 @@ def test_cli_archive_writes_a_reviewable_commit(wiki: Wiki, fake: FakeWayback, r
     )
     assert result.exit_code == 0, result.output
     archive_url = f"{fake.base_url}/web/20100101120000/{URL}"
-    assert f"cited: {URL} -> {archive_url} (found 2010-01-01)" in result.stdout
+    assert f"cited: {URL} -> {archive_url} (found 2010-01-01 at {fake.base_url})" in result.stdout
     after = wiki.latest("test-article")
     assert after is not None and after.id != before.id
     assert after.author == "Bot"
@@ -653,7 +660,7 @@ def test_cli_archive_save_and_message(wiki: Wiki, runner: CliRunner) -> None:
 
 def test_cli_archive_bad_input(wiki: Wiki, runner: CliRunner) -> None:
     bad_url = runner.invoke(main, ["--wiki", str(wiki.path), "archive", "test-article", "--wayback-url", "ftp://x"])
-    assert bad_url.exit_code == 2 and "wayback url" in bad_url.stderr
+    assert bad_url.exit_code == 2 and "archive url 'ftp://x'" in bad_url.stderr
     with FakeWayback() as server:
         unknown = runner.invoke(
             main, ["--wiki", str(wiki.path), "archive", "no-such", "--wayback-url", server.base_url]
@@ -713,3 +720,43 @@ def test_cli_archive_without_link_history_claims_nothing(wiki: Wiki, fake: FakeW
     cited = wiki.load("test-article").reference("cited")
     assert cited is not None and cited.archive_url is not None and cited.url_status is None
     assert "liveness unknown for cited" in result.stderr
+
+
+def test_cli_archive_shows_progress_on_a_terminal_only(wiki: Wiki, fake: FakeWayback, runner: CliRunner) -> None:
+    """On a terminal (a pty) stderr gets a progress line and a summary; piped, only the summary."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    piped = runner.invoke(
+        main, ["--wiki", str(wiki.path), "archive", "test-article"], env={"WIKICORE_WAYBACK_URL": fake.base_url}
+    )
+    assert piped.exit_code == 0, piped.output
+    assert "looking up" not in piped.stderr
+    assert "test-article: 1 found, 0 saved, 1 without a capture" in piped.stderr
+    wiki.save(wiki.load("test-article").model_copy(update={"references": wiki.load("test-article").references[:2]}),
+              "Again", base=wiki.latest("test-article").id)  # nothing to rescue now but the lost one
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "wikicore", "--wiki", str(wiki.path), "archive", "test-article",
+             "--wayback-url", fake.base_url],
+            stdout=subprocess.PIPE, stderr=follower, timeout=120, check=False,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    text = shown.decode("utf-8", "replace")
+    assert done.returncode == 0, text
+    assert "\rlooking up 0/1 reference url(s)" in text and "looking up 1/1" in text
+    assert "test-article: 0 found, 0 saved, 1 without a capture" in text

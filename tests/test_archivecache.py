@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wikicore.archive import Archive, Snapshot, SnapshotQuery
-from wikicore.archivecache import ArchiveCache, CachedArchive
+from wikicore.archive.cache import ArchiveCache, CachedArchive
 from wikicore.errors import InvalidInput, NetworkError
 from wikicore.linkdb import LinkDB
 

@@ -165,7 +165,7 @@ def test_json_validates_against_the_committed_schema_and_round_trips() -> None:
         "problems",
     ):
         assert key in ref
-    assert set(ref["archive"]) == {"url", "timestamp", "distance_days"}
+    assert set(ref["archive"]) == {"url", "timestamp", "archive", "distance_days"}
     assert set(ref["problems"][0]) == {"code", "severity", "message"}
     article = data["articles"][0]
     assert {"slug", "revision", "summary", "claims", "references"} <= set(article)
@@ -273,7 +273,9 @@ def test_any_text_stays_inert(title: str, text: str, url: str, message: str) -> 
     assert "<" not in md.replace("<details>", "").replace("<summary>", "").replace("</summary>", "").replace(
         "</details>", ""
     )
-    outside_code = re.sub(r"`[^`]*`", "", md)
+    # An escaped backtick (\`) is a literal character, not a code-span delimiter: drop escaped
+    # backslashes and backticks first, or "\`" pairs with the next real backtick and shifts every span.
+    outside_code = re.sub(r"`[^`]*`", "", re.sub(r"\\[\\`]", "", md))
     assert not re.search(r"(?<!\\)\]\(", outside_code)  # no link syntax survives
     text_report = render_text(report)
     assert not [ch for ch in text_report if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F]

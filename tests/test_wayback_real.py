@@ -6,13 +6,17 @@ The recordings are fetched into a cache outside the repository by
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+import yaml
 
 from tests.realdata import Interaction, ReplayServer, cassettes_dir, load_cassette
-from wikicore.archive import SnapshotQuery, WaybackArchive, parse_cdx_lines
+from wikicore.archive import SnapshotQuery, WaybackArchive, parse_cdx_lines, parse_links
 from wikicore.testing.wayback import BLOCKED_BODY, Capture, FakeWayback
 
 
@@ -161,3 +165,109 @@ def test_fake_blocked_answer_is_the_real_one() -> None:
         response = requests.get(f"{fake.base_url}/cdx/search/cdx?url=https://nationalpost.com/health", timeout=5)
     assert response.status_code == real.status == 403
     assert response.text == real.body.decode() == BLOCKED_BODY
+
+
+# --- recorded archived error pages and historical redirects (issue 8) -----------------------------
+
+
+def test_real_archived_429_is_an_archived_page_not_rate_limiting() -> None:
+    """IA replayed reddit's own 429 of 2015 (status 429 with Memento-Datetime): a capture, no pause, no retry."""
+    with ReplayServer(load_cassette("test_get_memento_works_on_archived_rate_limit_responses.yaml")) as replay:
+        archive = _client(replay.base_url)
+        snapshot = archive.resolves("https://web.archive.org/web/20150129034904/http://www.reddit.com/r/PokemonGiveaway")
+        assert archive.requests_made == 1
+    assert snapshot is not None
+    assert (snapshot.status_code, snapshot.timestamp) == (429, datetime(2015, 1, 29, 3, 49, 4, tzinfo=UTC))
+    assert archive.gate.pauses == []
+
+
+@pytest.mark.parametrize(
+    ("cassette", "link", "final", "status", "timestamp"),
+    [
+        (  # the archive's 302 to the exact capture, an archived 301, another 302, then the 200 memento
+            "test_get_memento_follows_historical_redirects.yaml",
+            "https://web.archive.org/web/20200201020357/http://epa.gov/climatechange",
+            "https://www.epa.gov/sites/production/files/signpost/cc.html",
+            200,
+            datetime(2020, 2, 1, 2, 44, 5, tzinfo=UTC),
+        ),
+        (  # an archived 301 with a protocol-relative Location, ending on an archived 404
+            "test_get_memento_with_schemeless_redirects.yaml",
+            "https://web.archive.org/web/20201102232816/https://www.census.gov/geography/gss-initiative.html",
+            "https://www.census.gov/geo/gssi/",
+            404,
+            datetime(2020, 11, 2, 23, 30, 26, tzinfo=UTC),
+        ),
+        (  # an archived 301 with a path-only Location, ending on an archived 404
+            "test_get_memento_with_path_based_redirects.yaml",
+            "https://web.archive.org/web/20201027215555/https://www.whitehouse.gov/administration/eop/ostp/about/student/faqs",
+            "https://www.whitehouse.gov/ostp/about/student/faqs",
+            404,
+            datetime(2020, 10, 27, 22, 7, 43, tzinfo=UTC),
+        ),
+    ],
+)
+def test_real_historical_redirects_lead_to_the_capture_they_end_on(
+    cassette: str, link: str, final: str, status: int, timestamp: datetime
+) -> None:
+    with ReplayServer(load_cassette(cassette)) as replay:
+        snapshot = _client(replay.base_url).resolves(link)
+    assert snapshot is not None
+    assert (snapshot.original, snapshot.status_code, snapshot.timestamp) == (final, status, timestamp)
+
+
+def test_real_redirect_loop_between_mementos_leads_nowhere() -> None:
+    with ReplayServer(load_cassette("test_get_memento_raises_for_mementos_that_redirect_in_a_loop.yaml")) as replay:
+        link = "https://web.archive.org/web/20200925075402/https://link.springer.com/article/10.1007/s00382-012-1331-2"
+        assert _client(replay.base_url).resolves(link) is None
+
+
+# --- recorded TimeGate Link headers of four archives, shipped in pywb's sample_archive ----------------
+
+
+def _link_headers() -> dict[str, dict[str, str]]:
+    path = Path(sys.prefix) / "sample_archive" / "text_content" / "link_headers.yaml"
+    if not path.is_file():
+        pytest.skip("pywb's sample_archive is not installed (pip install -e '.[archive]')")
+    loaded: dict[str, dict[str, str]] = yaml.safe_load(path.read_text("utf-8"))
+    return loaded
+
+
+def test_real_timegate_link_headers_of_four_archives_parse() -> None:
+    """IA, Archive-It, the UK Web Archive and Rhizome, as recorded by pywb's authors: every memento is read."""
+    hosts: set[str] = set()
+    mementos = 0
+    for test, answers in _link_headers().items():
+        for timegate, header in answers.items():
+            links = parse_links(header)
+            raw = header.count('memento"') + header.count("memento;")
+            found = [link for link in links if link.is_memento]
+            assert len(found) == header.count("datetime="), (test, timegate)
+            assert raw >= len(found) > 0
+            for link in found:
+                assert link.datetime is not None and link.datetime.tzinfo is not None
+                assert link.target.startswith(("http://", "https://"))  # //host/... made absolute
+                # Each archive has its own replay prefix (/web/, /all/, /wayback/archive/, /vvork/);
+                # the memento's URI carries the same 14-digit time as its datetime attribute.
+                assert f"/{link.datetime:%Y%m%d%H%M%S}/" in link.target, link.target
+            originals = [link.target for link in links if "original" in link.rels]
+            assert len(originals) == 1
+            assert any(site in originals[0] for site in ("vvork.com", "iana.org", "example.com", "httpbin.org"))
+            hosts.add(urlsplit(timegate.replace("{url}", "")).hostname or "")
+            mementos += len(found)
+    assert hosts == {"web.archive.org", "wayback.archive-it.org", "www.webarchive.org.uk", "webarchives.rhizome.org"}
+    assert mementos >= 60
+
+
+def test_real_link_header_rels_pick_the_memento_not_the_first() -> None:
+    """UKWA writes rel="prev first memento"; IA "first memento": only rel="memento" names the chosen one."""
+    answers = _link_headers()["agg_test_1"]
+    links = parse_links(answers["http://web.archive.org/web/{url}"])
+    (chosen,) = [link for link in links if link.rels == {"memento"}]
+    assert chosen.datetime == datetime(2014, 1, 26, 9, 37, 43, tzinfo=UTC)
+    (first,) = [link for link in links if link.rels == {"first", "memento"}]
+    assert first.datetime == datetime(1997, 12, 10, 6, 17, 38, tzinfo=UTC)
+    ukwa = parse_links(_link_headers()["agg_test_3"]["http://www.webarchive.org.uk/wayback/archive/{url}"])
+    assert {frozenset(link.rels) for link in ukwa if link.is_memento} == {
+        frozenset({"last", "memento"}), frozenset({"prev", "first", "memento"})
+    }

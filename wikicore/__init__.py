@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .archive import Snapshot, WaybackArchive, rescue_article
+    from .archive import ArchiveSet, Snapshot, WaybackArchive, open_archives, rescue_article
     from .audit import AuditReport, audit_articles, audit_wiki
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
@@ -77,6 +77,7 @@ _LAZY = {
     "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
     "CheckConfig": "net", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
+    "ArchiveSet": "archive", "open_archives": "archive",
     "ScanSummary": "scan", "scan_dump": "scan",
 }
 
@@ -93,6 +94,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ArchiveSet",
     "Article",
     "ArticleDiff",
     "AuditReport",
@@ -142,6 +144,7 @@ __all__ = [
     "import_text",
     "load_path",
     "loads",
+    "open_archives",
     "rescue_article",
     "scan_dump",
     "slugify",

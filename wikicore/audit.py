@@ -11,7 +11,7 @@ callback (the library never prints):
 3. **archive** -- one batch of nearest-snapshot questions for every reference
    with a url (the snapshot nearest *before* its access date, else after), and
    a ``resolves`` question for every stored ``archive_url``; answers are
-   cached in the same SQLite file (:mod:`wikicore.archivecache`).
+   cached in the same SQLite file (:mod:`wikicore.archive.cache`).
 
 Phases 2 and 3 overlap (issue 10): the archive lookups start as soon as the
 references are known, in a thread of their own, and run beside the link checks,
@@ -54,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import gc
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -68,16 +69,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from .archive import (
     DEFAULT_BASE_URL,
     Archive,
+    ArchiveCache,
+    CachedArchive,
     Snapshot,
     SnapshotQuery,
-    WaybackArchive,
+    open_archives,
     parse_archive_url,
     reference_date,
     wayback_base_from_env,
 )
-from .archivecache import ArchiveCache, CachedArchive
 from .checks import Finding, KnownTitles, Severity, date_range, normalise_url, run_static_checks, url_problem
 from .errors import NetworkError
+from .gcpause import paused_gc
 from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
 from .linkdb import LinkDB
 from .models import Article, Reference, UrlStatus
@@ -141,10 +144,11 @@ class AuditProblem(_Frozen):
 
 
 class ArchiveInfo(_Frozen):
-    """The Wayback snapshot nearest the access date (200 captures only)."""
+    """The archived capture nearest before the access date (200 captures only), from any archive asked."""
 
     url: str
     timestamp: _dt.datetime
+    archive: str | None = Field(default=None, description="Root of the archive that holds the capture.")
     distance_days: int | None = Field(
         description="Days between the snapshot and the access date; null without an access date."
     )
@@ -348,7 +352,11 @@ def audit_articles(
     emit: Progress = progress or (lambda event: None)
 
     # Snapshot links under a configured archive root are well formed too.
-    archive_base = getattr(archive, "base_url", None) if archive is not None else wayback_base_from_env()
+    archive_base: str | tuple[str, ...] | None = (
+        (tuple(getattr(archive, "base_urls", ())) or getattr(archive, "base_url", None))
+        if archive is not None
+        else wayback_base_from_env()
+    )
     items = [_Target(article, revision, []) for article, revision in targets]
     titles = None if known_titles is None else KnownTitles.of(known_titles)  # normalised once, shared
     for index, item in enumerate(items, 1):
@@ -370,7 +378,11 @@ def audit_articles(
             for r in refs
             if r.archive_url
             and _checkable(r.archive_url)
-            and parse_archive_url(r.archive_url, base_url=archive_base) is not None
+            and parse_archive_url(
+                r.archive_url,
+                base_url=_base_for(archive, r.archive_url) if archive is not None else wayback_base_from_env(),
+            )
+            is not None
         )
     )
 
@@ -390,6 +402,7 @@ def audit_articles(
         stored = [] if no_archive else stored
         # The archive phase starts now, beside the link checks, not after them (issue 10).
         lock = threading.Lock()
+        archive_notes: list[str] = []  # damaged archive cache rows, reported once
 
         def safe_emit(event: AuditEvent) -> None:
             with lock:
@@ -402,13 +415,17 @@ def audit_articles(
             side = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="wikicore-archive"))
             lookups: Future[tuple[dict[SnapshotQuery, Snapshot | None], dict[str, Snapshot | None], str | None]] | None
             lookups = (
-                side.submit(_look_up_archives, queries, stored, archive, config.ttl, db_path, refresh, clock, safe_emit)
+                side.submit(
+                    _look_up_archives, queries, stored, archive, config.ttl, db_path, refresh, clock, safe_emit,
+                    archive_notes,
+                )
                 if queries or stored
                 else None
             )
             links, damaged = _check_links(urls, config, db, refresh, clock, safe_emit)
             if lookups is not None:
                 nearest, resolved, archive_failed = lookups.result()
+        notes.extend(archive_notes)
         if no_archive:
             notes.append("--no-archive: archive coverage was not looked up")
         if archive_failed is not None:
@@ -501,17 +518,20 @@ def _look_up_archives(
     refresh: bool,
     clock: Clock | None,
     emit: Progress,
+    notes: list[str] | None = None,
 ) -> tuple[dict[SnapshotQuery, Snapshot | None], dict[str, Snapshot | None], str | None]:
     """One batch of nearest-snapshot lookups and a resolve check per stored archive url, cached.
 
     A failing archive (:class:`~wikicore.errors.NetworkError`, including a 429 that
     asks for a long wait) stops the lookups but not the audit: what was answered
-    is kept, and the error is returned for the report's notes.
+    is kept, and the error is returned for the report's notes. Damaged cache rows
+    are skipped, looked up again and reported once in ``notes``.
     """
+    notes = notes if notes is not None else []
     if not queries and not stored:
         return {}, {}, None
-    # No CDX widening by default: it would break the 0.02 requests/reference budget (see cli.audit).
-    inner = archive or WaybackArchive(base_url=wayback_base_from_env() or DEFAULT_BASE_URL, use_cdx=False)
+    # CDX widens the availability API's misses only within its 0.02 requests/reference budget.
+    inner = archive or open_archives([wayback_base_from_env() or DEFAULT_BASE_URL], audit=True)
     # refresh: a zero TTL makes every cached answer stale while still recording the new ones.
     with ArchiveCache(db_path, _dt.timedelta(0) if refresh else ttl, clock) as cache:
         cached = CachedArchive(inner, cache)
@@ -526,17 +546,48 @@ def _look_up_archives(
         # A stored link to a capture the batch lookup just returned (same page, same
         # second) resolves: no replay request needed. Editors usually archive near
         # the access date, so this saves most of the per-link requests.
-        known = {(normalise_url(snap.original), snap.wayback_timestamp): snap for snap in nearest.values() if snap}
+        known = {
+            (normalise_url(snap.original), snap.wayback_timestamp, snap.archive): snap
+            for snap in nearest.values()
+            if snap
+        }
         resolved: dict[str, Snapshot | None] = {}
         for index, url in enumerate(stored, 1):
-            parsed = parse_archive_url(url, base_url=getattr(inner, "base_url", None))
-            key = (normalise_url(parsed[1]), parsed[0].strftime("%Y%m%d%H%M%S")) if parsed else None
+            base = _base_for(inner, url)
+            parsed = parse_archive_url(url, base_url=base)
+            key = (
+                (normalise_url(parsed[1]), parsed[0].strftime("%Y%m%d%H%M%S"), _archive_name(base))
+                if parsed and _EXACT.search(url)
+                else None  # an inexact timestamp resolves to whatever capture the archive picks: ask it
+            )
             try:
                 resolved[url] = known[key] if key in known else cached.resolves(url)
             except NetworkError as error:
                 return nearest, resolved, str(error)
             emit(AuditEvent(AuditPhase.ARCHIVE, len(queries) + index, total, url))
+        if cache.damaged:
+            notes.append(
+                f"{cache.damaged} damaged archive cache row(s) in {db_path} were ignored and looked up again "
+                f"(first: {cache.first_damage})"
+            )
     return nearest, resolved, None
+
+
+
+_EXACT = re.compile(r"/web/\d{14}(?:[a-z]{2}_)*/")
+
+
+def _base_for(archive: Archive, url: str) -> str | None:
+    """The root of the configured archive under which ``url`` lies (None: the Internet Archive's)."""
+    bases = getattr(archive, "base_urls", None) or [getattr(archive, "base_url", None)]
+    for base in bases:
+        if base and url.strip().startswith(base.rstrip("/") + "/"):
+            return str(base)
+    return None
+
+
+def _archive_name(base: str | None) -> str:
+    return base.rstrip("/") if base else DEFAULT_BASE_URL
 
 
 def _article_audit(
@@ -663,6 +714,7 @@ def _reference_audit(
         ArchiveInfo(
             url=snapshot.archive_url,
             timestamp=snapshot.timestamp,
+            archive=snapshot.archive,
             distance_days=snapshot.distance_days(day) if day else None,
         )
         if snapshot
@@ -687,12 +739,41 @@ def _reference_audit(
 
 
 def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], problems: list[AuditProblem]) -> bool | None:
-    """Whether the stored archive url resolves (None: none stored, or not checked)."""
+    """Whether the stored archive url resolves to a 200 capture (None: none stored, or not checked).
+
+    The capture the link leads to is what counts, not the timestamp written in
+    the link: an archive redirects ``/web/2021/...`` to the capture it has, so
+    the static ``archive-date-mismatch`` finding is replaced by one made against
+    the real capture time, and a link to an archived error page (a 404 or 429
+    the site answered back then) is reported as such.
+    """
     if not ref.archive_url or ref.archive_url not in resolved:
         return None
-    if resolved[ref.archive_url] is None:
+    capture = resolved[ref.archive_url]
+    if capture is None:
         problems.append(
             _problem("archive-url-unresolved", f"the stored archive url {ref.archive_url} leads to no capture")
+        )
+        return False
+    problems[:] = [p for p in problems if p.code != "archive-date-mismatch"]
+    taken = capture.timestamp.astimezone(_dt.UTC).date()
+    span = date_range(ref.archive_date) if ref.archive_date else None
+    if span is not None and not span[0] - _dt.timedelta(days=1) <= taken <= span[1] + _dt.timedelta(days=1):
+        problems.append(
+            AuditProblem(
+                code="archive-date-mismatch",
+                severity=Severity.WARNING,
+                message=f"archive date {ref.archive_date} but the capture the link leads to "
+                f"was taken {taken.isoformat()}",
+            )
+        )
+    if not capture.ok:
+        problems.append(
+            _problem(
+                "archive-url-unresolved",
+                f"the stored archive url {ref.archive_url} leads to an archived error page "
+                f"(HTTP {capture.status_code} captured {taken.isoformat()}), not a copy of the source",
+            )
         )
         return False
     return True
@@ -810,13 +891,9 @@ def audit_wiki(
     # as it is, 2.3x with the articles frozen, 2.0x with it paused). An offline audit is
     # pure computation that makes no cycles worth collecting: the collector is paused. A
     # live one runs network code for minutes: only what exists now is frozen.
-    paused = options.get("offline", False) and gc.isenabled()
     gc.freeze()
-    if paused:
-        gc.disable()
     try:
-        return audit_articles(pairs, known_titles=titles, **options)
+        with paused_gc() if options.get("offline", False) else contextlib.nullcontext():
+            return audit_articles(pairs, known_titles=titles, **options)
     finally:
-        if paused:
-            gc.enable()
         gc.unfreeze()

@@ -144,8 +144,9 @@ class CheckContext:
     today: _dt.date = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).date())
     known_titles: KnownTitles | None = None
     #: A Wayback-compatible root whose ``/web/`` links count as snapshots too
-    #: (``--wayback-url``: a local mirror, or the test and demo servers).
-    archive_base: str | None = None
+    #: (``--wayback-url``: a local mirror, or the test and demo servers), or
+    #: several (``--archive``: every archive the audit asks).
+    archive_base: str | tuple[str, ...] | None = None
 
 
 Check = Callable[[Article, CheckContext], Iterator[Finding]]
@@ -435,8 +436,16 @@ def check_archive_urls(article: Article, context: CheckContext) -> Iterator[Find
     for ref in article.references:
         if not ref.archive_url:
             continue
+        bases = (
+            context.archive_base
+            if isinstance(context.archive_base, tuple) and context.archive_base
+            else (context.archive_base if isinstance(context.archive_base, str) else None,)
+        )
         parsed = (
-            parse_archive_url(ref.archive_url, base_url=context.archive_base)
+            next(
+                (found for base in bases if (found := parse_archive_url(ref.archive_url, base_url=base))),
+                None,
+            )
             if url_problem(ref.archive_url) is None
             else None
         )
@@ -553,7 +562,7 @@ def run_static_checks(
     *,
     today: _dt.date | None = None,
     known_titles: Iterable[str] | KnownTitles | None = None,
-    archive_base: str | None = None,
+    archive_base: str | tuple[str, ...] | None = None,
 ) -> list[Finding]:
     """Every static finding for ``article``, in check order; no I/O at all.
 

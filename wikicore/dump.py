@@ -146,6 +146,8 @@ class _CappedReader:
         self.page = ""
 
     def read(self, size: int = -1) -> bytes:
+        # The XML parser asks for chunks; "everything" is served as 64 KiB at a time, so no read can
+        # fetch more than a chunk past a cap.
         data = self.raw.read(size if size is not None and size >= 0 else 1 << 16)
         self.total += len(data)
         if self.total - self.mark > MAX_REVISION_XML_BYTES:
@@ -191,7 +193,10 @@ def iter_dump(source: IO[bytes] | _CappedReader, all_revisions: bool = False) ->
     and the page; a namespace that is not a number raises
     :class:`~wikicore.errors.ImportFailed`.
     """
-    reader = source if isinstance(source, _CappedReader) else _CappedReader(source, getattr(source, "name", "dump"))
+    if isinstance(source, _CappedReader):
+        reader = source
+    else:
+        reader = _CappedReader(source, str(getattr(source, "name", "dump")))
     name = reader.name
     title: str | None = None
     namespace: int | None = None

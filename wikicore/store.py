@@ -40,7 +40,6 @@ import bisect
 import contextlib
 import datetime as _dt
 import functools
-import gc
 import hashlib
 import json
 import os
@@ -68,6 +67,7 @@ from .errors import (
     StaleLock,
     StoreError,
 )
+from .gcpause import paused_gc
 from .models import Article, check_slug
 from .serialize import dumps, loads, write_atomic
 
@@ -517,7 +517,7 @@ class Wiki:
         commits: dict[str, Revision] = {}
         result: _Latest = []
         slugs = sorted(blobs)
-        with _gc_paused():
+        with paused_gc():  # parsing 8,000 articles: 4.0 s with the collector, 1.9 s without
             for start in range(0, len(slugs), _BATCH_READ):
                 chunk = slugs[start:start + _BATCH_READ]
                 for slug, data in zip(chunk, self._objects([blobs[slug] for slug in chunk]), strict=True):
@@ -581,7 +581,7 @@ class Wiki:
             revisions.append((r, blob))
 
         def load(items: Sequence[tuple[str, Revision]]) -> Iterator[Article]:
-            with _gc_paused():
+            with paused_gc():  # parsing 8,000 articles: 4.0 s with the collector, 1.9 s without
                 for start in range(0, len(items), _BATCH_READ):
                     chunk = items[start:start + _BATCH_READ]
                     for (_, r), data in zip(chunk, self._objects([blob for blob, _ in chunk]), strict=True):
@@ -988,24 +988,6 @@ class Wiki:
             marker.unlink(missing_ok=True)
         finally:
             lock.release()
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while many long-lived objects are built at once.
-
-    Parsed articles hold no reference cycles, but each full collection walks
-    every live object: parsing 8,000 articles took 4.0 s with the collector
-    on and 1.9 s with it paused (2,000: 0.53 s either way), which made
-    ``audit --all`` grow faster than the wiki (issue 13).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _object_id(kind: bytes, raw: bytes, hash_bytes: int) -> str:

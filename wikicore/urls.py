@@ -22,6 +22,9 @@ WAYBACK_HOSTS = frozenset(
 
 # /web/<1-14 digits><optional flags like id_ if_ im_ js_ cs_ fw_ oe_>/<original>
 _WEB_PATH = re.compile(r"^/web/(?P<ts>\d{4,14})(?P<flags>(?:[a-z]{2}_)*)/(?P<original>.+)$", re.DOTALL)
+# Under a base URL with a path of its own (a replay prefix such as /all/ or /mycollection/),
+# the timestamp follows the prefix directly.
+_PREFIX_PATH = re.compile(r"^/(?P<ts>\d{4,14})(?P<flags>(?:[a-z]{2}_)*)/(?P<original>.+)$", re.DOTALL)
 _HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _SCHEME_SQUASHED = re.compile(r"^(https?):/+(?=[^/])", re.IGNORECASE)
 
@@ -41,7 +44,9 @@ def parse_archive_url(url: str, *, base_url: str | None = None) -> tuple[datetim
     """Split a Wayback snapshot link into (capture time, original url); None if it is not one.
 
     Accepts ``http``, ``https`` and protocol-relative (``//web.archive.org/...``)
-    links on the Internet Archive's hosts, or under ``base_url`` when given;
+    links on the Internet Archive's hosts, or under ``base_url`` when given
+    (``<base>/web/<ts>/...``, or ``<base>/<ts>/...`` when the base has a path: a
+    replay prefix such as Archive-It's ``/all``);
     partial timestamps (``/web/2012/...``) and replay flags (``id_``, ``if_``...).
     Other archives (archive.today, WebCite) and wildcard listings (``/web/*/``)
     give None: they are not one capture.
@@ -70,7 +75,7 @@ def parse_archive_url(url: str, *, base_url: str | None = None) -> tuple[datetim
         if not path.startswith(root_path + "/"):
             return None
         path = path[len(root_path) :]
-    match = _WEB_PATH.match(path)
+    match = _WEB_PATH.match(path) or (_PREFIX_PATH.match(path) if root_path else None)
     if not match:
         return None
     when = parse_wayback_timestamp(match["ts"])

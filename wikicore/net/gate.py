@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -37,15 +37,16 @@ class Limit:
 
 
 class _Key:
-    def __init__(self, limit: Limit) -> None:
+    def __init__(self, limit: Limit, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
+        self.clock = clock
         self.slots = threading.BoundedSemaphore(limit.concurrency)
         self.lock = threading.Lock()
         self.next_start = 0.0
 
     def reserve(self) -> float:
         with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             start = max(now, self.next_start)
             self.next_start = start + self.limit.interval
             return start - now
@@ -55,6 +56,8 @@ class RateGate:
     """Per-key concurrency and spacing, plus an optional cap on requests in flight overall.
 
     Thread-safe; share one gate between every client that talks to the same servers.
+    ``clock`` and ``sleep`` are injectable so that a test can observe a minute's
+    pause without waiting for it (the archive client's tests do).
     """
 
     def __init__(
@@ -63,7 +66,11 @@ class RateGate:
         overrides: Mapping[str, Limit] | None = None,
         *,
         total: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.clock = clock
+        self.sleep = sleep
         self.default = default
         self.overrides = dict(overrides or {})
         self._keys: dict[str, _Key] = {}
@@ -81,7 +88,7 @@ class RateGate:
         with self._lock:
             entry = self._keys.get(key)
             if entry is None:
-                entry = self._keys[key] = _Key(self.limit(key))
+                entry = self._keys[key] = _Key(self.limit(key), self.clock)
             return entry
 
     def ready_at(self, key: str) -> float:
@@ -104,7 +111,7 @@ class RateGate:
         try:
             wait = entry.reserve()
             if wait > 0:
-                time.sleep(wait)
+                self.sleep(wait)
             if self._total is not None:
                 self._total.acquire()
             try:
@@ -119,4 +126,4 @@ class RateGate:
         """Hold every request to ``key`` back for ``seconds`` (after a 429 or 503 with Retry-After)."""
         entry = self._key(key)
         with entry.lock:
-            entry.next_start = max(entry.next_start, time.monotonic() + seconds)
+            entry.next_start = max(entry.next_start, self.clock() + seconds)

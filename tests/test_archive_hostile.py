@@ -1,0 +1,338 @@
+"""Hostile archives on loopback: huge answers, trickles, odd Retry-After, lying save answers, damaged caches.
+
+Every server here is started by the test on 127.0.0.1. Time and memory are
+bounded by the client's deadline and byte cap (asserted through what the client
+reports and how much it read), not by wall-clock budgets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from wikicore.archive import (
+    AnswerTooLarge,
+    ArchiveCache,
+    CachedArchive,
+    Snapshot,
+    SnapshotQuery,
+    WaybackArchive,
+)
+from wikicore.archive.gate import ArchiveGate
+from wikicore.audit import audit_articles
+from wikicore.cli import main
+from wikicore.errors import InvalidInput, NetworkError, RateLimited
+from wikicore.models import Article, Reference
+from wikicore.testing.wayback import Capture, FakeWayback
+
+URL = "http://example.com/page"
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+class Hostile:
+    """A loopback server whose every GET/POST runs ``route``; counts requests and bytes sent."""
+
+    def __init__(self, route: Route) -> None:
+        self.requests = 0
+        self.sent = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                outer.requests += 1
+                try:
+                    route(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_POST = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Hostile:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def huge_json(handler: BaseHTTPRequestHandler) -> None:
+    """A 120 MB JSON answer, generated as it is sent."""
+    size = 120 * 1024 * 1024
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(size))
+    handler.end_headers()
+    chunk = b" " * (1024 * 1024)
+    handler.wfile.write(b'{"results": [')
+    for _ in range(size // len(chunk) - 1):
+        handler.wfile.write(chunk)
+
+
+def trickle(handler: BaseHTTPRequestHandler) -> None:
+    """Headers, then a byte a second, forever (until the client goes away)."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "1000000")
+    handler.end_headers()
+    for _ in range(600):
+        handler.wfile.write(b" ")
+        handler.wfile.flush()
+        time.sleep(1)
+
+
+def trickle_headers(handler: BaseHTTPRequestHandler) -> None:
+    """The status line and headers a byte a second: read timeouts never fire."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" * 20:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(1)
+
+
+def quick_gate() -> ArchiveGate:
+    return ArchiveGate(rates={"available": 0, "cdx": 0, "web": 0, "save": 0})
+
+
+def test_a_120_mb_answer_costs_the_byte_cap_not_120_mb() -> None:
+    with Hostile(huge_json) as server:
+        archive = WaybackArchive(server.base_url, gate=quick_gate(), retries=0, max_bytes=1024 * 1024)
+        with pytest.raises(AnswerTooLarge, match="exceeds 1048576 bytes"):
+            archive.nearest([SnapshotQuery(URL, date(2012, 1, 1))])
+        assert server.requests == 1
+
+
+def test_the_default_cap_holds_against_a_120_mb_answer_in_an_audit() -> None:
+    """The audit goes on: the archive failed, the report says so."""
+    ref = Reference(id="r", url="http://127.0.0.1:9/x", access_date="2012-01-01")
+    item = Article.model_validate({"slug": "s", "title": "T", "lead": [{"claims": [{"text": "A."}]}],
+                                   "references": [ref]})
+    with Hostile(huge_json) as server:
+        report = audit_articles([(item, None)], archive=WaybackArchive(server.base_url, gate=quick_gate(), retries=0))
+    assert any("archive lookups failed" in note and "exceeds" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("route", [trickle, trickle_headers], ids=["body", "headers"])
+def test_a_trickling_archive_is_cut_at_the_deadline(route: Route) -> None:
+    with Hostile(route) as server:
+        archive = WaybackArchive(server.base_url, gate=quick_gate(), retries=0, deadline=2.0, timeout=(2.0, 2.0))
+        # The total deadline fired (each byte arrives within the read timeout, so only it can).
+        with pytest.raises(NetworkError, match=r"took longer than 2 s"):
+            archive.nearest([SnapshotQuery(URL, date(2012, 1, 1))])
+        assert server.requests == 1
+
+
+@pytest.mark.parametrize("value", ["²", "1e3", "-5", "soon", "9" * 5000, "Thu, 99 Foo 2024 99:99:99 GMT"])
+def test_odd_retry_after_values_never_crash(value: str) -> None:
+    """An unreadable Retry-After counts as absent (the default pause); '²' is isdigit() but no number."""
+    sleeps: list[float] = []
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    with FakeWayback([Capture(URL, "20100101000000")]) as fake:
+        fake.fail("available-batch", 429, retry_after=value)
+        archive = WaybackArchive(fake.base_url, clock=lambda: clock[0], sleep=sleep)
+        query = SnapshotQuery(URL, date(2012, 1, 1))
+        try:
+            found = archive.nearest([query])[query]
+        except RateLimited as limited:  # a huge delay: refused fast, never slept through
+            assert limited.retry_after > 300
+        else:
+            assert found is not None and found.ok
+            assert archive.gate.pauses and archive.gate.pauses[0] >= 0
+
+
+def test_cli_archive_with_retry_after_superscript_two_is_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wikicore.archive.transport as transport_module
+    from wikicore.store import Wiki
+
+    monkeypatch.setattr(transport_module, "DEFAULT_RETRY_AFTER", 0.05)  # '²' reads as absent: the default pause
+
+    wiki = Wiki.init(tmp_path / "wiki")
+    item = Article.model_validate({"slug": "s", "title": "T", "lead": [{"claims": [{"text": "A."}]}],
+                                   "references": [Reference(id="r", url=URL, access_date="2012-01-01")]})
+    wiki.save(item, "Add")
+    with FakeWayback([Capture(URL, "20100101000000")]) as fake:
+        fake.fail("available-batch", 429, retry_after="²", times=10)
+        fake.fail("available", 429, retry_after="²", times=10)
+        result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "archive", "s", "--wayback-url", fake.base_url])
+    assert result.exit_code == 5, result.output  # rate limited as a whole: network failure, never exit 4
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "asked us to wait" in result.stderr
+
+
+def test_an_archived_429_from_the_fake_is_a_capture_not_rate_limiting() -> None:
+    with FakeWayback([Capture(URL, "20150129034904", status=429)]) as fake:
+        archive = WaybackArchive(fake.base_url, gate=quick_gate())
+        snap = archive.resolves(f"{fake.base_url}/web/20150129034904/{URL}")
+    assert snap is not None and snap.status_code == 429 and archive.gate.pauses == []
+
+
+# --- save: the capture the answer names, never "first memento" ------------------------------
+
+
+def spn_answer(handler: BaseHTTPRequestHandler) -> None:
+    """Save Page Now as waybackpy's recorded headers show it: links to the first memento too."""
+    root = f"http://127.0.0.1:{handler.server.server_address[1]}"
+    page = handler.path.split("/save/", 1)[1]
+    handler.send_response(200)
+    handler.send_header(
+        "Link",
+        f'<{page}>; rel="original", <{root}/web/timemap/link/{page}>; rel="timemap"; type="application/link-format", '
+        f'<{root}/web/20010101000000/{page}>; rel="first memento"; datetime="Mon, 01 Jan 2001 00:00:00 GMT", '
+        f'<{root}/web/20240101120000/{page}>; rel="memento"; datetime="Mon, 01 Jan 2024 12:00:00 GMT", '
+        f'<{root}/web/20240101120000/{page}>; rel="last memento"; datetime="Mon, 01 Jan 2024 12:00:00 GMT"',
+    )
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
+def test_save_takes_the_memento_not_the_first_memento() -> None:
+    with Hostile(spn_answer) as server:
+        snap = WaybackArchive(server.base_url, gate=quick_gate()).save(URL)
+    assert snap is not None and snap.wayback_timestamp == "20240101120000"
+
+
+# --- the archive cache: damaged rows, bad paths, locks ------------------------------------------
+
+
+SNAP = Snapshot(URL, dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC), 200,
+                f"https://web.archive.org/web/20200102030405/{URL}")
+T0 = dt.datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def nearest(self, queries: Any) -> dict[SnapshotQuery, Snapshot | None]:
+        self.calls += 1
+        return {q: SNAP for q in queries}
+
+    def resolves(self, archive_url: str) -> Snapshot | None:
+        self.calls += 1
+        return SNAP
+
+    def save(self, url: str) -> Snapshot | None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("looked_up_at", "snapshot", "why"),
+    [
+        ("2026-01-01T00:00:00+00:00", json.dumps({**json.loads('{}'), "original": URL}), "lacks"),
+        ("2026-01-01T00:00:00+00:00", "not json at all", "not JSON"),
+        ("2026-01-01T00:00:00+00:00", json.dumps({"original": URL, "archive_url": SNAP.archive_url,
+                                                  "timestamp": "2020-01-02T03:04:05+00:00",
+                                                  "status_code": "abc"}), "not an HTTP status"),
+        ("2026-01-01T00:00:00+00:00", json.dumps({"original": URL, "archive_url": SNAP.archive_url,
+                                                  "timestamp": "2020-01-02T03:04:05+00:00",
+                                                  "status_code": 999}), "not an HTTP status"),
+        ("2026-01-01T00:00:00+00:00", json.dumps({"original": URL, "archive_url": SNAP.archive_url,
+                                                  "timestamp": "2020-01-02T03:04:05", "status_code": 200}),
+         "no time zone"),
+        ("yesterday", None, "not an ISO 8601 time"),
+        ("2026-01-01T00:00:00", None, "no time zone"),
+        ("2026-01-01T00:00:00+00:00", json.dumps([1, 2]), "not a JSON object"),
+    ],
+)
+def test_damaged_cache_rows_are_skipped_reported_and_replaced(
+    tmp_path: Path, looked_up_at: str, snapshot: str | None, why: str
+) -> None:
+    path = tmp_path / "checks.sqlite"
+    query = SnapshotQuery(URL, date(2021, 1, 1))
+    with ArchiveCache(path, dt.timedelta(days=1), clock=lambda: T0) as cache:
+        cache.put_many("nearest", [(URL, query.when, SNAP)])
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE archive_lookups SET looked_up_at = ?, snapshot = ?", (looked_up_at, snapshot))
+    inner = Counting()
+    with ArchiveCache(path, dt.timedelta(days=1), clock=lambda: T0) as cache:
+        cached = CachedArchive(inner, cache)
+        assert cached.nearest([query]) == {query: SNAP}  # asked again, not crashed
+        assert inner.calls == 1 and cache.damaged == 1
+        assert cache.first_damage is not None and why in cache.first_damage
+        assert cached.nearest([query]) == {query: SNAP} and inner.calls == 1  # the row was replaced
+
+
+def test_an_audit_reports_damaged_archive_rows_once(tmp_path: Path) -> None:
+    path = tmp_path / "checks.sqlite"
+    refs = [Reference(id=f"r{i}", url=f"http://127.0.0.1:9/{i}", access_date="2012-01-01") for i in range(3)]
+    item = Article.model_validate({"slug": "s", "title": "T", "lead": [{"claims": [{"text": "A."}]}],
+                                   "references": refs})
+    with FakeWayback() as fake:
+        archive = WaybackArchive(fake.base_url, gate=quick_gate())
+        audit_articles([(item, None)], archive=archive, db_path=path)
+        with sqlite3.connect(path) as conn:
+            conn.execute("UPDATE archive_lookups SET looked_up_at = 'garbage'")
+        report = audit_articles([(item, None)], archive=archive, db_path=path)
+    notes = [n for n in report.notes if "damaged archive cache row" in n]
+    assert len(notes) == 1 and notes[0].startswith("3 damaged archive cache row(s)")
+
+
+def test_cache_paths_that_cannot_be_a_cache_are_bad_input(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(InvalidInput, match="cannot create the cache's folder"):
+        ArchiveCache(a_file / "checks.sqlite", dt.timedelta(days=1))
+    with pytest.raises(InvalidInput, match="must be a regular file"):
+        ArchiveCache(tmp_path, dt.timedelta(days=1))
+    not_sqlite = tmp_path / "notes.txt"
+    not_sqlite.write_bytes(b"\x00" * 4096)
+    with pytest.raises(InvalidInput, match="not a"):
+        ArchiveCache(not_sqlite, dt.timedelta(days=1))
+
+
+def test_a_locked_cache_says_it_is_in_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wikicore.archive.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "LOCK_TIMEOUT", 0.2)
+    path = tmp_path / "checks.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(InvalidInput, match="in use by another process"):
+            ArchiveCache(path, dt.timedelta(days=1))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import wikicore.archive.gate as gate_module
+    import wikicore.archive.wayback as wayback_module
+
+    monkeypatch.setattr(gate_module, "_SHARED_GATES", {})
+    monkeypatch.setattr(wayback_module, "_OFFERS", {})
+    for name in ("AVAILABILITY_REQUESTS_PER_SECOND", "CDX_REQUESTS_PER_SECOND", "SAVE_REQUESTS_PER_SECOND"):
+        monkeypatch.setattr(gate_module, name, 1000.0)
+    yield
