@@ -230,3 +230,15 @@ def test_saving_a_new_article_over_an_existing_one_says_it_exists(runner: CliRun
         f"error: edit conflict on 'foo': saved as a new article, but it already exists (latest revision {foo}); "
         "save an edit of it with --base\n"
     )
+
+
+def test_show_rev_tilde_records_the_articles_own_revision(runner: CliRunner, wiki_path: Path, foo: str,
+                                                          tmp_path: Path) -> None:
+    edited = tmp_path / "foo.yaml"
+    edited.write_text(dumps(with_claims(article(), "Later. "), revision=foo), encoding="utf-8")
+    later = run(runner, wiki_path, "save", str(edited)).stdout.split()[1]
+    other = tmp_path / "bar.yaml"
+    other.write_text(dumps(article("bar")), encoding="utf-8")
+    assert run(runner, wiki_path, "import", str(other)).exit_code == 0  # a commit of another article
+    assert f"revision: {foo}\n" in run(runner, wiki_path, "show", "foo", "--rev", "~1").stdout
+    assert f"revision: {later}\n" in run(runner, wiki_path, "show", "foo", "--rev", "~0").stdout

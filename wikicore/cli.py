@@ -298,7 +298,7 @@ def _load_revision(wiki: Wiki, slug: str, rev: str | None) -> tuple[Article, str
             raise NotFound(f"no article {slug!r} in the wiki")
         revision = latest.id
     else:
-        revision = wiki.resolve(rev)
+        revision = wiki.resolve_for(slug, rev)  # `~N` counts the article's own revisions
     article: Article = wiki.load(slug, rev=revision)
     return article, revision
 
@@ -391,7 +391,8 @@ def validate(files: tuple[Path, ...]) -> None:
 
 @main.command()
 @click.argument("target", metavar="FILE_OR_SLUG", shell_complete=_complete_slugs_or_files)
-@click.option("--rev", help="Revision of a wiki article (a commit id, HEAD or HEAD~N).")
+@click.option("--rev", help="Revision of a wiki article: ~N (its Nth revision before the latest), a commit id, "
+              "HEAD or HEAD~N (commits of the whole wiki).")
 @format_option(["yaml", "json", "text"], "yaml")
 @click.pass_obj
 def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
@@ -403,7 +404,7 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
     \b
     Example:
         wikicore show articles/azerbaijan-russia-relations.yaml --format text
-        wikicore --wiki mywiki show azerbaijan-russia-relations --rev HEAD~1
+        wikicore --wiki mywiki show azerbaijan-russia-relations --rev ~1
         wikicore show my-article > my-article.yaml   # edit, then: wikicore save my-article.yaml
     """
     from .exporters import export
@@ -827,11 +828,11 @@ def init(env: Env, adopt: bool) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="FILE|DIR...")
 @import_options
-@commit_options("'Import FILE'")
+@commit_options("'Import FILE', or 'Import N articles' for several")
 @click.pass_obj
-def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: str | None,
+def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
             author: str | None) -> None:
     """Import FILE as a new article of the wiki; print its slug and revision.
 
@@ -839,14 +840,21 @@ def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: 
     holds exactly what the wiki has: `no change`): edit existing articles with
     `wikicore show` and `wikicore save`. What the importer could not determine
     (its warnings) is printed and kept in the commit message, not in the article.
+    Several files, or a directory (its files with a known suffix, recursively),
+    come in as one commit, all or nothing, with the same checks.
 
     \b
     Example:
         wikicore import seed.txt --from text -m "Import the seed article"
+        wikicore import articles/ -m "Import the reviewed batch"
     """
     from .importers import detect_format, import_path, split_warnings
     from .serialize import dumps
 
+    if len(files) != 1 or files[0].is_dir():
+        _import_many(env, files, from_, slug, message, author)
+        return
+    file = files[0]
     article, warnings = split_warnings(import_path(file, from_ or detect_format(file), slug=slug))
     for warning in warnings:
         click.echo(f"warning: {terminal(warning)}", err=True)
@@ -865,6 +873,40 @@ def import_(env: Env, file: Path, from_: str | None, slug: str | None, message: 
     except EditConflict as conflict:  # created by someone else since we looked
         _exists(article.slug, conflict.current)
     click.echo(f"{article.slug} {revision.id}")
+
+
+def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
+                 author: str | None) -> None:
+    """`import` of several files or a directory: one commit, all or nothing (the store's bulk import)."""
+    from .importers import detect_format, import_path
+
+    if slug is not None:
+        raise click.UsageError("--slug names one article: give one FILE")
+    paths = _import_sources(files)
+    articles = [import_path(path, from_ or detect_format(path)) for path in paths]
+    result = env.wiki().import_articles(articles, message or f"Import {len(articles)} articles", author=author,
+                                        sources=[str(p) for p in paths])
+    click.echo("".join(f"{name} {result.commit}\n" for name in result.slugs), nl=False)
+
+
+def _import_sources(items: tuple[Path, ...]) -> list[Path]:
+    """The files to import: files as given, directories walked for files with a known suffix."""
+    from .importers import detect_format
+
+    def known(path: Path) -> bool:
+        return detect_format(path) != "text" or path.suffix.lower() == ".txt"
+
+    paths: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.is_file() and known(p)
+                           and not any(part.startswith(".") for part in p.relative_to(item).parts))
+            if not found:
+                raise InvalidInput(f"{item}: no article files to import (.yaml, .json, .txt, .wiki, ...)")
+            paths.extend(found)
+        else:
+            paths.append(item)
+    return paths
 
 
 def _exists(slug: str, latest: str | None) -> NoReturn:
@@ -928,8 +970,8 @@ def list_(env: Env) -> None:
     Example:
         wikicore --wiki mywiki list
     """
-    for slug in env.wiki().list():
-        click.echo(terminal(slug))
+    slugs = env.wiki().list()
+    click.echo("".join(f"{terminal(slug)}\n" for slug in slugs), nl=False)  # one write: 300k slugs in one go
 
 
 @main.command()
@@ -969,12 +1011,13 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
 
     With no revision, the article's previous revision is compared with its
     latest; with REV_A alone, REV_A with the latest. Revisions are commit ids
-    (full or abbreviated), HEAD, HEAD~N or HEAD^.
+    (full or abbreviated), ~N (the article's own revisions: ~0 its latest, ~1
+    the one before), or HEAD, HEAD~N, HEAD^ (commits of the whole wiki, as in git).
 
     \b
     Example:
         wikicore diff azerbaijan-russia-relations
-        wikicore diff azerbaijan-russia-relations HEAD~2 HEAD --format html -o review.html
+        wikicore diff azerbaijan-russia-relations ~2 ~0 --format html -o review.html
     """
     from .report.diff import render_diff_html, render_diff_json, render_diff_text
 
@@ -1004,7 +1047,7 @@ def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
     \b
     Example:
         wikicore blame azerbaijan-russia-relations
-        wikicore blame azerbaijan-russia-relations --rev HEAD~1 --format json
+        wikicore blame azerbaijan-russia-relations --rev ~1 --format json
         wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
     from .report.diff import render_blame_html, render_blame_json, render_blame_text
@@ -1136,8 +1179,10 @@ def archive_command(
 @click.argument("dump", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--all-revisions", is_flag=True, help="Replay every revision as a commit (author, date, summary).")
 @quiet_option("No progress counter or summary on stderr.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace articles edited in the wiki since a dump brought them (default: report them, exit 3).")
 @click.pass_obj
-def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) -> None:
+def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool, overwrite: bool) -> None:
     """Import a MediaWiki XML export (DUMP.xml or DUMP.xml.bz2) into the wiki.
 
     Every page of the main namespace becomes an article; redirects become
@@ -1158,7 +1203,8 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
 
     # The carriage-return counter is for a terminal; in a log or a pipe it would be one long line.
     live = not quiet and sys.stderr.isatty()
-    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=show if live else None)
+    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=show if live else None,
+                          overwrite=overwrite)
     if live:
         click.echo("", err=True)
     if not quiet:
@@ -1167,6 +1213,28 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool) 
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "
                f"{summary.skipped} skipped, {summary.commits} commits"
                + (f"; main is at {summary.tip}" if summary.tip else ""))
+    if summary.conflicts:
+        for conflict in summary.conflicts:
+            click.echo(f"conflict: {conflict}", err=True)
+        raise click.exceptions.Exit(EXIT_CONFLICT)
+
+
+@main.command()
+@click.pass_obj
+def migrate(env: Env) -> None:
+    """Move the wiki's articles to the sharded layout (articles/<hh>/<slug>.yaml) in one commit.
+
+    Wikis made before the layout had one flat articles/ folder, so every save
+    rewrote a tree the size of the wiki. The move changes no article: history,
+    blame and diff follow each article across it, and it is not counted as one
+    of its revisions. Running it again does nothing.
+
+    \b
+    Example:
+        wikicore --wiki mywiki migrate
+    """
+    commit = env.wiki().migrate()
+    click.echo(f"migrated; main is at {commit}" if commit else "already in the sharded layout; nothing to do")
 
 
 # --- scan (issue 12) -------------------------------------------------------------
