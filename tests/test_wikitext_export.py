@@ -203,6 +203,11 @@ def test_any_text_imports_or_fails_cleanly(text: str) -> None:
     "Alpha.\n{{cn}}<ref>free text</ref>\n{{cn}}<ref>free text</ref> ",
     "Alpha.\n{{cn}}<ref>a</ref><ref>b</ref>\n{{cn}}<ref>a</ref>\n{{cn}}{{sfn|Roe|2001|p=4}}\nOmega.",
     'Alpha.\n{{cn}}<ref name="n">x</ref>{{rp|3}}\n[[File:F.jpg]]<ref name="n" />\nOmega.<ref>c</ref>',
+    # ... and a ref alone on the last line, which keeps the line break before it in the claim,
+    "Alpha.\n{{cn}}<ref>a</ref>\n{{cn}}<ref>b</ref>\n<ref>c</ref>",
+    "Alpha.\n{{cn}}<ref>a</ref>\n<ref>c</ref>",
+    # ... and refs in front of the paragraph's first line as well.
+    "<ref>z</ref>\n{{cn}}<ref>b</ref>\n{{cn}}<ref>c</ref>",
 ])
 def test_each_line_that_held_a_ref_gets_one_back(text: str) -> None:
     """Refs on several lines of one claim: each line that would stand alone as a block keeps one."""

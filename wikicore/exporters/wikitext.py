@@ -254,9 +254,13 @@ def _paragraph(paragraph: Paragraph, refs: _Refs) -> str:
                 and (markup[:1] == "=" or plain_text(markup) != claim.text))):
             # The paragraph began with refs that kept a literal "*", "=", ... from starting the line
             # (where it would be a list or a heading): they go in front, still citing this claim.
-            out.append(tags + markup)
-        elif slots:
-            # Refs stood on lines that would otherwise be lone templates: put one back on each.
+            slots = [0, *(slot for slot in slots if slot)]
+        if slots and "\n" in markup[len(core):] and slots[-1] < len(markup):
+            # A line break at the end held a ref after it too (else it would end the paragraph).
+            slots.append(len(markup))
+        if slots:
+            # Refs stood where the markup alone would read otherwise (lone templates on a line, a
+            # list marker, a paragraph break): one goes back on each such place, the rest at the first.
             out.append(_place(markup, slots, cited))
         elif "\n" in markup[len(core):]:
             # A line break before the refs: keep it before them, or import would drop it as a paragraph end.
