@@ -23,7 +23,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from wikicore.testing.wayback import QuietServer
 
 PACKAGE = "wayback"
 VERSION = "0.5.1"
@@ -169,8 +171,7 @@ class ReplayServer:
                 self.end_headers()
                 self.wfile.write(recorded.body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from wikicore.audit import audit_articles
 from wikicore.cli import main
 from wikicore.errors import InvalidInput, NetworkError, RateLimited
 from wikicore.models import Article, Reference
-from wikicore.testing.wayback import Capture, FakeWayback
+from wikicore.testing.wayback import Capture, FakeWayback, QuietServer
 
 URL = "http://example.com/page"
 
@@ -64,8 +64,7 @@ class Hostile:
 
             do_POST = do_GET
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property

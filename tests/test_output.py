@@ -233,6 +233,9 @@ def test_ctrl_c_while_writing_is_exit_130_and_leaves_the_fifo(tmp_path: Path) ->
     process = subprocess.Popen(
         [sys.executable, "-m", "wikicore", "convert", str(SEED_ARTICLE), "-o", str(fifo)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A suite started in the background (`make test &`, some CI runners) inherits SIGINT ignored,
+        # and Python leaves an ignored SIGINT ignored: give the child the terminal's default back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wchan = Path(f"/proc/{process.pid}/wchan")
 

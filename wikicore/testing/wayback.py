@@ -167,8 +167,13 @@ def load_snapshots(data: Any) -> list[Capture]:
     return [_as_capture(item) for item in data]
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """A threading server whose handlers die with the process and whose clients may hang up."""
+class QuietServer(ThreadingHTTPServer):
+    """A threading server whose handlers die with the process and whose clients may hang up.
+
+    Hostile tests hang up on purpose; the default ``handle_error`` would print each hang-up's
+    traceback to ``sys.stderr`` from a server thread, where a CLI test running at that moment
+    captures it as its own output.
+    """
 
     daemon_threads = True
 
@@ -209,7 +214,7 @@ class FakeWayback:
         self._lock = threading.Lock()
         for item in snapshots:
             self.add(item)
-        self._server = _QuietServer((host, port), _handler_for(self))
+        self._server = QuietServer((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     # --- control ---------------------------------------------------------------
