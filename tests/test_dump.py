@@ -16,6 +16,7 @@ from wikicore.dump import import_dump, iter_dump
 from wikicore.errors import ImportFailed, StoreError
 from wikicore.importers.wikitext import import_wikitext
 from wikicore.serialize import dumps, loads
+from wikicore.store import LAYOUT_SHARDED, path_of
 
 NS_011 = "http://www.mediawiki.org/xml/export-0.11/"
 NS_010 = "http://www.mediawiki.org/xml/export-0.10/"
@@ -89,7 +90,7 @@ def dump(tmp_path: Path) -> Path:
 
 
 def stored(repo: Path, slug: str) -> str:
-    return git(repo, "show", f"main:articles/{slug}.yaml")
+    return git(repo, "show", f"main:{path_of(slug, LAYOUT_SHARDED)}")
 
 
 def expected(title: str, slug: str, text: str, aliases: list[str] | None = None) -> str:
@@ -126,9 +127,10 @@ def test_all_revisions_become_commits_with_their_authors_dates_and_messages(repo
     alpha = PAGES[0][2][-1][4]
     assert stored(repo, "alpha") == expected("Alpha", "alpha", alpha, ["A", "First letter"])
     assert stored(repo, "beta-test") == expected("Beta test", "beta-test", PAGES[1][2][-1][4])
-    assert git(repo, "show", "main~5:articles/alpha.yaml") == expected("Alpha", "alpha", PAGES[0][2][0][4])
-    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == ["articles/alpha.yaml",
-                                                                         "articles/beta-test.yaml"]
+    first = expected("Alpha", "alpha", PAGES[0][2][0][4])
+    assert git(repo, "show", f"main~5:{path_of('alpha', LAYOUT_SHARDED)}") == first
+    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == sorted([
+        path_of("alpha", LAYOUT_SHARDED), path_of("beta-test", LAYOUT_SHARDED)])
     subprocess.run(["git", "-C", str(repo), "fsck", "--strict", "--no-progress"], check=True, capture_output=True)
     assert git(repo, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
 
@@ -166,7 +168,7 @@ def test_a_page_that_becomes_a_redirect_loses_its_article(repo: Path, tmp_path: 
     path.write_text(dump_xml(pages), encoding="utf-8")
     summary = import_dump(path, repo, all_revisions=True)
     assert summary.aliases == 1
-    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == ["articles/delta.yaml"]
+    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == [path_of("delta", LAYOUT_SHARDED)]
     assert loads(stored(repo, "delta")).aliases == ["Gamma"]
 
 
@@ -234,3 +236,42 @@ def test_cli_import_dump_bad_input_exits_2(repo: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--wiki", str(repo), "import-dump", str(path)])
     assert result.exit_code == 2
     assert "not a valid MediaWiki XML export" in result.output
+
+
+def test_cli_import_dump_progress_only_on_a_terminal(repo: Path, dump: Path, tmp_path: Path) -> None:
+    """Carriage-return progress is for a terminal: a pipe or a log gets none (issue 11)."""
+    import os
+    import pty
+    import sys
+
+    command = [sys.executable, "-m", "wikicore", "--wiki", str(repo), "import-dump", str(dump)]
+    piped = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr and "imported" not in piped.stderr
+    assert "warning: '!!!'" in piped.stderr  # the warnings still come
+
+    second = tmp_path / "second"
+    from wikicore.store import Wiki
+
+    Wiki.init(second).close()
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([*command[:4], str(second), *command[5:]], stdout=subprocess.PIPE,
+                              stderr=follower, check=False)
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0
+    assert b"\rimported 2 pages" in seen
