@@ -870,6 +870,8 @@ class _Builder:
                 continue
             tail = ""  # the run of non-space markup right before the ref
             for earlier in reversed(kept[:index]):
+                if earlier.kind == "gap":
+                    break  # another ref keeps what is before it apart as well
                 tail = earlier.markup + tail
                 if any(ch.isspace() for ch in earlier.markup) or len(tail) > 500:
                     break
@@ -878,6 +880,8 @@ class _Builder:
                 continue  # space before the ref: nothing can join across it
             head = ""  # the run of non-space markup right after it
             for following in kept[index + 1:]:
+                if following.kind == "gap" and head:
+                    break  # a later ref keeps what follows it apart (refs right after this one do not)
                 head += following.markup
                 if any(ch.isspace() for ch in following.markup) or len(head) > 500:
                     break
