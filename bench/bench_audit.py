@@ -175,6 +175,7 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
     """
     from wikicore.audit import audit_articles
     from wikicore.linkcheck import CheckConfig
+    from wikicore.report.audit import render
     from wikicore.serialize import dumps
 
     config = CheckConfig(allow_private=True, per_host=10, host_interval=0.0, concurrency=128)
@@ -195,8 +196,12 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
                                 no_archive=True)
         seconds = time.perf_counter() - started
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # What `wikicore audit --format json -o FILE` adds: the rendered document (peak RSS only grows).
+    rendered = len(render(report, "json").encode())
+    with_json = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"input": "all built first" if eager else "one article at a time", "seconds": round(seconds, 1),
-            "peak_rss_mb": round(maxrss), "rss_after_imports_mb": round(base),
+            "peak_rss_mb": round(maxrss), "peak_rss_with_json_render_mb": round(with_json),
+            "json_report_mb": round(rendered / 2**20, 1), "rss_after_imports_mb": round(base),
             "rss_after_building_input_mb": round(built), "input_yaml_mb": round(on_disk / 2**20, 1),
             "articles": len(report.articles), "distinct_urls": report.totals().references}
 

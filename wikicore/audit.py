@@ -383,7 +383,7 @@ class _Target:
     by_claim: dict[str, list[AuditProblem]]
     by_ref: dict[str, list[AuditProblem]]
     static_url_refs: set[str]
-    claims: list[tuple[str, str, frozenset[str]]]
+    claims: list[tuple[str, str, tuple[str, ...]]]  # id, text, the refs it cites
     references: list[_Ref]
 
     @classmethod
@@ -411,7 +411,7 @@ class _Target:
             by_ref=by_ref,
             static_url_refs=static_url_refs,
             claims=[
-                (claim.id, claim.text, frozenset(citation.ref for citation in claim.citations))
+                (claim.id, claim.text, tuple(dict.fromkeys(citation.ref for citation in claim.citations)))
                 for claim in article.claims()
             ],
             references=[
@@ -478,6 +478,7 @@ def audit_articles(
     queries_seen: dict[SnapshotQuery, None] = {}
     stored_seen: dict[str, None] = {}
     env_base = wayback_base_from_env()
+    look_up = not (offline or no_archive)  # the snapshot questions are only collected if they will be asked
     index = 0
     for article, revision in targets:  # not enumerate(): it keeps its last tuple, and so the last article
         index += 1
@@ -486,7 +487,8 @@ def audit_articles(
         items.append(item)
         for ref in item.references:
             if ref.url and _checkable(ref.url):
-                queries_seen.setdefault(SnapshotQuery(ref.url, ref.day), None)
+                if look_up:
+                    queries_seen.setdefault(SnapshotQuery(ref.url, ref.day), None)
                 if not ref.excluded:
                     urls_seen.setdefault(ref.url, None)
             # Only links that are snapshots are resolved; the static checks already report the others.
@@ -752,7 +754,7 @@ def _article_audit(
     )
     dead = {ref.id for ref in references if _lost(ref)}
     for claim_id, _text, cited in item.claims:
-        if cited and cited <= dead:
+        if cited and dead.issuperset(cited):
             by_claim.setdefault(claim_id, []).append(
                 shared.live(
                     "claim-sources-dead",
