@@ -11,8 +11,19 @@ Measures, each on a wiki built fast with ``git fast-import`` in a temporary dire
 and the same operations the GitPython way (``repo.index.add`` + ``index.commit``,
 ``iter_commits(paths=...)``, ``(commit.tree / path).data_stream``).
 
-Usage: ``.venv/bin/python bench/bench_store.py [--quick]``. Prints a table and
-writes JSON to ``bench/results/`` (git-ignored).
+With ``--scale`` it measures issues 12 and 13 instead, on wikis built with
+``git fast-import`` in the sharded layout (and, for comparison, the flat layout
+of wikis made before it, on the same machine in the same run):
+
+* save of one small edit at 1k/10k/100k(/300k with ``--huge``) articles, median of 25,
+  and the bytes of git objects each save writes (loose, compressed, as on disk);
+* save of a new article at the same sizes (the collision index), median of 15;
+* bulk import: ``Wiki.import_articles`` of 5,000 small articles, and ``wikicore import DIR``
+  of 2,000 YAML files end to end (parsing included);
+* history of one article in a wiki of 10,000 articles and 10,000 revisions.
+
+Usage: ``.venv/bin/python bench/bench_store.py [--quick] [--scale [--huge]]``. Prints a table
+and writes JSON to ``bench/results/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import datetime as dt
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,7 +53,7 @@ from wikicore import __version__  # noqa: E402
 from wikicore.diff import diff_articles  # noqa: E402
 from wikicore.models import Article  # noqa: E402
 from wikicore.serialize import dumps  # noqa: E402
-from wikicore.store import Wiki  # noqa: E402
+from wikicore.store import LAYOUT_FLAT, LAYOUT_SHARDED, Wiki, path_of  # noqa: E402
 
 TARGETS_MS = {"save_10k": 30.0, "history_1000": 300.0, "read_1000": 500.0, "diff_500_claims": 100.0}
 GIT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -220,10 +232,193 @@ def bench_diff(tmp: Path, repeat: int) -> dict[str, Any]:
             "summary": result.summary.model_dump()}
 
 
+# --- issues 12 and 13: the store at scale ---------------------------------------------------
+
+
+def build_wiki(path: Path, articles: int, layout: int, revisions: int = 0, seed: int = 5) -> Wiki:
+    """A wiki of ``articles`` small articles in one commit, then ``revisions`` one-article edits, via fast-import."""
+    wiki = Wiki.init(path)
+    if layout == LAYOUT_FLAT:
+        (wiki.state_dir / "layout").unlink()
+    template = dumps(small_article("article-000000"))
+    proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=path, stdin=subprocess.PIPE, env=GIT_ENV)
+    assert proc.stdin is not None
+    out = proc.stdin
+    out.write(b"commit refs/heads/main\ncommitter Bench <bench@localhost> 1700000000 +0000\ndata 6\nImport\n")
+    for i in range(articles):
+        slug = f"article-{i:06d}"
+        data = template.replace("article-000000", slug).replace("Article 000000", f"Article {i:06d}").encode()
+        out.write(b"M 100644 inline %s\ndata %d\n%s\n" % (path_of(slug, layout).encode(), len(data), data))
+    out.write(b"\n")
+    rng = random.Random(seed)
+    for r in range(revisions):
+        slug = f"article-{rng.randrange(articles):06d}" if r % 1000 else "article-000001"
+        data = template.replace("article-000000", slug).replace("Claim 0 ", f"Claim 0 rev {r} ").encode()
+        msg = f"revision {r}".encode()
+        out.write(b"commit refs/heads/main\ncommitter Bench <bench@localhost> %d +0000\ndata %d\n%s\n"
+                  % (1_700_000_001 + r, len(msg), msg))
+        out.write(b"M 100644 inline %s\ndata %d\n%s\n\n" % (path_of(slug, layout).encode(), len(data), data))
+    out.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    return wiki
+
+
+def loose_bytes(objects: Path) -> int:
+    total = 0
+    for folder in objects.iterdir():
+        if len(folder.name) == 2:
+            total += sum(entry.stat().st_size for entry in os.scandir(folder))
+    return total
+
+
+def bench_scale_saves(tmp: Path, articles: int, layout: int, edits: int, news: int) -> dict[str, Any]:
+    wiki = build_wiki(tmp / f"scale-{layout}-{articles}", articles, layout)
+    objects = wiki.common_dir / "objects"
+    rng = random.Random(7)
+    wiki.save(small_article("warm-up"), "warm up: builds the collision index")
+    edit_ms, edit_bytes = [], []
+    for n in range(edits):
+        slug = f"article-{rng.randrange(articles):06d}"
+        article = wiki.load(slug)
+        latest = wiki.latest(slug)
+        data = article.model_dump(exclude_defaults=True)
+        data["lead"][0]["claims"][0]["text"] += f"Edit {n}. "
+        changed = Article.model_validate(data)
+        before = loose_bytes(objects)
+        start = time.perf_counter()
+        wiki.save(changed, f"edit {n}", base=latest.id if latest else None)
+        edit_ms.append((time.perf_counter() - start) * 1000)
+        edit_bytes.append(loose_bytes(objects) - before)
+    new_ms = []
+    for n in range(news):
+        fresh = small_article(f"new-article-{n}")
+        start = time.perf_counter()
+        wiki.save(fresh, f"new {n}")
+        new_ms.append((time.perf_counter() - start) * 1000)
+    start = time.perf_counter()
+    count = len(wiki.list())
+    list_ms = (time.perf_counter() - start) * 1000
+    wiki.close()
+    return {"articles": articles, "layout": layout, "edit": summary(edit_ms), "new": summary(new_ms),
+            "objects_bytes_per_save_median": int(statistics.median(edit_bytes)), "list_ms": round(list_ms, 1),
+            "listed": count}
+
+
+def bench_bulk(tmp: Path, library_articles: int, cli_files: int) -> dict[str, Any]:
+    wiki = Wiki.init(tmp / "bulk")
+    batch = [small_article(f"bulk-{i:06d}") for i in range(library_articles)]
+    start = time.perf_counter()
+    wiki.import_articles(batch, "bulk")
+    library_s = time.perf_counter() - start
+    folder = tmp / "bulk-files"
+    folder.mkdir()
+    for i in range(cli_files):
+        (folder / f"file-{i:06d}.yaml").write_text(dumps(small_article(f"file-{i:06d}")), encoding="utf-8")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "wikicore", "--wiki", str(wiki.path), "import", str(folder)],
+                          capture_output=True, text=True, check=False)
+    cli_s = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    wiki.close()
+    return {"library_articles": library_articles, "library_s": round(library_s, 2),
+            "library_per_s": round(library_articles / library_s), "cli_files": cli_files, "cli_s": round(cli_s, 2),
+            "cli_per_s": round(cli_files / cli_s)}
+
+
+def bench_big_history(tmp: Path, articles: int, revisions: int, repeat: int) -> dict[str, Any]:
+    wiki = build_wiki(tmp / "bighist", articles, LAYOUT_SHARDED, revisions=revisions)
+    # A wiki that grew by saves has been repacked and its commit-graph written by the store's housekeeping
+    # many times over; one built by a raw fast-import has not, so do it once, as the store would have.
+    wiki.maintain()
+    history_ms = timed(lambda: wiki.history("article-000001"), repeat)
+    count = len(wiki.history("article-000001"))
+    latest_ms = timed(lambda: wiki.latest_revisions(), 1)
+    wiki.close()
+    return {"articles": articles, "revisions": revisions, "article_revisions": count,
+            "history": summary(history_ms), "latest_revisions_all": summary(latest_ms)}
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def bench_disk(tmp: Path, articles: int, saves: int) -> dict[str, Any]:
+    """Disk use of ``saves`` one-claim edits into a wiki of ``articles``: with the store's housekeeping,
+    against the same objects left loose (what ``gc.auto=0`` without housekeeping kept)."""
+    wiki = build_wiki(tmp / "disk", articles, LAYOUT_SHARDED)
+    wiki.maintain()
+    start_bytes = dir_bytes(wiki.common_dir / "objects")
+    objects = wiki.common_dir / "objects"
+    written = 0
+    rng = random.Random(11)
+    for n in range(saves):
+        slug = f"article-{rng.randrange(articles):06d}"
+        data = wiki.load(slug).model_dump(exclude_defaults=True)
+        data["lead"][0]["claims"][0]["text"] += f"Edit {n}. "
+        latest = wiki.latest(slug)
+        before = loose_bytes(objects)
+        wiki.save(Article.model_validate(data), f"edit {n}", base=latest.id if latest else None)
+        after = loose_bytes(objects)
+        if after >= before:  # a repack empties the loose objects: count only what this save added
+            written += after - before
+    end_bytes = dir_bytes(objects)
+    packs = len(list(objects.glob("pack/pack-*.pack")))
+    wiki.close()
+    return {"articles": articles, "saves": saves, "objects_before_bytes": start_bytes,
+            "objects_after_bytes": end_bytes, "loose_bytes_written": written, "packs": packs}
+
+
+def scale_main(quick: bool, huge: bool) -> None:
+    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000] + ([300_000] if huge else [])
+    edits, news = (8, 5) if quick else (25, 15)
+    results: dict[str, Any] = {"benchmark": "bench_store_scale", "quick": quick, "wikicore": __version__,
+                               "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                               "machine": f"{platform.machine()} {os.cpu_count()} CPUs", "saves": []}
+    with tempfile.TemporaryDirectory(prefix="wikicore-bench-") as name:
+        tmp = Path(name)
+        for articles in sizes:
+            for layout in (LAYOUT_SHARDED, LAYOUT_FLAT):
+                if layout == LAYOUT_FLAT and articles > 100_000:
+                    continue
+                row = bench_scale_saves(tmp, articles, layout, edits if layout == LAYOUT_SHARDED else 5,
+                                        news if layout == LAYOUT_SHARDED else 3)
+                results["saves"].append(row)
+                print(f"{articles:>8,} articles, layout {layout}: edit {row['edit']['median_ms']:.1f} ms, "
+                      f"new {row['new']['median_ms']:.1f} ms, {row['objects_bytes_per_save_median'] / 1024:.1f} KiB "
+                      f"of objects per save, list {row['list_ms']:.0f} ms", flush=True)
+                shutil.rmtree(tmp / f"scale-{layout}-{articles}", ignore_errors=True)
+        results["bulk"] = bench_bulk(tmp, 1_000 if quick else 5_000, 500 if quick else 2_000)
+        print(f"bulk import: library {results['bulk']['library_per_s']:,} articles/s, "
+              f"CLI import DIR {results['bulk']['cli_per_s']:,} files/s", flush=True)
+        big = (2_000, 2_000) if quick else (10_000, 10_000)
+        results["history"] = bench_big_history(tmp, *big, repeat=5)
+        print(f"history of one article in {big[0]:,} articles x {big[1]:,} revisions: "
+              f"{results['history']['history']['median_ms']:.0f} ms (median of 5); latest revision of every "
+              f"article in one walk: {results['history']['latest_revisions_all']['median_ms']:.0f} ms", flush=True)
+    write_results("bench_store_scale" + ("-quick" if quick else ""), results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Smaller wiki and fewer runs (a smoke test).")
+    parser.add_argument("--scale", action="store_true", help="Issues 12 and 13: the store at 1k-100k articles.")
+    parser.add_argument("--huge", action="store_true", help="With --scale: 300k articles too.")
+    parser.add_argument("--disk", type=int, metavar="SAVES", help="Disk use of SAVES edits into 10k articles.")
     args = parser.parse_args()
+    if args.disk:
+        with tempfile.TemporaryDirectory(prefix="wikicore-bench-") as name:
+            row = bench_disk(Path(name), 10_000, args.disk)
+        before, after = row["objects_before_bytes"] / 2**20, row["objects_after_bytes"] / 2**20
+        print(f"{row['saves']:,} saves into {row['articles']:,} articles: objects {before:.1f}"
+              f" -> {after:.1f} MiB with housekeeping ({row['packs']} packs); "
+              f"{row['loose_bytes_written'] / 2**20:.1f} MiB of loose objects were written")
+        write_results("bench_store_disk", row)
+        return
+    if args.scale:
+        scale_main(args.quick, args.huge)
+        return
     articles, saves, baseline, revisions, repeat = (
         (1_000, 10, 3, 200, 3) if args.quick else (10_000, 50, 10, 1_000, 10)
     )

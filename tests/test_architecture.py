@@ -16,6 +16,7 @@ FORBIDDEN = {
     "serialize": {"store", "diff", "net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "sentences": {"*"},
     "urls": {"*"},
+    "revision": {"*"},
     "output": {"*"},
     "store": {"net", "archive", "linkcheck", "checks", "audit", "report", "cli"},
     "net": {"store", "linkcheck", "linkdb", "archive", "checks", "audit", "report", "cli", "models"},

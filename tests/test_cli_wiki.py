@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from wikicore.cli import main
 from wikicore.serialize import dumps, load_path
-from wikicore.store import Wiki
+from wikicore.store import LAYOUT_SHARDED, Wiki, path_of
 
 from .conftest import SEED
 from .wiki_helpers import article, with_claims
@@ -111,7 +111,7 @@ def test_mv_and_history_after_it(runner: CliRunner, wiki_path: Path, tmp_path: P
     assert code == 0 and out.startswith("bar ")
     assert invoke(runner, wiki_path, "list")[1] == "bar\n"
     code, out = invoke(runner, wiki_path, "history", "bar")
-    assert len(out.splitlines()) == 2 and "(articles/foo.yaml)" in out
+    assert len(out.splitlines()) == 2 and f"({path_of('foo', LAYOUT_SHARDED)})" in out
     code, out = invoke(runner, wiki_path, "show", "bar", "--rev", "HEAD~1")
     assert code == 0 and "slug: foo" in out
 

@@ -16,6 +16,7 @@ from wikicore.dump import import_dump, iter_dump
 from wikicore.errors import ImportFailed, StoreError
 from wikicore.importers.wikitext import import_wikitext
 from wikicore.serialize import dumps, loads
+from wikicore.store import LAYOUT_SHARDED, path_of
 
 NS_011 = "http://www.mediawiki.org/xml/export-0.11/"
 NS_010 = "http://www.mediawiki.org/xml/export-0.10/"
@@ -89,7 +90,7 @@ def dump(tmp_path: Path) -> Path:
 
 
 def stored(repo: Path, slug: str) -> str:
-    return git(repo, "show", f"main:articles/{slug}.yaml")
+    return git(repo, "show", f"main:{path_of(slug, LAYOUT_SHARDED)}")
 
 
 def expected(title: str, slug: str, text: str, aliases: list[str] | None = None) -> str:
@@ -126,9 +127,10 @@ def test_all_revisions_become_commits_with_their_authors_dates_and_messages(repo
     alpha = PAGES[0][2][-1][4]
     assert stored(repo, "alpha") == expected("Alpha", "alpha", alpha, ["A", "First letter"])
     assert stored(repo, "beta-test") == expected("Beta test", "beta-test", PAGES[1][2][-1][4])
-    assert git(repo, "show", "main~5:articles/alpha.yaml") == expected("Alpha", "alpha", PAGES[0][2][0][4])
-    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == ["articles/alpha.yaml",
-                                                                         "articles/beta-test.yaml"]
+    first = expected("Alpha", "alpha", PAGES[0][2][0][4])
+    assert git(repo, "show", f"main~5:{path_of('alpha', LAYOUT_SHARDED)}") == first
+    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == sorted([
+        path_of("alpha", LAYOUT_SHARDED), path_of("beta-test", LAYOUT_SHARDED)])
     subprocess.run(["git", "-C", str(repo), "fsck", "--strict", "--no-progress"], check=True, capture_output=True)
     assert git(repo, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
 
@@ -166,7 +168,7 @@ def test_a_page_that_becomes_a_redirect_loses_its_article(repo: Path, tmp_path: 
     path.write_text(dump_xml(pages), encoding="utf-8")
     summary = import_dump(path, repo, all_revisions=True)
     assert summary.aliases == 1
-    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == ["articles/delta.yaml"]
+    assert git(repo, "ls-tree", "--name-only", "-r", "main").split() == [path_of("delta", LAYOUT_SHARDED)]
     assert loads(stored(repo, "delta")).aliases == ["Gamma"]
 
 

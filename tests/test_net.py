@@ -313,10 +313,33 @@ def test_per_host_politeness() -> None:
         for host in (0, 1):
             starts = sorted(r.start for r in web.records if r.host == host)
             assert len(starts) == 8
-            gaps = [b - a for a, b in itertools.pairwise(starts)]
-            assert min(gaps) >= interval - 0.02  # arrival jitter on loopback
+            # The gate's own spacing is tested exactly on a virtual clock below; what the server sees
+            # depends on when its threads get a core, so on a loaded machine two requests may arrive
+            # back to back after a stall. Load cannot make them arrive faster on the whole.
+            assert starts[-1] - starts[0] >= (len(starts) - 1) * interval * 0.9
             assert web.max_inflight[host] <= 2
         # Hosts do not wait for each other: some requests to the two hosts overlapped.
         a = [r for r in web.records if r.host == 0]
         b = [r for r in web.records if r.host == 1]
         assert any(x.start < y.end and y.start < x.end for x in a for y in b)
+
+
+def test_the_gate_spaces_starts_per_key_on_a_virtual_clock() -> None:
+    """Starts to one key are exactly ``interval`` apart; another key is not held back by the first."""
+    from wikicore.net.gate import Limit, RateGate
+
+    now = [100.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    gate = RateGate(Limit(concurrency=2, interval=0.25), clock=lambda: now[0], sleep=sleep)
+    starts: dict[str, list[float]] = {"a": [], "b": []}
+    for key in ["a", "a", "a", "b", "a"]:
+        with gate.slot(key):
+            starts[key].append(now[0])
+    assert [b - a for a, b in itertools.pairwise(starts["a"])] == [0.25, 0.25, 0.25]
+    assert starts["b"] == [100.5]  # asked after two waits on "a": no wait of its own
+    gate.pause("b", 10.0)
+    with gate.slot("b"):
+        assert now[0] == 100.75 + 10.0

@@ -230,6 +230,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(main, ["scan", str(broken), "-o", str(tmp_path / "b"), "--workers", "1"])
     assert result.exit_code == 2 and "broken.xml: not a valid MediaWiki XML export" in result.output
     assert not (tmp_path / "b").exists()  # the directory made for the failed scan is gone
+    # A dump reader budget (harden's element cap) stops a streamed scan with one line naming the file.
+    bomb = tmp_path / "bomb.xml.bz2"
+    bomb.write_bytes(bz2.compress((HEAD + page_xml("Alpha", "x").replace("<text", "<x/>" * 10_001 + "<text")
+                                   + FOOT).encode("utf-8")))
+    result = runner.invoke(main, ["scan", str(bomb), "-o", str(tmp_path / "m"), "--workers", "1"])
+    assert result.exit_code == 2 and f"{bomb}: page 'Alpha' holds over 10,000 elements" in result.output
     bad_index = tmp_path / "index.txt"
     bad_index.write_text("12:1:Alpha\nnot a line\n", encoding="utf-8")
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "i"), "--index", str(bad_index)])

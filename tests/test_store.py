@@ -25,7 +25,7 @@ from wikicore.errors import (
 )
 from wikicore.models import Article
 from wikicore.serialize import dumps
-from wikicore.store import Wiki, parse_author, parse_revision
+from wikicore.store import LAYOUT_SHARDED, Wiki, parse_author, parse_revision, path_of
 
 from .wiki_helpers import article, fsck_clean, git, tip, with_claims
 
@@ -84,11 +84,11 @@ def test_save_then_load_is_byte_exact(wiki: Wiki) -> None:
     a = rich_article()
     rev = wiki.save(a, "Import", author="Ada Lovelace <ada@example.org>")
     assert wiki.load_text(a.slug) == dumps(a)
-    assert git(wiki.path, "cat-file", "blob", f"main:articles/{a.slug}.yaml") == dumps(a)
+    assert git(wiki.path, "cat-file", "blob", f"main:{path_of(a.slug, LAYOUT_SHARDED)}") == dumps(a)
     assert wiki.load(a.slug) == a
     assert wiki.load(a.slug, rev=rev.id) == a
     assert (rev.author, rev.email, rev.message, rev.path) == (
-        "Ada Lovelace", "ada@example.org", "Import", f"articles/{a.slug}.yaml")
+        "Ada Lovelace", "ada@example.org", "Import", path_of(a.slug, LAYOUT_SHARDED))
     assert rev.date.tzinfo is not None and len(rev.id) == 40 and rev.id.startswith(rev.short)
     assert git(wiki.path, "log", "-1", "--format=%an <%ae>%n%s", "main").splitlines() == [
         "Ada Lovelace <ada@example.org>", "Import"]
@@ -137,8 +137,8 @@ def test_history_follows_a_rename(wiki: Wiki) -> None:
     assert wiki.list() == ["new-name", "unrelated"]
     history = wiki.history("new-name")
     assert [r.id for r in history] == [r3.id, r2.id, r1.id]
-    assert [r.path for r in history] == ["articles/new-name.yaml", "articles/old-name.yaml",
-                                         "articles/old-name.yaml"]
+    assert [r.path for r in history] == [path_of("new-name", LAYOUT_SHARDED), path_of("old-name", LAYOUT_SHARDED),
+                                         path_of("old-name", LAYOUT_SHARDED)]
     assert history[0].message == "Rename old-name to new-name" and history[0].author == "Bob"
     assert wiki.load("new-name").slug == "new-name"
     # Old revisions are reachable under the new name.
@@ -173,7 +173,7 @@ def test_resolve_accepts_only_ids_and_head_forms(wiki: Wiki) -> None:
         wiki.resolve("deadbeefdeadbeef")
     with pytest.raises(NotFound):
         wiki.resolve("0" * 40)
-    blob = git(wiki.path, "rev-parse", "main:articles/foo.yaml").strip()
+    blob = git(wiki.path, "rev-parse", f"main:{path_of('foo', LAYOUT_SHARDED)}").strip()
     with pytest.raises(NotFound, match="not a commit"):
         wiki.resolve(blob)
     for bad in ("main", "HEAD..", "-1", "HEAD@{1}", "r1:articles", "", "abc", "HEAD~", "HEAD~-1"):
@@ -277,7 +277,7 @@ def test_created_wiki_has_no_checkout_to_go_stale(wiki: Wiki) -> None:
     wiki.save(article(), "one")
     assert git(wiki.path, "config", "core.bare").strip() == "true"
     assert not (wiki.path / "articles").exists()
-    assert git(wiki.path, "show", "main:articles/foo.yaml") == dumps(article())
+    assert git(wiki.path, "show", f"main:{path_of('foo', LAYOUT_SHARDED)}") == dumps(article())
 
 
 def test_tree_edits_keep_git_sort_order(wiki: Wiki) -> None:

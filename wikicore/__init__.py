@@ -49,10 +49,11 @@ if TYPE_CHECKING:
         slugify,
     )
     from .net import CheckConfig
+    from .revision import Revision
     from .scan import ScanSummary, scan_dump
     from .sentences import split_sentences
     from .serialize import dump_path, dumps, load_path, loads
-    from .store import Revision, Wiki
+    from .store import Wiki
 # Every public name is loaded on first use: pydantic's model building, GitPython and requests cost
 # 0.1-0.2 s each, and `wikicore --help`, `--version` or slug completion need none of them (issue 11:
 # commands start in <= 0.3 s). `from wikicore import Article` works as ever.
@@ -71,7 +72,7 @@ _LAZY = {
     ),
     "split_sentences": "sentences",
     "dump_path": "serialize", "dumps": "serialize", "load_path": "serialize", "loads": "serialize",
-    "Wiki": "store", "Revision": "store",
+    "Wiki": "store", "Revision": "revision",
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
     "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",

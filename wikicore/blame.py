@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Article
-from .store import Revision
+from .revision import Revision
 
 __all__ = ["Blame", "CitationBlame", "ClaimBlame", "ClaimPrints", "blame_blobs", "claim_prints", "compute_blame"]
 

@@ -6,15 +6,16 @@ stays flat whatever the dump's size; ``.bz2`` dumps are decompressed on the fly.
 Tags are matched by local name, so export-0.10 and export-0.11 (and older)
 namespaces all work.
 
-Writing goes through **one** ``git fast-import`` process (issue 5: thousands of
-commits in seconds, where a commit per ``git`` call would take minutes). The
-commits are built on a temporary ref on top of the current tip of
-``refs/heads/main`` and published by one compare-and-swap
-(``git update-ref refs/heads/main NEW OLD``), the same rule the store follows:
-if anyone saved meanwhile, nothing is overwritten and the import fails with
-the history kept on the temporary ref.
+Writing goes through the store's bulk writer (:meth:`wikicore.store.Wiki.bulk`):
+**one** ``git fast-import`` process (issue 5: thousands of commits in seconds,
+where a commit per ``git`` call would take minutes) under the store's writer
+lock, with the checks of a save. The commits are built on a temporary ref on
+top of the current tip of ``refs/heads/main`` and published by one
+compare-and-swap (``git update-ref refs/heads/main NEW OLD``): if anyone saved
+meanwhile, nothing is overwritten and the import fails with the history kept
+on the temporary ref. Parsing (this module's first half) never touches git.
 
-Layout written: ``articles/<slug>.yaml`` holding exactly
+Layout written: the store's (``articles/<hh>/<slug>.yaml``, see :mod:`wikicore.store.tree`) holding exactly
 :func:`wikicore.serialize.dumps` of the article (see :mod:`wikicore.store`).
 
 * Without ``all_revisions``: one commit holding the latest revision of every page.
@@ -36,19 +37,17 @@ import bz2
 import datetime as _dt
 import os
 import re
-import subprocess
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .errors import BudgetExceeded, ImportFailed, InvalidArticle, NotFound, StoreError
+from .errors import BudgetExceeded, ImportFailed, InvalidArticle, InvalidInput, WikicoreError
 from .importers.wikitext import import_wikitext, parse_redirect
 from .models import slugify
-from .serialize import MAX_BYTES, dumps, loads
-from .store import Wiki
+from .serialize import MAX_BYTES, loads
+from .store import DUMP_TRAILER, Bulk, Wiki, stored_bytes
 
 __all__ = ["BRANCH", "MAX_EXPANSION", "MAX_REVISION_ELEMENTS", "MAX_REVISION_XML_BYTES", "MAX_WARNINGS",
            "DumpSummary", "Progress", "import_dump", "iter_dump"]
@@ -63,10 +62,10 @@ IMPORTER_IDENT = ("wikicore import-dump", "wikicore@localhost")
 #: ``progress(pages_done, total_or_None)``: the total is unknown while streaming.
 Progress = Callable[[int, int | None], None]
 
-# Every git process runs with hooks and fsmonitor off, set through the
-# environment so nothing is written into the repository's config.
-_GIT_CONFIG = (("core.hooksPath", os.devnull), ("core.fsmonitor", "false"), ("gc.auto", "0"),
-               ("maintenance.auto", "false"), ("commit.gpgSign", "false"))
+#: Commit dates git accepts and ``git fsck`` does not reject: from the epoch's first second to year 9999.
+#: A dump's ``0001-01-01`` would make a negative timestamp, which fsck calls a bad date (issue 9).
+MIN_EPOCH = 1
+MAX_EPOCH = 253_402_300_799
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,8 @@ class DumpSummary:
     commits: int
     warnings: tuple[str, ...]
     tip: str | None
+    conflicts: tuple[str, ...] = ()
+    """Pages not imported because their article was edited in the wiki (see ``overwrite``)."""
 
 
 @dataclass(frozen=True)
@@ -277,45 +278,12 @@ def iter_dump(source: IO[bytes] | _CappedReader, all_revisions: bool = False) ->
             del parent[-1]
 
 
-def _git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env["GIT_CONFIG_COUNT"] = str(len(_GIT_CONFIG))
-    for index, (key, value) in enumerate(_GIT_CONFIG):
-        env[f"GIT_CONFIG_KEY_{index}"] = key
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    return env
-
-
-class _Git:
-    """The few plumbing calls the import needs, against one repository."""
-
-    def __init__(self, wiki: Path) -> None:
-        self.git_dir = wiki / ".git" if (wiki / ".git").exists() else wiki
-        self.env = _git_env()
-        if not wiki.is_dir():
-            raise NotFound(f"no wiki at {wiki}: no such directory (create one with `wikicore init`)")
-        probe = self.run(["rev-parse", "--git-dir"], check=False)
-        if probe.returncode != 0:
-            raise NotFound(f"no wiki at {wiki}: not a git repository (create one with `wikicore init`)")
-
-    def run(self, args: list[str], data: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-        result = subprocess.run(["git", f"--git-dir={self.git_dir}", *args], input=data, capture_output=True,
-                                env=self.env, check=False)
-        if check and result.returncode != 0:
-            raise StoreError(f"git {args[0]} failed: {result.stderr.decode('utf-8', 'replace').strip()}")
-        return result
-
-    def tip(self) -> str | None:
-        result = self.run(["rev-parse", "--verify", "--quiet", f"{BRANCH}^{{commit}}"], check=False)
-        return result.stdout.decode().strip() or None
-
-    def read(self, commit: str, path: str) -> bytes | None:
-        result = self.run(["cat-file", "blob", f"{commit}:{path}"], check=False)
-        return result.stdout if result.returncode == 0 else None
+class _BadDate(ValueError):
+    """A revision timestamp outside what a git commit can hold."""
 
 
 def _ident(name: str, email: str, timestamp: str | None) -> str:
+    """A fast-import identity line; the timestamp must be in git's range (:class:`_BadDate` otherwise)."""
     clean = " ".join("".join(ch for ch in name if ch not in "<>\n\r\0").split()) or "unknown"
     when = int(_dt.datetime.now(_dt.UTC).timestamp())
     if timestamp:
@@ -323,81 +291,11 @@ def _ident(name: str, email: str, timestamp: str | None) -> str:
             when = int(_dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
         except ValueError:
             pass
+        except OverflowError:
+            raise _BadDate(timestamp) from None
+    if not MIN_EPOCH <= when <= MAX_EPOCH:
+        raise _BadDate(timestamp or "")
     return f"{clean} <{email}> {when} +0000"
-
-
-class _FastImport:
-    """One ``git fast-import`` process writing to a temporary ref; marks name blobs and commits."""
-
-    def __init__(self, git: _Git, ref: str, parent: str | None) -> None:
-        self.ref = ref
-        self.parent = parent
-        self.first = True
-        self.mark = 0
-        self.commits = 0
-        self._read_fd, write_fd = os.pipe()
-        self.proc = subprocess.Popen(
-            ["git", f"--git-dir={git.git_dir}", "fast-import", "--quiet", "--done", f"--cat-blob-fd={write_fd}"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=git.env,
-            pass_fds=(write_fd,),
-        )
-        os.close(write_fd)
-        assert self.proc.stdin is not None
-        self.stdin = self.proc.stdin
-        self.reader = os.fdopen(self._read_fd, "rb")
-
-    def _data(self, payload: bytes) -> None:
-        self.stdin.write(b"data %d\n" % len(payload))
-        self.stdin.write(payload)
-        self.stdin.write(b"\n")
-
-    def blob(self, payload: bytes) -> int:
-        self.mark += 1
-        self.stdin.write(b"blob\nmark :%d\n" % self.mark)
-        self._data(payload)
-        return self.mark
-
-    def commit(self, author: str, message: str, changes: list[tuple[str, int | None]]) -> None:
-        """Commit ``changes`` (path, blob mark; ``None`` deletes) on top of the previous commit."""
-        self.mark += 1
-        self.stdin.write(f"commit {self.ref}\nmark :{self.mark}\n".encode())
-        self.stdin.write(f"author {author}\ncommitter {author}\n".encode())
-        self._data(message.encode("utf-8"))
-        if self.first and self.parent:
-            self.stdin.write(f"from {self.parent}\n".encode())
-        self.first = False
-        for path, mark in changes:
-            if mark is None:
-                self.stdin.write(f"D {path}\n".encode())
-            else:
-                self.stdin.write(f"M 100644 :{mark} {path}\n".encode())
-        self.stdin.write(b"\n")
-        self.commits += 1
-
-    def cat_blob(self, mark: int) -> bytes:
-        """Read back a blob written earlier in this stream (for the alias commit)."""
-        self.stdin.write(b"cat-blob :%d\n" % mark)
-        self.stdin.flush()
-        header = self.reader.readline().split()
-        size = int(header[2])
-        data = self.reader.read(size)
-        self.reader.read(1)  # the LF after the contents
-        return data
-
-    def finish(self) -> None:
-        self.stdin.write(b"done\n")
-        self.stdin.close()
-        stderr = self.proc.stderr.read() if self.proc.stderr else b""
-        code = self.proc.wait()
-        self.reader.close()
-        if code != 0:
-            raise StoreError(f"git fast-import failed: {stderr.decode('utf-8', 'replace').strip()}")
-
-    def abort(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.reader.close()
 
 
 def import_dump(
@@ -407,89 +305,74 @@ def import_dump(
     all_revisions: bool = False,
     namespaces: frozenset[int] = frozenset({0}),
     progress: Progress | None = None,
+    overwrite: bool = False,
 ) -> DumpSummary:
     """Import every page of ``dump`` into the wiki at ``wiki``; see the module docstring.
 
-    Raises :class:`~wikicore.errors.ImportFailed` for an unreadable dump and
-    :class:`~wikicore.errors.StoreError` if the branch moved during the import.
+    Written through the store's bulk writer (:meth:`wikicore.store.Wiki.bulk`):
+    under the writer lock, with the checks of a save (slug and title
+    collisions, articles that could not be read back). A page whose article was
+    last changed in the wiki rather than by a dump is an edit conflict: it is
+    skipped and listed in ``conflicts`` (the rest is imported) unless
+    ``overwrite``. Raises :class:`~wikicore.errors.ImportFailed` for an
+    unreadable dump and :class:`~wikicore.errors.StoreError` if the branch moved
+    during the import.
     """
     dump_path = Path(dump)
     if not dump_path.is_file():
         raise ImportFailed(f"{dump_path}: no such file")
-    Wiki.open(wiki).close()  # refuses anything that is not a wiki, as every other write does
-    git = _Git(Path(wiki))
-    old = git.tip()
-    ref = f"refs/wikicore/import-{uuid.uuid4().hex[:12]}"
-    writer = _FastImport(git, ref, old)
-    state = _State(writer, git, old, dump_path.name)
-    try:
-        with _open(dump_path) as source:
-            for revision in iter_dump(source, all_revisions):
-                if revision is None:
-                    state.end_page(progress)
-                else:
-                    state.revision(revision, all_revisions, namespaces)
-        aliased = state.alias_changes()
-        if all_revisions:
-            if aliased:
-                message = f"Record redirects as aliases ({state.aliases}) from {dump_path.name}"
-                writer.commit(_ident(*IMPORTER_IDENT, None), message, aliased)
-        else:
-            # One commit: the latest revision of every page, aliases included.
-            changes = dict(state.latest_changes)
-            changes.update(aliased)
-            if changes:
+    with Wiki.open(wiki) as store, store.bulk() as bulk:
+        state = _State(bulk, dump_path.name, overwrite)
+        try:
+            with _open(dump_path) as source:
+                for revision in iter_dump(source, all_revisions):
+                    if revision is None:
+                        state.end_page(progress)
+                    else:
+                        state.revision(revision, all_revisions, namespaces)
+            state.record_aliases()
+            importer = _ident(*IMPORTER_IDENT, None)
+            if all_revisions:
+                if bulk.pending:
+                    message = f"Record redirects as aliases ({state.aliases}) from {dump_path.name}"
+                    bulk.commit(importer, f"{message}\n\n{DUMP_TRAILER}\n")
+            elif bulk.pending:
+                # One commit: the latest revision of every page, aliases included.
                 message = f"Import {state.pages} pages from {dump_path.name}"
                 if state.aliases:
                     message += f" ({state.aliases} redirects recorded as aliases)"
-                writer.commit(_ident(*IMPORTER_IDENT, None), message, list(changes.items()))
-        writer.finish()
-    except ET.ParseError as error:
-        writer.abort()
-        git.run(["update-ref", "-d", ref], check=False)
-        raise ImportFailed(f"{dump_path}: not a valid MediaWiki XML export: {error}") from None
-    except (OSError, EOFError) as error:
-        writer.abort()
-        git.run(["update-ref", "-d", ref], check=False)
-        raise ImportFailed(f"{dump_path}: {error}") from None
-    except BaseException:
-        writer.abort()
-        git.run(["update-ref", "-d", ref], check=False)
-        raise
-    tip = old
-    if writer.commits:
-        new = git.run(["rev-parse", "--verify", ref]).stdout.decode().strip()
-        moved = git.run(["update-ref", "-m", f"import-dump {dump_path.name}", BRANCH, new, old or ""], check=False)
-        if moved.returncode != 0:
-            raise StoreError(f"{BRANCH} moved during the import; the imported history is kept at {ref} "
-                             "(merge it by hand or import again)")
-        git.run(["update-ref", "-d", ref])
-        tip = new
-    else:
-        git.run(["update-ref", "-d", ref], check=False)
+                bulk.commit(importer, f"{message}\n\n{DUMP_TRAILER}\n")
+        except ET.ParseError as error:
+            raise ImportFailed(f"{dump_path}: not a valid MediaWiki XML export: {error}") from None
+        except (OSError, EOFError) as error:
+            raise ImportFailed(f"{dump_path}: {error}") from None
+        commits = bulk.writer.commits
+        tip = bulk.finish(f"import-dump {dump_path.name}")
     return DumpSummary(
         pages=state.pages, revisions=state.revisions, aliases=state.aliases, skipped=state.skipped,
-        commits=writer.commits, warnings=tuple(state.summary_warnings()), tip=tip if writer.commits else None,
+        commits=commits, warnings=tuple(state.summary_warnings()), tip=tip,
+        conflicts=tuple(state.conflicts),
     )
 
 
 class _State:
-    """The bookkeeping of one import: slugs taken, blobs written, redirects seen."""
+    """The bookkeeping of one import: slugs taken, blobs written, redirects seen, conflicts found."""
 
-    def __init__(self, writer: _FastImport, git: _Git, old: str | None, dump_name: str) -> None:
-        self.writer = writer
-        self.git = git
-        self.old = old
+    def __init__(self, bulk: Bulk, dump_name: str, overwrite: bool) -> None:
+        self.bulk = bulk
         self.dump_name = dump_name
+        self.overwrite = overwrite
         self.slug_titles: dict[str, str] = {}
+        self.claimed: set[str] = set()
+        self.refused: set[str] = set()
         self.blobs: dict[str, int] = {}
         self.redirects: dict[str, list[str]] = {}
-        self.latest_changes: list[tuple[str, int | None]] = []
         self.page_redirect: str | None = None
         self.page_title: str | None = None
         self.page_counted = False
         self.pages = self.revisions = self.aliases = self.skipped = 0
         self.warnings: list[str] = []
+        self.conflicts: list[str] = []
         self.dropped_warnings = 0
 
     def warn(self, message: str) -> None:
@@ -508,7 +391,29 @@ class _State:
         if known != title:
             self.warn(f"{title!r}: skipped: its slug {slug!r} is taken by {known!r}")
             return None
+        if slug in self.refused:
+            return None
+        if slug not in self.claimed:
+            if not self._may_write(slug, title):
+                self.refused.add(slug)
+                return None
+            self.claimed.add(slug)
         return slug
+
+    def _may_write(self, slug: str, title: str) -> bool:
+        """The checks of a save, once per page: no edit conflict, no collision with another article."""
+        exists = self.bulk.exists(slug)
+        if exists and not self.overwrite and not self.bulk.from_dump(slug):
+            latest = self.bulk.latest_id(slug)
+            self.conflicts.append(f"{title!r}: the article {slug!r} was edited in the wiki since it was imported "
+                                  f"(revision {(latest or '')[:12]}); not replaced (use --overwrite to replace it)")
+            return False
+        try:
+            self.bulk.claim(slug, title, replacing=exists)
+        except InvalidInput as error:
+            self.warn(f"{title!r}: skipped: {error}")
+            return False
+        return True
 
     def revision(self, revision: DumpRevision, all_revisions: bool, namespaces: frozenset[int]) -> None:
         if revision.namespace not in namespaces:
@@ -523,16 +428,25 @@ class _State:
             return
         target = parse_redirect(revision.text)
         self.page_redirect = target
+        author = ""
+        if all_revisions:
+            try:
+                author = self._author(revision)
+            except _BadDate:
+                self.warn(f"{title!r} revision {revision.id}: date {revision.timestamp!r} is outside what git "
+                          "can store; skipped")
+                self.skipped += 1
+                return
         slug = self._slug(title)
         if slug is None:
             self.skipped += 1
             return
-        path = f"articles/{slug}.yaml"
         if target is not None:
             if all_revisions and slug in self.blobs:
                 # The page became a redirect: its article is gone (merged into the target).
                 del self.blobs[slug]
-                self.writer.commit(self._author(revision), self._message(revision), [(path, None)])
+                self.bulk.stage(slug, None)
+                self.bulk.commit(author, self._message(revision))
                 self.revisions += 1
             return
         if len(revision.text) > MAX_BYTES:
@@ -541,18 +455,18 @@ class _State:
             return
         try:
             article = import_wikitext(revision.text, slug=slug, title=title)
+            payload = stored_bytes(article)
         except (ImportFailed, InvalidArticle) as error:
             self.warn(f"{title!r} revision {revision.id}: skipped: {error}")
             self.skipped += 1
             return
-        mark = self.writer.blob(dumps(article).encode("utf-8"))
+        mark = self.bulk.blob(payload)
         self.blobs[slug] = mark
         self.revisions += 1
         self.page_counted = True
+        self.bulk.stage(slug, mark, title)
         if all_revisions:
-            self.writer.commit(self._author(revision), self._message(revision), [(path, mark)])
-        else:
-            self.latest_changes.append((path, mark))
+            self.bulk.commit(author, self._message(revision))
 
     def end_page(self, progress: Progress | None) -> None:
         if self.page_title is not None:
@@ -573,26 +487,34 @@ class _State:
     @staticmethod
     def _message(revision: DumpRevision) -> str:
         summary = " ".join(revision.comment.split()) or f"Edit {revision.id or ''} of {revision.title}".strip()
-        return f"{summary}\n\nWiki-Page: {revision.title}\nWiki-Revision: {revision.id}\n"
+        return f"{summary}\n\nWiki-Page: {revision.title}\nWiki-Revision: {revision.id}\n{DUMP_TRAILER}\n"
 
-    def alias_changes(self) -> list[tuple[str, int | None]]:
-        """Add each redirect's title to its target's aliases; return the files that changed."""
-        changes: list[tuple[str, int | None]] = []
+    def record_aliases(self) -> None:
+        """Add each redirect's title to its target's aliases; stage the articles that changed."""
         for target, titles in self.redirects.items():
             try:
                 slug = slugify(target)
             except ValueError:
                 self.warn(f"redirects to {target!r} skipped: the target cannot be a slug")
                 continue
-            path = f"articles/{slug}.yaml"
+            if slug in self.refused:
+                continue
             if slug in self.blobs:
-                data: bytes | None = self.writer.cat_blob(self.blobs[slug])
+                data: bytes | None = self.bulk.cat_blob(self.blobs[slug])
             else:
-                data = self.git.read(self.old, path) if self.old else None
+                data = self.bulk.read(slug)
+                if data is not None and not self.overwrite and not self.bulk.from_dump(slug):
+                    self.conflicts.append(f"{', '.join(map(repr, titles))}: redirect to {target!r}, whose article "
+                                          f"{slug!r} was edited in the wiki; aliases not added (use --overwrite)")
+                    continue
             if data is None:
                 self.warn(f"{', '.join(map(repr, titles))}: redirect to {target!r}, which is not in the wiki")
                 continue
-            article = loads(data.decode("utf-8"), source=path)
+            try:
+                article = loads(data.decode("utf-8"), source=slug)
+            except (WikicoreError, UnicodeDecodeError) as error:
+                self.warn(f"redirects to {target!r} skipped: its article does not load: {error}")
+                continue
             aliases = list(article.aliases)
             for title in titles:
                 if title not in aliases and title != article.title:
@@ -600,8 +522,12 @@ class _State:
                     self.aliases += 1
             if aliases != article.aliases:
                 article = article.model_copy(update={"aliases": aliases})
-                changes.append((path, self.writer.blob(dumps(article).encode("utf-8"))))
-        return changes
+                try:
+                    payload = stored_bytes(article)
+                except InvalidArticle as error:
+                    self.warn(f"redirects to {target!r} skipped: {error}")
+                    continue
+                self.bulk.stage(slug, self.bulk.blob(payload), article.title)
 
     def summary_warnings(self) -> list[str]:
         extra = [f"and {self.dropped_warnings} more warnings"] if self.dropped_warnings else []

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..blame import Blame
 from ..diff import Alert, ArticleDiff, Change, ClaimChange, FieldChange, Segment, SegmentOp
-from ..store import Revision
+from ..revision import Revision
 from .base import attr, esc, json_text, page, terminal
 
 __all__ = [

@@ -70,11 +70,33 @@ class ByteRange:
     end: int
 
 
+class _Named(io.RawIOBase):
+    """A decompressed stream that keeps its file's name, so the dump reader's errors name the file."""
+
+    def __init__(self, raw: IO[bytes], name: str) -> None:
+        self._raw = raw
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_dump(path: Path) -> IO[bytes]:
     """The dump's XML bytes: bz2 is recognised by its magic bytes, not by the file name."""
     with path.open("rb") as probe:
         magic = probe.read(3)
-    return bz2.open(path, "rb") if magic == BZ2_MAGIC else path.open("rb")
+    if magic == BZ2_MAGIC:
+        return io.BufferedReader(_Named(bz2.open(path, "rb"), str(path)), 1 << 16)
+    return path.open("rb")
 
 
 def iter_pages(source: IO[bytes]) -> Iterator[Page]:
