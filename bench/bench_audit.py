@@ -175,7 +175,8 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
     """
     from wikicore.audit import audit_articles
     from wikicore.linkcheck import CheckConfig
-    from wikicore.report.audit import render
+    from wikicore.output import write_file
+    from wikicore.report.audit import render_pieces
     from wikicore.serialize import dumps
 
     config = CheckConfig(allow_private=True, per_host=10, host_interval=0.0, concurrency=128)
@@ -195,10 +196,11 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
         report = audit_articles(targets, config=config, db_path=Path(tmp) / "c.sqlite",  # type: ignore[arg-type]
                                 no_archive=True)
         seconds = time.perf_counter() - started
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # What `wikicore audit --format json -o FILE` adds: the rendered document (peak RSS only grows).
-    rendered = len(render(report, "json").encode())
-    with_json = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # What `wikicore audit --format json -o FILE` adds: the document written in pieces (peak RSS only grows).
+        write_file(Path(tmp) / "audit.json", render_pieces(report, "json"))
+        rendered = (Path(tmp) / "audit.json").stat().st_size
+        with_json = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"input": "all built first" if eager else "one article at a time", "seconds": round(seconds, 1),
             "peak_rss_mb": round(maxrss), "peak_rss_with_json_render_mb": round(with_json),
             "json_report_mb": round(rendered / 2**20, 1), "rss_after_imports_mb": round(base),

@@ -18,7 +18,7 @@ import pytest
 from wikicore.audit import AuditEvent, AuditPhase, audit_articles, audit_wiki
 from wikicore.linkcheck import CheckConfig
 from wikicore.models import Article
-from wikicore.report.audit import FORMATS, render
+from wikicore.report.audit import FORMATS, render, render_json_pieces
 from wikicore.store import Wiki
 from wikicore.testing.web import HostileWeb
 
@@ -115,3 +115,22 @@ def test_a_wiki_audit_lets_each_article_go_once_audited(tmp_path: Path, monkeypa
     assert [a.slug for a in report.articles] == [f"s{n}" for n in range(5)]
     # At the n-th static event, the n articles audited so far are gone: the wiki's list is drained.
     assert alive == [5 - n for n in range(1, 6)]
+
+
+def test_json_in_pieces_is_the_whole_document(web: HostileWeb, tmp_path: Path) -> None:
+    """The JSON written article by article is byte for byte the document serialised at once."""
+    from wikicore.output import write_file
+    from wikicore.report.base import json_text
+
+    items = [(article(n, web), None) for n in range(3)]
+    hostile = article(3, web).model_copy(update={"title": "Bidi \u202e and C1 \x85 in a title"})
+    report = audit_articles([*items, (hostile, None)], config=CONFIG, no_archive=True, clock=lambda: NOW)
+    whole = json_text(report.model_dump_json(indent=2)) + "\n"
+    pieces = list(render_json_pieces(report))
+    assert len(pieces) == len(report.articles) + 2
+    assert "".join(pieces) == whole == render(report, "json")
+    empty = report.model_copy(update={"articles": ()})
+    assert "".join(render_json_pieces(empty)) == json_text(empty.model_dump_json(indent=2)) + "\n"
+    # The safe writer takes the pieces as they come and leaves the same file.
+    write_file(tmp_path / "audit.json", render_json_pieces(report))
+    assert (tmp_path / "audit.json").read_bytes() == whole.encode()
