@@ -29,7 +29,7 @@ def wiki_path(tmp_path: Path, runner: CliRunner) -> Path:
 def invoke(runner: CliRunner, wiki_path: Path, *args: str) -> tuple[int, str]:
     result = runner.invoke(main, ["--wiki", str(wiki_path), *args])
     assert "Traceback" not in result.output
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout  # stderr carries warnings (an import's, for one)
 
 
 @pytest.mark.parametrize("command", WIKI_COMMANDS)
@@ -150,7 +150,7 @@ def test_init_with_a_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_a_plain_git_repository_is_not_written_to(tmp_path: Path) -> None:
-    """--wiki defaults to '.', which is often a code repository: refuse it until `init` adopts it."""
+    """--wiki defaults to '.', which is often a code repository: refuse it until `init --adopt` adopts it."""
     import subprocess
 
     code = tmp_path / "code"
@@ -158,7 +158,14 @@ def test_a_plain_git_repository_is_not_written_to(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--wiki", str(code), "import", str(SEED), "--from", "text"])
     assert result.exit_code == 2
     assert "is a git repository but not a wiki" in result.stderr
+    assert "`wikicore init --adopt`" in result.stderr  # the message names the explicit flag
     refs = subprocess.run(["git", "-C", str(code), "for-each-ref"], capture_output=True, text=True, check=True)
     assert refs.stdout == ""
-    assert CliRunner().invoke(main, ["--wiki", str(code), "init"]).exit_code == 0
+    # A plain `init` does not adopt it behind the user's back: exit 2, one line, nothing written.
+    refused = CliRunner().invoke(main, ["--wiki", str(code), "init"])
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "init --adopt" in refused.stderr
+    assert not (code / ".wikicore").exists()
+    listed = CliRunner().invoke(main, ["--wiki", str(code), "list"])
+    assert listed.exit_code == 2 and "init --adopt" in listed.stderr
+    assert CliRunner().invoke(main, ["--wiki", str(code), "init", "--adopt"]).exit_code == 0
     assert CliRunner().invoke(main, ["--wiki", str(code), "import", str(SEED), "--from", "text"]).exit_code == 0

@@ -236,3 +236,42 @@ def test_cli_import_dump_bad_input_exits_2(repo: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--wiki", str(repo), "import-dump", str(path)])
     assert result.exit_code == 2
     assert "not a valid MediaWiki XML export" in result.output
+
+
+def test_cli_import_dump_progress_only_on_a_terminal(repo: Path, dump: Path, tmp_path: Path) -> None:
+    """Carriage-return progress is for a terminal: a pipe or a log gets none (issue 11)."""
+    import os
+    import pty
+    import sys
+
+    command = [sys.executable, "-m", "wikicore", "--wiki", str(repo), "import-dump", str(dump)]
+    piped = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr and "imported" not in piped.stderr
+    assert "warning: '!!!'" in piped.stderr  # the warnings still come
+
+    second = tmp_path / "second"
+    from wikicore.store import Wiki
+
+    Wiki.init(second).close()
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([*command[:4], str(second), *command[5:]], stdout=subprocess.PIPE,
+                              stderr=follower, check=False)
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0
+    assert b"\rimported 2 pages" in seen

@@ -221,3 +221,38 @@ def test_library_helpers() -> None:
         check_writable("/nonexistent-dir-for-wikicore/x.html")
     with pytest.raises(ValueError):
         write_file("-", "x")
+
+
+def test_ctrl_c_while_writing_is_exit_130_and_leaves_the_fifo(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) ends with `interrupted` and exit 130, as the README documents."""
+    import signal
+    import time
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wikicore", "convert", str(SEED_ARTICLE), "-o", str(fifo)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    wchan = Path(f"/proc/{process.pid}/wchan")
+
+    def blocked_on_the_fifo() -> bool:  # the kernel's wait for a FIFO's other end
+        try:
+            return wchan.read_text() in ("wait_for_partner", "fifo_open")
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until it blocks opening the FIFO (no reader yet)
+        if blocked_on_the_fifo():
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("the writer never blocked on the FIFO")
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr == "interrupted\n"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]

@@ -315,7 +315,7 @@ def test_sha256_repositories_are_refused_up_front(tmp_path: Path) -> None:
     path.mkdir()
     git(path, "init", "-q", "--object-format=sha256", "-b", "main")
     with pytest.raises(StoreError, match="SHA-1 repositories only"):
-        Wiki.init(path)
+        Wiki.init(path, adopt=True)
 
 
 def test_titles_that_collide_after_casefold_and_nfkc_are_refused(wiki: Wiki) -> None:
@@ -369,3 +369,15 @@ def test_any_article_round_trips_byte_exact(wiki: Wiki, texts: list[str]) -> Non
     rev = wiki.save(data, "property", base=latest.id if latest else None)
     assert wiki.load_text("prop", rev=rev.id) == dumps(data)
     assert wiki.load("prop", rev=rev.id) == data
+
+
+def test_init_adopts_an_existing_repository_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "code"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    with pytest.raises(InvalidInput, match="init --adopt"):
+        Wiki.init(path)
+    assert not (path / ".wikicore").exists()
+    with Wiki.init(path, adopt=True) as wiki:
+        assert wiki.list() == []
+    Wiki.init(path).close()  # a wiki already: init again is idempotent, no flag needed

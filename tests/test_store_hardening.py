@@ -37,14 +37,14 @@ def test_adopting_a_repository_with_a_checkout_of_main_is_refused_with_the_way_o
     (code / "README").write_text("hello\n")
     _plain_git("add", "README", cwd=code)
     _plain_git("commit", "-q", "-m", "code", cwd=code)
-    result = CliRunner().invoke(main, ["--wiki", str(code), "init"])
+    result = CliRunner().invoke(main, ["--wiki", str(code), "init", "--adopt"])
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) == 1
     assert "has a checkout of main" in result.stderr and "git clone --bare" in result.stderr
     assert not (code / ".wikicore").exists()
     # The way out it names works: a bare clone becomes the wiki, the checkout is untouched.
     _plain_git("clone", "-q", "--bare", str(code), str(tmp_path / "code-wiki" / ".git"), cwd=tmp_path)
-    assert CliRunner().invoke(main, ["--wiki", str(tmp_path / "code-wiki"), "init"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--wiki", str(tmp_path / "code-wiki"), "init", "--adopt"]).exit_code == 0
     with Wiki.open(tmp_path / "code-wiki") as wiki:
         wiki.save(article("foo"), "first article")
     assert _plain_git("status", "--porcelain", cwd=code) == ""
@@ -56,7 +56,7 @@ def test_adopting_a_repository_whose_main_is_not_checked_out_is_safe(tmp_path: P
     (code / "README").write_text("hello\n")
     _plain_git("add", "README", cwd=code)
     _plain_git("commit", "-q", "-m", "code", cwd=code)
-    wiki = Wiki.init(code)
+    wiki = Wiki.init(code, adopt=True)
     wiki.save(article("foo"), "wiki on its own branch")
     _plain_git("commit", "-q", "-a", "--allow-empty", "-m", "more code", cwd=code)
     assert wiki.list() == ["foo"]  # the checkout's commits never touch main

@@ -336,7 +336,7 @@ def test_adopting_a_clone_keeps_its_layout(tmp_path: Path) -> None:
     for source, expected in ((sharded, LAYOUT_SHARDED), (flat, LAYOUT_FLAT)):
         clone = tmp_path / f"clone-{source.path.name}"
         subprocess.run(["git", "clone", "-q", "--bare", str(source.path), str(clone / ".git")], check=True)
-        adopted = Wiki.init(clone)
+        adopted = Wiki.init(clone, adopt=True)
         assert adopted.layout == expected
         adopted.save(article("baz"), "baz")
         assert git(clone, "ls-tree", "-r", "--name-only", "main").split() == sorted(

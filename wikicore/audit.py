@@ -1051,3 +1051,19 @@ class _Draining:
 
     def __length_hint__(self) -> int:
         return len(self._items)
+
+
+def audit_cache_path(wiki: Wiki | None) -> Path:
+    """Where an audit keeps its link and archive history.
+
+    The wiki's :attr:`~wikicore.store.Wiki.checks_path` when wiki articles are
+    audited; for files outside a wiki, ``$XDG_CACHE_HOME/wikicore/checks.sqlite``
+    (``~/.cache`` when unset), so re-audits stay fast and "confirmed dead" has
+    history there too.
+    """
+    if wiki is not None:
+        return wiki.checks_path
+    import os
+
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "wikicore" / "checks.sqlite"

@@ -49,7 +49,6 @@ source-warning                  info      a warning the importer recorded in ``s
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -61,8 +60,9 @@ from stdnum import isbn as _isbn
 from stdnum import issn as _issn
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
+from .errors import Problem
 from .models import Article, Reference, ReferenceType
-from .urls import normalise_url, parse_archive_url
+from .urls import normalise_url, parse_archive_url, url_problem  # url_problem: the one URL rule, `validate` too
 
 __all__ = [
     "CODES",
@@ -78,6 +78,7 @@ __all__ = [
     "normalise_url",
     "run_static_checks",
     "url_problem",
+    "url_problems",
 ]
 
 
@@ -239,31 +240,6 @@ def date_range(value: str) -> tuple[_dt.date, _dt.date] | None:
         return day, day
     except ValueError:
         return None
-
-
-@functools.lru_cache(maxsize=65536)
-def url_problem(url: str) -> tuple[str, str] | None:
-    """``(code, message)`` when ``url`` cannot be a checkable web address, else None.
-
-    Memoised: the static checks, the audit's url selection and its archive
-    queries all ask about the same urls (issue 13: four times per url a re-audit).
-    """
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        return "url-malformed", f"url {url!r} is malformed ({exc})"
-    scheme = parts.scheme.lower()
-    if not scheme:
-        return "url-malformed", f"url {url!r} has no scheme (http:// or https://)"
-    if scheme not in ("http", "https"):
-        return "url-scheme-disallowed", f"url {url!r} uses the {scheme}: scheme; only http and https are allowed"
-    if not parts.hostname:
-        return "url-malformed", f"url {url!r} has no host"
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in text):
-        return "url-malformed", f"url {url!r} contains white space or control characters"
-    return None
 
 
 # --- the checks ----------------------------------------------------------------
@@ -575,3 +551,20 @@ def run_static_checks(
         archive_base=archive_base,
     )
     return [finding for check in STATIC_CHECKS for finding in check(article, context)]
+
+
+def url_problems(article: Article) -> list[Problem]:
+    """Reference urls the audit calls malformed or disallowed, as problems ``wikicore validate`` refuses.
+
+    The same :func:`~wikicore.urls.url_problem` rule as :func:`check_reference_urls`
+    (and the archive check), so a file that validates never has an audit error
+    about the shape of its urls (issue 11: ``url: 127.0.0.1:8999/missing``).
+    """
+    problems: list[Problem] = []
+    for index, ref in enumerate(article.references):
+        for name in ("url", "archive_url"):
+            value = getattr(ref, name)
+            found = url_problem(value) if value else None
+            if found is not None:
+                problems.append(Problem(found[1], path=f"references[{index}].{name}"))
+    return problems

@@ -9,6 +9,7 @@ Exit statuses (the contract other tools are written against):
 3     edit conflict: the article changed since the base revision
 4     internal error (a bug: rerun with ``--debug`` and report it)
 5     the network failed as a whole (the archive unreachable, rate-limited)
+130   interrupted (Ctrl-C)
 ====  =========================================================
 
 Library errors become one line on stderr here and nowhere else; click is
@@ -138,7 +139,9 @@ def main(ctx: click.Context, wiki_path: Path, debug: bool) -> None:
     check that claims are sourced and that sources are alive and archived.
 
     Exit status: 0 clean, 1 problems found, 2 bad input or usage,
-    3 edit conflict, 4 internal error, 5 network failure.
+    3 edit conflict, 4 internal error, 5 network failure, 130 interrupted.
+
+    Tab completion (slugs included): see the README's "Shell completion".
     """
     ctx.obj = Env(wiki_path=wiki_path, debug=debug)
 
@@ -287,6 +290,23 @@ def _write(text: str | Iterable[str], out: str | None) -> None:
     write_file(out, text)
 
 
+def _load_revision(wiki: Wiki, slug: str, rev: str | None) -> tuple[Article, str]:
+    """An article of the wiki and the full id of the revision it was read at.
+
+    The id is found first and the article read at it, so a save landing in
+    between cannot make the recorded revision newer than the content shown.
+    """
+    if rev is None:
+        latest = wiki.latest(slug)
+        if latest is None:
+            raise NotFound(f"no article {slug!r} in the wiki")
+        revision = latest.id
+    else:
+        revision = wiki.resolve_for(slug, rev)  # `~N` counts the article's own revisions
+    article: Article = wiki.load(slug, rev=revision)
+    return article, revision
+
+
 def _is_path(target: str) -> bool:
     """Whether a FILE_OR_SLUG argument names a file (slugs never hold a separator or a suffix)."""
     path = Path(target)
@@ -325,13 +345,21 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
     from .exporters import export
     from .importers import detect_format, import_path
     from .output import is_stdout
+    from .serialize import dumps
 
-    article = import_path(file, from_ or detect_format(file), slug=slug)
-    text = export(article, to)
+    fmt = from_ or detect_format(file)
+    article = import_path(file, fmt, slug=slug)
+    # A revision recorded by `show` travels with the article from YAML to JSON and back.
+    if to in ("yaml", "json"):
+        text = dumps(article, "json" if to == "json" else "yaml", revision=article.revision)
+    else:
+        text = export(article, to)
     # Like `show`: exact characters into a pipe or a file, escaped on a terminal (issue 9 item 4).
     _write(terminal_text(text) if is_stdout(output) and sys.stdout.isatty() else text, output)
-    for warning in article.source.warnings if article.source else []:
-        click.echo(f"warning: {terminal(warning)}", err=True)
+    if fmt not in ("yaml", "json"):
+        # Warnings describe this import; an article file's own `source.warnings` are its content.
+        for warning in article.source.warnings if article.source else []:
+            click.echo(f"warning: {terminal(warning)}", err=True)
 
 
 @main.command()
@@ -339,16 +367,22 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
 def validate(files: tuple[Path, ...]) -> None:
     """Check that article FILES (YAML or JSON) are valid; print one line per problem.
 
+    Besides the schema, every reference url and archive_url must be an
+    absolute http(s) URL: the rule by which the audit calls one malformed.
+
     \b
     Example:
         wikicore validate articles/*.yaml
     """
+    from .checks import url_problems
     from .serialize import load_path
 
     failed = False
     for file in files:
         try:
-            load_path(file)
+            problems = url_problems(load_path(file))
+            if problems:
+                raise InvalidArticle(problems, str(file))
         except InvalidArticle as error:
             failed = True
             for line in error.lines():
@@ -366,18 +400,26 @@ def validate(files: tuple[Path, ...]) -> None:
 @format_option(["yaml", "json", "text"], "yaml")
 @click.pass_obj
 def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
-    """Show an article: TARGET is a file, or a slug in the wiki.
+    """Show an article: FILE_OR_SLUG is a file, or a slug in the wiki.
+
+    YAML and JSON from the wiki record the revision shown as a top-level
+    `revision:` key, which `wikicore save` takes as the base of the edit.
 
     \b
     Example:
         wikicore show articles/azerbaijan-russia-relations.yaml --format text
         wikicore --wiki mywiki show azerbaijan-russia-relations --rev ~1
+        wikicore show my-article > my-article.yaml   # edit, then: wikicore save my-article.yaml
     """
     from .exporters import export
     from .serialize import dumps
 
-    article = _load_any(target, env, rev)
-    text = export(article, fmt) if fmt == "text" else dumps(article, fmt)  # type: ignore[arg-type]
+    if rev is None and _is_path(target):
+        article = _load_any(target, env)
+        revision = article.revision
+    else:
+        article, revision = _load_revision(env.wiki(), target, rev)
+    text = export(article, "text") if fmt == "text" else dumps(article, fmt, revision=revision)  # type: ignore[arg-type]
     # Text is for reading: always escaped. YAML and JSON are data: exact bytes into a pipe or file,
     # escaped only when a terminal would otherwise obey what they hold (issue 9 item 4).
     click.echo(terminal_text(text) if fmt == "text" or sys.stdout.isatty() else text, nl=False)
@@ -497,8 +539,7 @@ def audit(
         _audit_urls(urls_dir, bool(targets) or all_, offline, fmt, output, fail_on, allow_private, timeout,
                     concurrency, cache, refresh, quiet, host_concurrency, host_request_interval)
         return
-
-    from .audit import audit_wiki
+    from .audit import audit_cache_path, audit_wiki
     from .checks import Severity
     from .net import CheckConfig, load_host_limits
     from .output import check_writable
@@ -507,27 +548,27 @@ def audit(
     if not targets and not all_:
         fail("nothing to audit: give TARGET slugs or files, or --all")
     check_writable(output)  # before minutes of checking
+    # A bad --timeout (nan, inf) is refused before any work (and before it shapes the archives'): the library's
+    # CheckConfig validates every setting, and with_timeout decides what a total timeout means.
+    changes: dict[str, Any] = {"allow_private": allow_private}
+    if concurrency is not None:
+        changes["concurrency"] = concurrency
+    if host_concurrency is not None:
+        changes["per_host"] = host_concurrency
+    if host_request_interval is not None:
+        changes["host_interval"] = host_request_interval
+    config = CheckConfig().replace(**changes)
+    if host_config is not None:
+        config = config.replace(host_limits=load_host_limits(host_config, config.host_limit))
+    if timeout is not None:
+        config = config.with_timeout(timeout)
     # A bad --wayback-url or --archive is bad input (exit 2) before any work.
     archive = _open_archives(wayback_url, archives, archive_rate, None, audit=True, timeout=timeout)
     lazy = _LazyWiki(env)
     try:
         items = _audit_items(targets)
         wiki = lazy.get() if all_ or any(isinstance(item, str) for item in items) else None
-        changes: dict[str, Any] = {"allow_private": allow_private}
-        if concurrency is not None:
-            changes["concurrency"] = concurrency
-        if host_concurrency is not None:
-            changes["per_host"] = host_concurrency
-        if host_request_interval is not None:
-            changes["host_interval"] = host_request_interval
-        config = CheckConfig().replace(**changes)
-        if host_config is not None:
-            config = config.replace(host_limits=load_host_limits(host_config, config.host_limit))
-        if timeout is not None:
-            config = config.with_timeout(timeout)
-        db_path = None
-        if not offline:
-            db_path = cache or (wiki.checks_path if wiki is not None else _user_cache())
+        db_path = None if offline else cache or audit_cache_path(wiki)
         progress = None if quiet or not sys.stderr.isatty() else _ProgressLine()
         report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
             wiki,
@@ -593,6 +634,7 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
     import dataclasses
     import json
 
+    from .audit import audit_cache_path
     from .linkcheck import CheckConfig
     from .scan.urlaudit import audit_url_table
 
@@ -619,7 +661,7 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
     if timeout is not None:
         config = config.with_timeout(timeout)
     counter = _UrlCounter() if not quiet and sys.stderr.isatty() else None
-    summary = audit_url_table(scan_dir, config=config, db_path=cache or _user_cache(), refresh=refresh,
+    summary = audit_url_table(scan_dir, config=config, db_path=cache or audit_cache_path(None), refresh=refresh,
                               progress=counter)
     if counter is not None:
         counter.clear()
@@ -689,12 +731,6 @@ def _audit_items(targets: tuple[str, ...]) -> list[str | Article]:
         else:
             items.append(target)
     return items
-
-
-def _user_cache() -> Path:
-    """``$XDG_CACHE_HOME/wikicore/checks.sqlite`` (``~/.cache`` when unset): for files outside a wiki."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "wikicore" / "checks.sqlite"
 
 
 def _open_archives(
@@ -772,17 +808,26 @@ def _color(output: str | None = None) -> bool:
 
 
 @main.command()
+@click.option(
+    "--adopt", is_flag=True,
+    help="Make the git repository already at --wiki a wiki (wikicore then commits to its main branch).",
+)
 @click.pass_obj
-def init(env: Env) -> None:
-    """Create a wiki (a git repository) at --wiki, or adopt the repository already there.
+def init(env: Env, adopt: bool) -> None:
+    """Create a wiki (a git repository) at --wiki.
+
+    A git repository that is not a wiki yet (a code repository, say: --wiki
+    defaults to the current directory) is refused unless --adopt says to make
+    it one.
 
     \b
     Example:
         wikicore --wiki mywiki init
+        wikicore --wiki notes-repo init --adopt
     """
     from .store import Wiki
 
-    wiki = Wiki.init(env.wiki_path)
+    wiki = Wiki.init(env.wiki_path, adopt=adopt)
     click.echo(f"initialised wiki at {wiki.path}")
 
 
@@ -795,24 +840,50 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
             author: str | None) -> None:
     """Import FILE as a new article of the wiki; print its slug and revision.
 
-    An article with the same slug must not exist yet (that would be an edit
-    conflict, exit 3): edit existing articles with `wikicore save`. Several
-    files, or a directory (its files with a known suffix, recursively), come in
-    as one commit, all or nothing, with the same checks.
+    An article with the same slug must not exist yet (exit 3, unless FILE
+    holds exactly what the wiki has: `no change`): edit existing articles with
+    `wikicore show` and `wikicore save`. What the importer could not determine
+    (its warnings) is printed and kept in the commit message, not in the article.
+    Several files, or a directory (its files with a known suffix, recursively),
+    come in as one commit, all or nothing, with the same checks.
 
     \b
     Example:
         wikicore import seed.txt --from text -m "Import the seed article"
         wikicore import articles/ -m "Import the reviewed batch"
     """
+    from .importers import detect_format, import_path, split_warnings
+    from .serialize import dumps
+
+    if len(files) != 1 or files[0].is_dir():
+        _import_many(env, files, from_, slug, message, author)
+        return
+    file = files[0]
+    article, warnings = split_warnings(import_path(file, from_ or detect_format(file), slug=slug))
+    for warning in warnings:
+        click.echo(f"warning: {terminal(warning)}", err=True)
+    wiki = env.wiki()
+    latest = wiki.latest(article.slug)
+    if latest is not None:
+        if wiki.load_text(article.slug, latest.id) == dumps(article):
+            click.echo(f"no change: {article.slug} is at {latest.id}")
+            return
+        _exists(article.slug, latest.id)
+    text = message or f"Import {file.name}"
+    if warnings:
+        text = text.rstrip("\n") + "\n\nImport warnings:\n" + "".join(f"- {w}\n" for w in warnings)
+    try:
+        revision = wiki.save(article, text, author=author, base=None)
+    except EditConflict as conflict:  # created by someone else since we looked
+        _exists(article.slug, conflict.current)
+    click.echo(f"{article.slug} {revision.id}")
+
+
+def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
+                 author: str | None) -> None:
+    """`import` of several files or a directory: one commit, all or nothing (the store's bulk import)."""
     from .importers import detect_format, import_path
 
-    if len(files) == 1 and not files[0].is_dir():
-        file = files[0]
-        article = import_path(file, from_ or detect_format(file), slug=slug)
-        revision = env.wiki().save(article, message or f"Import {file.name}", author=author, base=None)
-        click.echo(f"{article.slug} {revision.id}")
-        return
     if slug is not None:
         raise click.UsageError("--slug names one article: give one FILE")
     paths = _import_sources(files)
@@ -842,32 +913,55 @@ def _import_sources(items: tuple[Path, ...]) -> list[Path]:
     return paths
 
 
+def _exists(slug: str, latest: str | None) -> NoReturn:
+    """`import` of an article the wiki already has: say so (it is no edit from a "new article")."""
+    fail(
+        f"{slug!r} already exists in the wiki (latest revision {latest}); import adds new articles: "
+        f"to change it, `wikicore show {slug} > {slug}.yaml`, edit, then `wikicore save {slug}.yaml`",
+        EXIT_CONFLICT,
+    )
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--base", metavar="REV",
-    help="The commit id FILE was edited from (required for existing articles; HEAD is resolved at save time, "
-    "so it guards nothing).",
+    help="The commit id FILE was edited from [default: the `revision:` that `wikicore show` recorded in FILE; "
+    "none means a new article]. HEAD is resolved at save time, so it guards nothing.",
 )
 @commit_options("'Edit SLUG'")
 @click.pass_obj
 def save(env: Env, file: Path, base: str | None, message: str | None, author: str | None) -> None:
     """Save an edited article FILE (YAML or JSON) as a new revision; print its slug and revision.
 
-    If the article changed since --base, nothing is saved and the command exits
-    with status 3 naming both revisions: diff them, merge, and save again with
-    the newer base. Without --base the article must be new.
+    The base of the edit is --base, else the `revision:` that `wikicore show`
+    recorded in FILE. If the article changed since its base, nothing is saved
+    and the command exits with status 3 naming both revisions: diff them,
+    merge, and save again with the newer base. With no base at all the article
+    must be new. A save that changes nothing prints `no change` and makes no
+    revision.
 
     \b
     Example:
-        wikicore show my-article > my-article.yaml
-        wikicore history my-article --format json   # note the latest id
-        wikicore save my-article.yaml --base 1a2b3c4d -m "Source the population figure"
+        wikicore show my-article > my-article.yaml   # records `revision: <id>`
+        wikicore save my-article.yaml -m "Source the population figure"
+        wikicore save other.yaml --base 1a2b3c4d     # an explicit base wins
     """
-    from .serialize import load_path
+    from .serialize import dumps, load_path
 
     article = load_path(file)
-    revision = env.wiki().save(article, message or f"Edit {article.slug}", author=author, base=base)
+    wiki = env.wiki()
+    before = wiki.latest(article.slug)
+    if before is not None and wiki.load_text(article.slug, before.id) == dumps(article):
+        # Saving what the wiki already has is no edit, whatever base the file names (saving twice is no conflict).
+        click.echo(f"no change: {article.slug} is at {before.id}")
+        return
+    revision = wiki.save(
+        article, message or f"Edit {article.slug}", author=author, base=base if base is not None else article.revision
+    )
+    if before is not None and revision.id == before.id:
+        click.echo(f"no change: {article.slug} is at {revision.id}")
+        return
     click.echo(f"{article.slug} {revision.id}")
 
 
@@ -1111,10 +1205,13 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool, 
     def show(done: int, total: int | None) -> None:
         click.echo(f"\rimported {done} pages" + (f" of {total}" if total else ""), nl=False, err=True)
 
-    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=None if quiet else show,
+    # The carriage-return counter is for a terminal; in a log or a pipe it would be one long line.
+    live = not quiet and sys.stderr.isatty()
+    summary = import_dump(dump, env.wiki_path, all_revisions=all_revisions, progress=show if live else None,
                           overwrite=overwrite)
-    if not quiet:
+    if live:
         click.echo("", err=True)
+    if not quiet:
         for warning in summary.warnings:
             click.echo(f"warning: {terminal(warning)}", err=True)
     click.echo(f"{summary.pages} pages, {summary.revisions} revisions, {summary.aliases} aliases, "

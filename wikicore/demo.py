@@ -12,8 +12,10 @@ before its output, so a newcomer can repeat any of them by hand:
    127.0.0.1, showing live, dead, archived, soft-404 and blocked verdicts;
 6. rescue its dead links from the archive as a reviewable commit.
 
-Everything it writes goes to ``.demo/`` (the wiki, ``diff.html``, ``audit.html``), or to
-``$WIKICORE_DEMO_DIR`` when set (the test suite runs the demo that way).
+Everything it writes goes to ``.demo/`` in the current directory (the wiki, ``diff.html``,
+``audit.html``), or to ``$WIKICORE_DEMO_DIR`` when set (the test suite runs the demo that way).
+Its two articles ship inside the package (``wikicore/demo_data/``), so ``python -m
+wikicore.demo`` works from an installed wikicore, outside any checkout.
 """
 
 from __future__ import annotations
@@ -27,12 +29,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .importers import import_path
+from .output import write_file
 from .serialize import dump_path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = Path(os.environ.get("WIKICORE_DEMO_DIR") or ROOT / ".demo")
-SEED = ROOT / "tests" / "data" / "000_38cc082d7ed7b8e7.txt"
-LINK_ROT = ROOT / "articles" / "link-rot-demo.yaml"
+#: Where the demo runs its commands; paths under it are shown relative to it.
+ROOT = Path.cwd()
+OUT = Path(os.environ.get("WIKICORE_DEMO_DIR") or ROOT / ".demo").absolute()
+#: The demo's articles, package data (copies of tests/data/000_38cc082d7ed7b8e7.txt and
+#: articles/link-rot-demo.yaml; a test holds them identical).
+DATA = Path(__file__).resolve().parent / "demo_data"
+SEED = DATA / "000_38cc082d7ed7b8e7.txt"
+LINK_ROT = DATA / "link-rot-demo.yaml"
 #: The ports the bundled link-rot article names; others are used (and the urls rewritten) when busy.
 WEB_PORT, WAYBACK_PORT = 8765, 8766
 
@@ -116,9 +123,15 @@ def main() -> int:
     from .testing.wayback import FakeWayback
     from .testing.web import HostileWeb
 
+    marker = OUT / ".wikicore-demo"
+    ours = marker.exists() or (OUT / "wiki" / ".wikicore").is_dir()  # the mark, or an older demo's wiki
+    if OUT.exists() and any(OUT.iterdir()) and not ours:
+        # Never delete a folder the demo did not make (`.demo` is a plausible name for anything).
+        raise SystemExit(f"{OUT} exists and was not made by the demo; move it or set WIKICORE_DEMO_DIR")
     if OUT.exists():
         shutil.rmtree(OUT)
-    OUT.mkdir()
+    OUT.mkdir(parents=True)
+    write_file(marker, "made by `python -m wikicore.demo`; removed and rebuilt by each run\n")
     wiki = OUT / "wiki"
     slug = "azerbaijan-russia-relations"
 
@@ -158,12 +171,15 @@ def main() -> int:
         wayback = FakeWayback(snapshots)
     with web, wayback:
         local = OUT / "link-rot-demo.yaml"
-        local.write_text(text.replace(f"127.0.0.1:{WEB_PORT}", host), encoding="utf-8")
+        write_file(local, text.replace(f"127.0.0.1:{WEB_PORT}", host))
         run(["--wiki", wiki, "import", local, "-m", "Add the link-rot example", "--author", AUTHOR])
         live = ["--allow-private", "--wayback-url", wayback.base_url, "--timeout", "5"]
-        run(["--wiki", wiki, "audit", "link-rot-demo", *live], ok=(0, 1), limit=45)
+        # The HTML report comes first, from a cold cache (the wiki is new each run): it shows what
+        # this audit checked, not "reused" verdicts of an earlier audit in the same demo.
         run(["--wiki", wiki, "audit", "link-rot-demo", *live, "--format", "html", "-o", OUT / "audit.html", "-q"],
             ok=(0, 1))
+        print("  (the same audit as text: within a day, its verdicts come from the wiki's link history)")
+        run(["--wiki", wiki, "audit", "link-rot-demo", *live], ok=(0, 1), limit=45)
 
         heading("6. Rescue: archive links filled in from existing snapshots, as a commit to review")
         run(["--wiki", wiki, "archive", "link-rot-demo", "--wayback-url", wayback.base_url, "--author", AUTHOR])
@@ -171,7 +187,7 @@ def main() -> int:
 
     heading("Done")
     print(f"  wiki: {_shown(wiki)}   reports: {_shown(OUT / 'diff.html')}, {_shown(OUT / 'audit.html')}")
-    print("  try:  .venv/bin/wikicore --wiki .demo/wiki blame azerbaijan-russia-relations")
+    print(f"  try:  wikicore --wiki {shlex.quote(str(_shown(wiki)))} blame azerbaijan-russia-relations")
     return 0
 
 

@@ -140,10 +140,15 @@ class EditConflict(WikicoreError):
         self.slug = slug
         self.base = base
         self.current = current
-        super().__init__(
-            f"edit conflict on {slug!r}: edited from {base or '(new article)'}, "
-            f"but the latest revision is {current or '(none)'}"
-        )
+        if base is None:
+            # No base means "a new article": saying it was "edited from (new article)" misleads (issue 11).
+            message = (
+                f"edit conflict on {slug!r}: saved as a new article, but it already exists "
+                f"(latest revision {current or '(none)'}); save an edit of it with --base"
+            )
+        else:
+            message = f"edit conflict on {slug!r}: edited from {base}, but the latest revision is {current or '(none)'}"
+        super().__init__(message)
 
 
 class StoreError(WikicoreError):

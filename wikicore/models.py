@@ -166,6 +166,18 @@ def check_slug(value: str) -> str:
 
 Slug = Annotated[str, AfterValidator(check_slug)]
 
+_REVISION_RE = re.compile(r"^[0-9a-f]{4,64}$")
+
+
+def _check_revision(value: str) -> str:
+    if not _REVISION_RE.fullmatch(value):
+        raise ValueError(f"invalid revision {value!r}: a commit id is 4-64 lower-case hex digits")
+    return value
+
+
+RevisionId = Annotated[str, AfterValidator(_check_revision)]
+"""A commit id as ``wikicore show`` records it: hex only, so it can reach git as it is."""
+
 
 def slugify(title: str) -> str:
     """Make a slug from a title: NFKC, case-folded, runs of other characters become ``-``.
@@ -237,6 +249,9 @@ class _Model(BaseModel):
         # `pages: 69` in a hand-written YAML file is meant as the string "69".
         coerce_numbers_to_str=True,
         use_enum_values=False,
+        # Validators are built on first use, not at import: `wikicore list` and Tab completion load
+        # the store (which imports the models) but never validate an article (issue 11 item 5).
+        defer_build=True,
     )
 
 
@@ -427,6 +442,12 @@ class Article(_Model):
     """A wiki article as data. See the module docstring for the id rules."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
+    revision: RevisionId | None = Field(
+        default=None,
+        exclude=True,
+        description="The wiki revision this copy was read from, as `wikicore show` records it; `wikicore save` "
+        "uses it as the base. Not content: never stored, never compared, never diffed.",
+    )
     slug: Slug
     title: Text
     language: LanguageTag | None = None

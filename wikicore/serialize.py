@@ -136,17 +136,29 @@ def _dumper_for(data: Any) -> type[Any]:
     return _DUMPERS[-1] if len(_DUMPERS) == 1 or _emitters_differ(data) else _DUMPERS[0]
 
 
-def to_data(article: Article) -> dict[str, Any]:
-    """The article as plain JSON-compatible data, in model order, defaults left out."""
+def to_data(article: Article, revision: str | None = None) -> dict[str, Any]:
+    """The article as plain JSON-compatible data, in model order, defaults left out.
+
+    ``revision`` (the wiki revision a copy was read from) is written only when
+    given: it is not content, so ``article.revision`` is never written by itself
+    and a stored article never carries one.
+    """
     body = article.model_dump(mode="json", exclude_defaults=True)
     data: dict[str, Any] = {"$schema": SCHEMA_REF, "schema_version": article.schema_version}
-    data.update((k, v) for k, v in body.items() if k != "schema_version")
+    if revision is not None:
+        data["revision"] = revision
+    data.update((k, v) for k, v in body.items() if k not in ("schema_version", "revision"))
     return data
 
 
-def dumps(article: Article, format: Format = "yaml") -> str:
-    """Serialise an article deterministically; the result ends with a newline."""
-    data = to_data(article)
+def dumps(article: Article, format: Format = "yaml", *, revision: str | None = None) -> str:
+    """Serialise an article deterministically; the result ends with a newline.
+
+    ``revision``: record the wiki revision this copy shows (``wikicore show``
+    does), as a top-level ``revision:`` key that loading puts back in
+    :attr:`Article.revision`.
+    """
+    data = to_data(article, revision)
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     text: str = yaml.dump(

@@ -7,11 +7,20 @@ archives without importing a network client.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["WAYBACK_HOSTS", "archives", "normalise_url", "parse_archive_url", "parse_wayback_timestamp"]
+__all__ = [
+    "WAYBACK_HOSTS",
+    "archives",
+    "normalise_url",
+    "parse_archive_url",
+    "parse_wayback_timestamp",
+    "url_problem",
+]
 
 _TS_FORMAT = "%Y%m%d%H%M%S"
 
@@ -122,3 +131,31 @@ def archives(archive_url: str, url: str) -> bool:
     root = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
     parsed = parse_archive_url(archive_url, base_url=root)
     return parsed is not None and normalise_url(parsed[1]) == normalise_url(url)
+
+
+@functools.lru_cache(maxsize=65536)
+def url_problem(url: str) -> tuple[str, str] | None:
+    """``(code, message)`` when ``url`` cannot be a checkable web address, else None.
+
+    The one rule for "is this an absolute http(s) URL": the audit reports it as a
+    finding (``url-malformed``, ``url-scheme-disallowed``) and ``wikicore
+    validate`` refuses the file, so the two never disagree (issue 11).
+    Memoised: the static checks, the audit's url selection and its archive
+    queries all ask about the same urls (issue 13: four times per url a re-audit).
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return "url-malformed", f"url {url!r} is malformed ({exc})"
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return "url-malformed", f"url {url!r} has no scheme (http:// or https://)"
+    if scheme not in ("http", "https"):
+        return "url-scheme-disallowed", f"url {url!r} uses the {scheme}: scheme; only http and https are allowed"
+    if not parts.hostname:
+        return "url-malformed", f"url {url!r} has no host"
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in text):
+        return "url-malformed", f"url {url!r} contains white space or control characters"
+    return None

@@ -203,20 +203,38 @@ def _claim_markup(claim: Claim, escape: bool) -> str:
     return text
 
 
-def _block_line_end(markup: str) -> int | None:
-    """Where refs must go so that no line of ``markup`` becomes a block or a paragraph break, if anywhere."""
+def _ref_slots(markup: str) -> list[int]:
+    """Where refs must go so that no line of ``markup`` becomes a block or a paragraph break, in order.
+
+    Each such line held at least one ref in the source (import keeps a line of lone templates
+    apart, and ends the paragraph at an empty line), so each needs one back: refs gathered at the
+    first of them would leave the others to be read as blocks, and the claim's text would change.
+    """
     if "\n" not in markup and not markup.lstrip().startswith(("{{", "[[", "<!--", "__", "<")):
-        return None
+        return []
+    slots: list[int] = []
     position = 0
     lines = markup.split("\n")
     spans = any(mark in markup for mark in ("<", "{{", "[[", "{|"))  # may hold the empty line inside
     for number, line in enumerate(lines):
         if 0 < number < len(lines) - 1 and not line.strip() and not spans:
-            return position  # an empty line inside a claim held only refs: without them it ends the paragraph
-        if any(mark in line for mark in ("{{", "[[", "<!--", "__", "<")) and is_block_line(line):
-            return position + len(line.rstrip())
+            slots.append(position)  # an empty line inside a claim held only refs: without them it ends the paragraph
+        elif any(mark in line for mark in ("{{", "[[", "<!--", "__", "<")) and is_block_line(line):
+            slots.append(position + len(line.rstrip()))  # a ref kept this line from being a lone template
         position += len(line) + 1
-    return None
+    return slots
+
+
+def _place(markup: str, slots: list[int], tags: list[str]) -> str:
+    """``markup`` with ``tags`` at ``slots``: one for each slot after the first, the rest at the first."""
+    extra = max(len(tags) - len(slots), 0)
+    groups = ["".join(tags[:extra + 1]), *tags[extra + 1:]]
+    out: list[str] = []
+    last = 0
+    for slot, group in zip(slots, groups, strict=False):
+        out += [markup[last:slot], group]
+        last = slot
+    return "".join(out) + markup[last:]
 
 
 def _paragraph(paragraph: Paragraph, refs: _Refs) -> str:
@@ -228,17 +246,22 @@ def _paragraph(paragraph: Paragraph, refs: _Refs) -> str:
     for claim in paragraph.claims:
         markup = _claim_markup(claim, escape)
         core = markup.rstrip()
-        tags = "".join(refs.cite(c) for c in claim.citations)
-        block_line = _block_line_end(markup) if tags else None
+        cited = [refs.cite(c) for c in claim.citations]
+        tags = "".join(cited)
+        slots = _ref_slots(markup) if tags else []
         if tags and not out and (markup.startswith("\n") or (
                 markup[:1] in _LINE_START and claim.text[:1] == markup[:1]
                 and (markup[:1] == "=" or plain_text(markup) != claim.text))):
             # The paragraph began with refs that kept a literal "*", "=", ... from starting the line
             # (where it would be a list or a heading): they go in front, still citing this claim.
-            out.append(tags + markup)
-        elif block_line is not None:
-            # The ref stood on a line that would otherwise be a lone template: put it back there.
-            out.append(markup[:block_line] + tags + markup[block_line:])
+            slots = [0, *(slot for slot in slots if slot)]
+        if slots and "\n" in markup[len(core):] and slots[-1] < len(markup):
+            # A line break at the end held a ref after it too (else it would end the paragraph).
+            slots.append(len(markup))
+        if slots:
+            # Refs stood where the markup alone would read otherwise (lone templates on a line, a
+            # list marker, a paragraph break): one goes back on each such place, the rest at the first.
+            out.append(_place(markup, slots, cited))
         elif "\n" in markup[len(core):]:
             # A line break before the refs: keep it before them, or import would drop it as a paragraph end.
             out.append(markup + tags)

@@ -16,7 +16,7 @@ from ..errors import ImportFailed, InvalidArticle, Problem
 from ..models import Article
 from ..serialize import article_from_data, loads, read_text
 
-__all__ = ["IMPORTERS", "Importer", "detect_format", "import_path", "import_text", "register"]
+__all__ = ["IMPORTERS", "Importer", "detect_format", "import_path", "import_text", "register", "split_warnings"]
 
 
 class Importer(Protocol):
@@ -86,3 +86,17 @@ def _load_builtin() -> None:
     # Imported lazily so that `import wikicore` stays fast and the optional parsers
     # (mwparserfromhell) load only when their format is used.
     from . import text, wikitext  # noqa: F401
+
+
+def split_warnings(article: Article) -> tuple[Article, list[str]]:
+    """The article without ``source.warnings``, and those warnings.
+
+    Warnings describe an import (what the input lacked), not the article: an
+    import into a wiki keeps them in its commit message, where they stay true,
+    instead of in the article, where every later audit and conversion would
+    repeat them long after they were resolved (issue 11).
+    """
+    if article.source is None or not article.source.warnings:
+        return article, []
+    source = article.source.model_copy(update={"warnings": []})
+    return article.model_copy(update={"source": source}), list(article.source.warnings)

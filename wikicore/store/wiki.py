@@ -343,15 +343,21 @@ class Wiki:
     # --- opening -------------------------------------------------------------
 
     @classmethod
-    def init(cls, path: str | os.PathLike[str]) -> Wiki:
-        """Create a wiki at ``path`` (or adopt the git repository already there, if that is safe).
+    def init(cls, path: str | os.PathLike[str], *, adopt: bool = False) -> Wiki:
+        """Create a wiki at ``path``; with ``adopt``, make the git repository already there one, if that is safe.
 
-        A repository is adopted only when no checkout would go stale: it is bare,
-        or ``main`` is checked out nowhere, or it has no commits yet (then it is
-        made bare, like a new wiki). Otherwise :class:`InvalidInput` says why and
-        what to do instead (a bare clone).
+        Adoption is never implied: ``--wiki`` defaults to the current directory,
+        often a code repository (issue 11). A repository is adopted only when no
+        checkout would go stale: it is bare, or ``main`` is checked out nowhere,
+        or it has no commits yet (then it is made bare, like a new wiki).
+        Otherwise :class:`InvalidInput` says why and what to do instead (a bare clone).
         """
         path = Path(path).absolute()  # git runs with cwd=path: a relative path would nest
+        if (path / ".git").exists() and not (path / STATE_DIR).is_dir() and not adopt:
+            raise InvalidInput(
+                f"{path} is a git repository but not a wiki: `wikicore init --adopt` makes it one "
+                "(wikicore then commits to its main branch)"
+            )
         try:
             if path.exists() and not path.is_dir():
                 raise InvalidInput(f"{path} exists and is not a directory")
@@ -396,7 +402,7 @@ class Wiki:
             # --wiki defaults to the current directory: never commit into a code repository
             # (or any repository) that nobody made a wiki on purpose.
             repo.close()
-            raise NotFound(f"{path} is a git repository but not a wiki (run `wikicore init` there to adopt it)")
+            raise NotFound(f"{path} is a git repository but not a wiki (`wikicore init --adopt` there makes it one)")
         # GitPython's batch readers parse only 40-digit ids; refuse rather than fail mid-save.
         object_format = str(repo.config_reader().get_value("extensions", "objectformat", "sha1"))
         if object_format.lower() != "sha1":
