@@ -54,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import gc
+import operator
 import re
 import threading
 from collections import Counter
@@ -62,7 +63,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -284,10 +285,6 @@ Progress = Callable[[AuditEvent], None]
 # --- orchestration -------------------------------------------------------------
 
 
-def _problem(code: str, message: str) -> AuditProblem:
-    return AuditProblem(code=code, severity=LIVE_CODES[code], message=message)
-
-
 def _query_day(ref: Reference) -> _dt.date | None:
     """The day an archive lookup aims at: the access date, else the publication date.
 
@@ -314,11 +311,123 @@ def _excluded(ref: Reference) -> bool:
     return ref.url_status in (UrlStatus.USURPED, UrlStatus.UNFIT)
 
 
-@dataclass
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class _Problems:
+    """One shared :class:`AuditProblem` per distinct (code, severity, message) of an audit.
+
+    Most live problems repeat word for word (every fresh 404 says the same thing),
+    and a frozen model can be shared: 10,000 dead links then cost one object, not 10,000.
+    """
+
+    __slots__ = ("_fields", "_known")
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, Severity, str], AuditProblem] = {}
+        self._fields: dict[tuple[type[BaseModel], frozenset[str]], set[str]] = {}
+
+    def get(self, code: str, severity: Severity, message: str) -> AuditProblem:
+        key = (code, severity, message)
+        problem = self._known.get(key)
+        if problem is None:
+            problem = self._known[key] = self.compact(AuditProblem(code=code, severity=severity, message=message))
+        return problem
+
+    def live(self, code: str, message: str) -> AuditProblem:
+        return self.get(code, LIVE_CODES[code], message)
+
+    def of(self, finding: Finding) -> AuditProblem:
+        return self.get(finding.code, finding.severity, finding.message)
+
+    def compact(self, model: _M) -> _M:
+        """``model`` with its set of explicitly given field names shared with its likes.
+
+        Pydantic gives every instance a set of its own (~730 bytes for a reference,
+        half its size); the report holds one per reference and claim. The content
+        is unchanged and the models are frozen; ``model_copy`` copies the set before
+        touching it, so sharing is safe.
+        """
+        fields = model.__pydantic_fields_set__
+        key = (type(model), frozenset(fields))
+        shared = self._fields.get(key)
+        if shared is None:
+            shared = self._fields[key] = fields
+        object.__setattr__(model, "__pydantic_fields_set__", shared)
+        return model
+
+
+@dataclass(slots=True)
+class _Ref:
+    """What a reference's verdict needs of it, kept while its article is let go."""
+
+    id: str
+    title: str | None
+    url: str | None
+    archive_url: str | None
+    archive_date: str | None
+    url_status: UrlStatus | None
+    day: _dt.date | None
+    excluded: bool
+
+
+@dataclass(slots=True)
 class _Target:
-    article: Article
+    """One audited article boiled down after its static checks: what the report still needs of it."""
+
+    slug: str
+    title: str
+    language: str | None
     revision: str | None
-    findings: list[Finding]
+    general: list[AuditProblem]
+    by_claim: dict[str, list[AuditProblem]]
+    by_ref: dict[str, list[AuditProblem]]
+    static_url_refs: set[str]
+    claims: list[tuple[str, str, tuple[str, ...]]]  # id, text, the refs it cites
+    references: list[_Ref]
+
+    @classmethod
+    def of(cls, article: Article, revision: str | None, findings: list[Finding], problems: _Problems) -> _Target:
+        by_claim: dict[str, list[AuditProblem]] = {}
+        by_ref: dict[str, list[AuditProblem]] = {}
+        general: list[AuditProblem] = []
+        static_url_refs: set[str] = set()
+        for finding in findings:
+            if finding.claim_id is not None:
+                by_claim.setdefault(finding.claim_id, []).append(problems.of(finding))
+            elif finding.ref_id is not None:
+                by_ref.setdefault(finding.ref_id, []).append(problems.of(finding))
+                if finding.code.startswith("url-"):
+                    static_url_refs.add(finding.ref_id)
+            else:
+                general.append(problems.of(finding))
+        return cls(
+            slug=article.slug,
+            title=article.title,
+            language=article.language,
+            revision=revision,
+            general=general,
+            by_claim=by_claim,
+            by_ref=by_ref,
+            static_url_refs=static_url_refs,
+            claims=[
+                (claim.id, claim.text, tuple(dict.fromkeys(citation.ref for citation in claim.citations)))
+                for claim in article.claims()
+            ],
+            references=[
+                _Ref(
+                    id=ref.id,
+                    title=ref.title,
+                    url=ref.url,
+                    archive_url=ref.archive_url,
+                    archive_date=ref.archive_date,
+                    url_status=ref.url_status,
+                    day=_query_day(ref) if ref.url else None,
+                    excluded=_excluded(ref),
+                )
+                for ref in article.references
+            ],
+        )
 
 
 def audit_articles(
@@ -357,34 +466,55 @@ def audit_articles(
         if archive is not None
         else wayback_base_from_env()
     )
-    items = [_Target(article, revision, []) for article, revision in targets]
     titles = None if known_titles is None else KnownTitles.of(known_titles)  # normalised once, shared
-    for index, item in enumerate(items, 1):
-        item.findings = run_static_checks(item.article, today=today, known_titles=titles, archive_base=archive_base)
-        emit(AuditEvent(AuditPhase.STATIC, index, len(items), item.article.slug))
-
-    refs = [ref for item in items for ref in item.article.references]
-    urls = list(dict.fromkeys(ref.url for ref in refs if ref.url and _checkable(ref.url) and not _excluded(ref)))
+    shared = _Problems()
+    # One pass over the articles (issue 10, memory): each is checked statically and boiled
+    # down to the few facts the live verdicts need, then let go, so an iterator of articles
+    # loaded one at a time is never held whole. Only the distinct urls and these small
+    # records live until the link checks are done.
+    expected = operator.length_hint(targets, 0)
+    items: list[_Target] = []
+    urls_seen: dict[str, None] = {}
+    queries_seen: dict[SnapshotQuery, None] = {}
+    stored_seen: dict[str, None] = {}
+    env_base = wayback_base_from_env()
+    look_up = not (offline or no_archive)  # the snapshot questions are only collected if they will be asked
+    index = 0
+    for article, revision in targets:  # not enumerate(): it keeps its last tuple, and so the last article
+        index += 1
+        findings = run_static_checks(article, today=today, known_titles=titles, archive_base=archive_base)
+        item = _Target.of(article, revision, findings, shared)
+        items.append(item)
+        for ref in item.references:
+            if ref.url and _checkable(ref.url):
+                if look_up:
+                    queries_seen.setdefault(SnapshotQuery(ref.url, ref.day), None)
+                if not ref.excluded:
+                    urls_seen.setdefault(ref.url, None)
+            # Only links that are snapshots are resolved; the static checks already report the others.
+            if (
+                ref.archive_url
+                and ref.archive_url not in stored_seen
+                and _checkable(ref.archive_url)
+                and parse_archive_url(
+                    ref.archive_url,
+                    base_url=_base_for(archive, ref.archive_url) if archive is not None else env_base,
+                )
+                is not None
+            ):
+                stored_seen[ref.archive_url] = None
+        del article, findings  # before the progress call: the audit holds no article while it waits
+        emit(AuditEvent(AuditPhase.STATIC, index, max(expected, index), item.slug))
+    urls = list(urls_seen)
+    del urls_seen
     notes: list[str] = []
     links: dict[str, LinkResult] = {}
     nearest: dict[SnapshotQuery, Snapshot | None] = {}
     resolved: dict[str, Snapshot | None] = {}
     archive_failed: str | None = None
     network_failure: str | None = None
-    # Only links that are snapshots are resolved; the static checks already report the others.
-    stored = list(
-        dict.fromkeys(
-            r.archive_url
-            for r in refs
-            if r.archive_url
-            and _checkable(r.archive_url)
-            and parse_archive_url(
-                r.archive_url,
-                base_url=_base_for(archive, r.archive_url) if archive is not None else wayback_base_from_env(),
-            )
-            is not None
-        )
-    )
+    stored = list(stored_seen)
+    del stored_seen
 
     if offline:
         notes.append(
@@ -394,11 +524,7 @@ def audit_articles(
     elif not urls and not stored:
         notes.append("no reference has a checkable url, so nothing was checked live; only the static checks ran")
     else:
-        queries = (
-            []
-            if no_archive
-            else list(dict.fromkeys(SnapshotQuery(r.url, _query_day(r)) for r in refs if r.url and _checkable(r.url)))
-        )
+        queries = [] if no_archive else list(queries_seen)
         stored = [] if no_archive else stored
         # The archive phase starts now, beside the link checks, not after them (issue 10).
         lock = threading.Lock()
@@ -450,11 +576,20 @@ def audit_articles(
         if unchecked:
             notes.append(f"{len(unchecked)} url(s) got no verdict from the link checker")
 
-    articles = tuple(
-        _article_audit(item, offline, links, nearest, resolved, archive_failed is not None or no_archive)
-        for item in items
-    )
-    emit(AuditEvent(AuditPhase.DONE, len(items), len(items)))
+    del queries_seen
+    # Each compact record is replaced by its report entry as it is built.
+    count = len(items)
+    items.reverse()
+    built: list[ArticleAudit] = []
+    while items:
+        built.append(
+            _article_audit(
+                items.pop(), offline, links, nearest, resolved, archive_failed is not None or no_archive, shared
+            )
+        )
+    articles = tuple(built)
+    del built
+    emit(AuditEvent(AuditPhase.DONE, count, count))
     return AuditReport(
         generated_at=now, offline=offline, notes=tuple(notes), articles=articles, network_failure=network_failure
     )
@@ -597,48 +732,38 @@ def _article_audit(
     nearest: dict[SnapshotQuery, Snapshot | None],
     resolved: dict[str, Snapshot | None],
     archive_unknown: bool,
+    shared: _Problems,
 ) -> ArticleAudit:
-    article = item.article
-    by_claim: dict[str, list[AuditProblem]] = {}
-    by_ref: dict[str, list[AuditProblem]] = {}
-    general: list[AuditProblem] = []
-    static_url_refs: set[str] = set()
-    for finding in item.findings:
-        if finding.claim_id is not None:
-            by_claim.setdefault(finding.claim_id, []).append(AuditProblem.of(finding))
-        elif finding.ref_id is not None:
-            by_ref.setdefault(finding.ref_id, []).append(AuditProblem.of(finding))
-            if finding.code.startswith("url-"):
-                static_url_refs.add(finding.ref_id)
-        else:
-            general.append(AuditProblem.of(finding))
-
+    by_claim = item.by_claim
+    general = item.general
     references = tuple(
-        _reference_audit(
-            ref,
-            by_ref.get(ref.id, []),
-            ref.id in static_url_refs,
-            offline,
-            links,
-            nearest,
-            resolved,
-            archive_unknown,
+        shared.compact(
+            _reference_audit(
+                ref,
+                item.by_ref.get(ref.id, []),
+                ref.id in item.static_url_refs,
+                offline,
+                links,
+                nearest,
+                resolved,
+                archive_unknown,
+                shared,
+            )
         )
-        for ref in article.references
+        for ref in item.references
     )
     dead = {ref.id for ref in references if _lost(ref)}
-    for claim in article.claims():
-        cited = {citation.ref for citation in claim.citations}
-        if cited and cited <= dead:
-            by_claim.setdefault(claim.id, []).append(
-                _problem(
+    for claim_id, _text, cited in item.claims:
+        if cited and dead.issuperset(cited):
+            by_claim.setdefault(claim_id, []).append(
+                shared.live(
                     "claim-sources-dead",
                     f"every source it cites is dead or failing persistently: {', '.join(sorted(cited))}",
                 )
             )
     claims = tuple(
-        ClaimAudit(id=claim.id, text=claim.text, problems=tuple(by_claim.get(claim.id, [])))
-        for claim in article.claims()
+        shared.compact(ClaimAudit(id=claim_id, text=text, problems=tuple(by_claim.get(claim_id, []))))
+        for claim_id, text, _cited in item.claims
     )
     statuses = Counter(ref.status.value for ref in references)
     severities: Counter[str] = Counter(p.severity.value for p in general)
@@ -653,9 +778,9 @@ def _article_audit(
         by_severity={s.value: severities[s.value] for s in Severity},
     )
     return ArticleAudit(
-        slug=article.slug,
-        title=article.title,
-        language=article.language,
+        slug=item.slug,
+        title=item.title,
+        language=item.language,
         revision=item.revision,
         summary=summary,
         problems=tuple(general),
@@ -678,7 +803,7 @@ _PERSISTENT = _dt.timedelta(days=1)
 
 
 def _reference_audit(
-    ref: Reference,
+    ref: _Ref,
     problems: list[AuditProblem],
     bad_url: bool,
     offline: bool,
@@ -686,20 +811,21 @@ def _reference_audit(
     nearest: dict[SnapshotQuery, Snapshot | None],
     resolved: dict[str, Snapshot | None],
     archive_unknown: bool,
+    shared: _Problems,
 ) -> ReferenceAudit:
     """Combine the link result, the archive answers and the static findings into one verdict."""
     problems = list(problems)
     base = {"id": ref.id, "title": ref.title, "url": ref.url, "archive_url": ref.archive_url}
     if not ref.url:
-        stored_ok = _stored_archive(ref, resolved, problems)
+        stored_ok = _stored_archive(ref, resolved, problems, shared)
         return ReferenceAudit(**base, status=LinkStatus.NO_URL, archive_resolves=stored_ok, problems=tuple(problems))
     if bad_url:
         return ReferenceAudit(**base, status=LinkStatus.INVALID, problems=tuple(problems))
-    if _excluded(ref) and not offline:
-        stored_ok = _stored_archive(ref, resolved, problems)
+    if ref.excluded and not offline:
+        stored_ok = _stored_archive(ref, resolved, problems, shared)
         if not stored_ok:
             problems.append(
-                _problem(
+                shared.live(
                     "link-excluded-no-archive", f"the url is marked {ref.url_status} and no working archive is stored"
                 )
             )
@@ -708,20 +834,22 @@ def _reference_audit(
     if result is None:
         return ReferenceAudit(**base, status=LinkStatus.UNCHECKED, problems=tuple(problems))
 
-    day = _query_day(ref)
+    day = ref.day
     snapshot = nearest.get(SnapshotQuery(ref.url, day))
     archive = (
-        ArchiveInfo(
-            url=snapshot.archive_url,
-            timestamp=snapshot.timestamp,
-            archive=snapshot.archive,
-            distance_days=snapshot.distance_days(day) if day else None,
+        shared.compact(
+            ArchiveInfo(
+                url=snapshot.archive_url,
+                timestamp=snapshot.timestamp,
+                archive=snapshot.archive,
+                distance_days=snapshot.distance_days(day) if day else None,
+            )
         )
         if snapshot
         else None
     )
-    stored_ok = _stored_archive(ref, resolved, problems)
-    problems.extend(_link_problems(ref, result, snapshot, stored_ok, archive_unknown))
+    stored_ok = _stored_archive(ref, resolved, problems, shared)
+    problems.extend(_link_problems(ref, result, snapshot, stored_ok, archive_unknown, shared))
     return ReferenceAudit(
         **base,
         status=result.status,
@@ -738,7 +866,9 @@ def _reference_audit(
     )
 
 
-def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], problems: list[AuditProblem]) -> bool | None:
+def _stored_archive(
+    ref: _Ref, resolved: dict[str, Snapshot | None], problems: list[AuditProblem], shared: _Problems
+) -> bool | None:
     """Whether the stored archive url resolves to a 200 capture (None: none stored, or not checked).
 
     The capture the link leads to is what counts, not the timestamp written in
@@ -752,7 +882,7 @@ def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], proble
     capture = resolved[ref.archive_url]
     if capture is None:
         problems.append(
-            _problem("archive-url-unresolved", f"the stored archive url {ref.archive_url} leads to no capture")
+            shared.live("archive-url-unresolved", f"the stored archive url {ref.archive_url} leads to no capture")
         )
         return False
     problems[:] = [p for p in problems if p.code != "archive-date-mismatch"]
@@ -760,16 +890,15 @@ def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], proble
     span = date_range(ref.archive_date) if ref.archive_date else None
     if span is not None and not span[0] - _dt.timedelta(days=1) <= taken <= span[1] + _dt.timedelta(days=1):
         problems.append(
-            AuditProblem(
-                code="archive-date-mismatch",
-                severity=Severity.WARNING,
-                message=f"archive date {ref.archive_date} but the capture the link leads to "
-                f"was taken {taken.isoformat()}",
+            shared.get(
+                "archive-date-mismatch",
+                Severity.WARNING,
+                f"archive date {ref.archive_date} but the capture the link leads to was taken {taken.isoformat()}",
             )
         )
     if not capture.ok:
         problems.append(
-            _problem(
+            shared.live(
                 "archive-url-unresolved",
                 f"the stored archive url {ref.archive_url} leads to an archived error page "
                 f"(HTTP {capture.status_code} captured {taken.isoformat()}), not a copy of the source",
@@ -780,11 +909,12 @@ def _stored_archive(ref: Reference, resolved: dict[str, Snapshot | None], proble
 
 
 def _link_problems(
-    ref: Reference,
+    ref: _Ref,
     result: LinkResult,
     snapshot: Snapshot | None,
     stored_ok: bool | None,
     archive_unknown: bool,
+    shared: _Problems,
 ) -> Iterator[AuditProblem]:
     """The verdict's problems. A dead link's severity depends on whether readers have a copy."""
     http = f"HTTP {result.http_status}" if result.http_status else (result.error or "no answer")
@@ -797,29 +927,29 @@ def _link_problems(
         )
         if stored_ok:
             tip = "" if ref.url_status == UrlStatus.DEAD else "; set url_status: dead so readers get the copy first"
-            yield _problem("link-dead-archived", f"{history}; the stored archive copy works{tip}")
+            yield shared.live("link-dead-archived", f"{history}; the stored archive copy works{tip}")
         elif snapshot is not None:
-            yield _problem(
+            yield shared.live(
                 "link-dead-archive-available",
                 f"{history}; set archive_url to {snapshot.archive_url} ({snapshot.timestamp.date().isoformat()})",
             )
         else:
             why = " (archive coverage unknown)" if archive_unknown else ""
-            yield _problem("link-dead", f"{history} and no archived copy is known{why}")
+            yield shared.live("link-dead", f"{history} and no archived copy is known{why}")
     elif status == LinkStatus.SOFT_404:
         tip = f"; an archived copy exists: {snapshot.archive_url}" if snapshot else ""
-        yield _problem("link-soft-404", f"answers {http} with what looks like a 'not found' page{tip}")
+        yield shared.live("link-soft-404", f"answers {http} with what looks like a 'not found' page{tip}")
     elif status == LinkStatus.BLOCKED:
-        yield _problem("link-blocked", f"access refused ({http}); a human must look, it may well be alive")
+        yield shared.live("link-blocked", f"access refused ({http}); a human must look, it may well be alive")
     elif status == LinkStatus.ERROR:
         if result.failures >= 2:
-            yield _problem("link-error", f"could not be checked ({result.error or http})")
+            yield shared.live("link-error", f"could not be checked ({result.error or http})")
         else:
-            yield _problem("link-error", f"could not be checked ({result.error or http}); probably transient")
+            yield shared.live("link-error", f"could not be checked ({result.error or http}); probably transient")
     elif status == LinkStatus.INVALID:
-        yield _problem("link-invalid", f"refused by the checker: {result.error or 'invalid url'}")
+        yield shared.live("link-invalid", f"refused by the checker: {result.error or 'invalid url'}")
     elif status == LinkStatus.LIVE and snapshot is None and not stored_ok and not archive_unknown:
-        yield _problem("archive-missing", "no archived copy exists yet; consider saving one")
+        yield shared.live("archive-missing", "no archived copy exists yet; consider saving one")
 
 
 # --- what an audit of a wiki covers ------------------------------------------------
@@ -894,9 +1024,33 @@ def audit_wiki(
     gc.freeze()
     try:
         with paused_gc() if options.get("offline", False) else contextlib.nullcontext():
-            return audit_articles(pairs, known_titles=titles, **options)
+            return audit_articles(_Draining(pairs), known_titles=titles, **options)
     finally:
         gc.unfreeze()
+
+
+class _Draining:
+    """Hands out a list's items first to last, dropping each from the list as it goes.
+
+    The audit lets an article go once its static checks are done; this makes the
+    wiki's list of loaded articles let go of it too, so the parsed wiki shrinks
+    while its compact report records grow. The length hint keeps progress totals.
+    """
+
+    def __init__(self, items: list[tuple[Article, str | None]]) -> None:
+        items.reverse()
+        self._items = items
+
+    def __iter__(self) -> _Draining:
+        return self
+
+    def __next__(self) -> tuple[Article, str | None]:
+        if not self._items:
+            raise StopIteration
+        return self._items.pop()
+
+    def __length_hint__(self) -> int:
+        return len(self._items)
 
 
 def audit_cache_path(wiki: Wiki | None) -> Path:

@@ -22,7 +22,7 @@ import math
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -276,12 +276,16 @@ def slug_argument(name: str = "slug", metavar: str | None = None) -> Callable[[F
     return click.argument(name, metavar=metavar, shell_complete=_complete_slugs)
 
 
-def _write(text: str, out: str | None) -> None:
-    """Write to stdout (``None``, ``-``, ``/dev/stdout``) or through the one safe writer."""
+def _write(text: str | Iterable[str], out: str | None) -> None:
+    """Write to stdout (``None``, ``-``, ``/dev/stdout``) or through the one safe writer.
+
+    ``text`` may come in pieces (a large audit report): they are written one after another.
+    """
     from .output import is_stdout, write_file
 
     if out is None or is_stdout(out):
-        click.echo(text, nl=False)
+        for piece in (text,) if isinstance(text, str) else text:
+            click.echo(piece, nl=False)
         return
     write_file(out, text)
 
@@ -539,7 +543,7 @@ def audit(
     from .checks import Severity
     from .net import CheckConfig, load_host_limits
     from .output import check_writable
-    from .report.audit import render
+    from .report.audit import render_pieces
 
     if not targets and not all_:
         fail("nothing to audit: give TARGET slugs or files, or --all")
@@ -586,7 +590,7 @@ def audit(
     finally:
         lazy.close()
     color = fmt == "text" and output in ("-", None) and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    _write(render(report, fmt, color=color), output)  # type: ignore[arg-type]
+    _write(render_pieces(report, fmt, color=color), output)  # type: ignore[arg-type]
     counts = report.totals().by_severity
     if not quiet and output not in ("-", None):
         click.echo(

@@ -99,7 +99,7 @@ class LinkStatus(StrEnum):
 _STATUSES = frozenset(status.value for status in LinkStatus)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: an audit holds one per distinct url until its report is built
 class LinkResult:
     """The verdict on one URL, with what it rests on.
 

@@ -29,6 +29,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InvalidInput
@@ -81,7 +82,7 @@ def check_writable(target: str | os.PathLike[str]) -> None:
         raise _fail(path, f"directory {real.parent} does not exist")
 
 
-def write_file(target: str | os.PathLike[str], data: str | bytes) -> None:
+def write_file(target: str | os.PathLike[str], data: str | bytes | Iterable[str]) -> None:
     """Write ``data`` (text is UTF-8) to ``target`` by the rules in the module docstring.
 
     Raises :class:`~wikicore.errors.InvalidInput` naming the path when it cannot
@@ -95,11 +96,16 @@ def write_file(target: str | os.PathLike[str], data: str | bytes) -> None:
         raise _fail(target, reason) from None
 
 
-def write_path(target: str | os.PathLike[str], data: str | bytes) -> None:
+def write_path(target: str | os.PathLike[str], data: str | bytes | Iterable[str]) -> None:
     """:func:`write_file` for callers that handle :class:`OSError` themselves (a cache may fail quietly)."""
     if is_stdout(target):
         raise ValueError("write_file() does not write standard output; check is_stdout() first")
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # Text given in pieces (a large report, issue 10) is written piece by piece, never joined.
+    raw: bytes | Iterable[bytes] = (
+        data.encode("utf-8") if isinstance(data, str)
+        else data if isinstance(data, bytes)
+        else (piece.encode("utf-8") for piece in data)
+    )
     real = _resolve(Path(target))
     try:
         info: os.stat_result | None = os.stat(real)
@@ -116,14 +122,15 @@ def write_path(target: str | os.PathLike[str], data: str | bytes) -> None:
     _write_atomic(real, raw, info)
 
 
-def _write_all(fd: int, raw: bytes) -> None:
-    view = memoryview(raw)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _write_all(fd: int, raw: bytes | Iterable[bytes]) -> None:
+    for piece in (raw,) if isinstance(raw, bytes) else raw:
+        view = memoryview(piece)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
 
 
-def _write_through(real: Path, raw: bytes, append: bool = False) -> None:
+def _write_through(real: Path, raw: bytes | Iterable[bytes], append: bool = False) -> None:
     """Write to a device, FIFO or terminal as it is: no truncation, no rename, no chmod."""
     flags = os.O_WRONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0) | (os.O_APPEND if append else 0)
     fd = os.open(real, flags)
@@ -145,7 +152,7 @@ def _create_temp(real: Path) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(real.parent))
 
 
-def _write_atomic(real: Path, raw: bytes, existing: os.stat_result | None) -> None:
+def _write_atomic(real: Path, raw: bytes | Iterable[bytes], existing: os.stat_result | None) -> None:
     """Temporary file, fsync, rename: the reader sees the old file or the new one."""
     fd, temp = _create_temp(real)
     try:

@@ -20,7 +20,17 @@ from ..audit import ArticleAudit, AuditProblem, AuditReport, AuditSummary, Refer
 from ..checks import Severity
 from .base import attr, esc, json_text, link, page, terminal
 
-__all__ = ["FORMATS", "Format", "render", "render_html", "render_json", "render_markdown", "render_text"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "render",
+    "render_html",
+    "render_json",
+    "render_json_pieces",
+    "render_markdown",
+    "render_pieces",
+    "render_text",
+]
 
 Format = Literal["text", "json", "markdown", "html"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "html")
@@ -113,7 +123,36 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
 
 def render_json(report: AuditReport) -> str:
     """The report as JSON (``schemas/audit.schema.json``): stable field order, two-space indent."""
-    return json_text(report.model_dump_json(indent=2)) + "\n"
+    return "".join(render_json_pieces(report))
+
+
+def render_json_pieces(report: AuditReport) -> Iterator[str]:
+    """:func:`render_json` one article at a time: the same text, never held whole (issue 10).
+
+    A 50,000-reference report is 36 MB of JSON; built as one string, then copied
+    to add the newline and encoded, it cost about 70 MB at once. The report
+    without articles is serialised, and each article is serialised alone and
+    indented to its place (``articles`` is the report's last field; strings hold
+    no raw newline, so indenting every line is exact).
+    """
+    head = json_text(report.model_copy(update={"articles": ()}).model_dump_json(indent=2))
+    empty = "[]\n}"
+    if not report.articles or not head.endswith(empty):
+        yield json_text(report.model_dump_json(indent=2)) + "\n"
+        return
+    yield head[: -len(empty)] + "["
+    for index, article in enumerate(report.articles):
+        text = json_text(article.model_dump_json(indent=2))
+        yield ("\n" if index == 0 else ",\n") + "    " + text.replace("\n", "\n    ")
+    yield "\n  ]\n}\n"
+
+
+def render_pieces(report: AuditReport, format: Format, *, color: bool = False) -> Iterator[str]:
+    """:func:`render` in pieces to write one after another: JSON per article, the others whole."""
+    if format == "json":
+        yield from render_json_pieces(report)
+    else:
+        yield render(report, format, color=color)
 
 
 # --- Markdown ------------------------------------------------------------------
