@@ -43,23 +43,22 @@ import zlib
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from ..errors import InvalidInput
-from .config import MAX_REDIRECTS, CheckConfig
+from .config import CheckConfig
 from .gate import Limit
 from .policy import Failure, host_key, refusal, url_problem
-from .session import Fetch, _normal, _refusal_message, _tls_words
+from .session import _REDIRECT_CODES, Fetch, RedirectChain, _refusal_message, _tls_words
 
 __all__ = ["AsyncRateGate", "AsyncSession", "LoopThread"]
 
 _T = TypeVar("_T")
 _CHUNK = 16 * 1024
 _REDIRECT_DRAIN = 64 * 1024
-_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
 
 # --- the loop thread ------------------------------------------------------------------
@@ -328,54 +327,25 @@ class AsyncSession:
         expires = started + self.config.deadline if expires is None else expires
         cap = self.config.max_bytes if limit is None else min(limit, self.config.max_bytes)
         method = method.upper()
-        state: dict[str, Any] = {"current": url, "hops": [], "attempts": 0}
+        chain = RedirectChain(url, method, started)
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout_at(loop.time() + max(0.0, expires - time.monotonic())):
-                return await self._follow(url, method, cap, key, state, started, expires)
+                return await self._follow(chain, cap, key, expires)
         except TimeoutError:
             return Fetch(
-                url, method, None, state["current"], tuple(state["hops"]), {}, b"", 0, False, Failure.DEADLINE,
-                f"timed out after {self.config.deadline:g} s", max(1, state["attempts"]), time.monotonic() - started,
+                url, method, None, chain.current, tuple(chain.hops), {}, b"", 0, False, Failure.DEADLINE,
+                f"timed out after {self.config.deadline:g} s", max(1, chain.attempts), time.monotonic() - started,
             )
 
-    async def _follow(
-        self, url: str, method: str, cap: int, key: str | None, state: dict[str, Any], started: float,
-        expires: float,
-    ) -> Fetch:
-        hops: list[str] = state["hops"]
-        seen = {_normal(url)}
-
-        def failed(failure: Failure, error: str, status: int | None = None) -> Fetch:
-            return Fetch(
-                url, method, status, state["current"], tuple(hops), {}, b"", 0, False, failure, error,
-                state["attempts"], time.monotonic() - started,
-            )
-
+    async def _follow(self, chain: RedirectChain, cap: int, key: str | None, expires: float) -> Fetch:
         while True:
-            current: str = state["current"]
-            problem = url_problem(current) or self._literal_problem(current)
+            problem = url_problem(chain.current) or self._literal_problem(chain.current)
             if problem is not None:
-                return failed(*problem)
-            result = await self._attempts(current, method, cap, key, expires)
-            state["attempts"] += result.attempts
-            if result.failure is not None or result.status not in _REDIRECT_CODES:
-                return replace(result, url=url, redirects=tuple(hops), attempts=state["attempts"],
-                               elapsed=time.monotonic() - started)
-            location = result.headers.get("location")
-            if not location:
-                return failed(Failure.BAD_REDIRECT, f"HTTP {result.status} redirect without a Location", result.status)
-            nxt = urljoin(current, location.strip())
-            if len(hops) >= MAX_REDIRECTS:
-                return failed(Failure.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects", result.status)
-            hops.append(nxt)
-            if _normal(nxt) in seen:
-                state["current"] = nxt
-                return failed(Failure.REDIRECT_LOOP, f"redirect loop back to {nxt}", result.status)
-            seen.add(_normal(nxt))
-            if result.status == 303 and method != "HEAD":
-                method = "GET"  # RFC 9110 §15.4.4
-            state["current"] = nxt
+                return chain.failed(*problem)
+            done = chain.step(await self._attempts(chain.current, chain.method, cap, key, expires))
+            if done is not None:
+                return done
 
     def _literal_problem(self, url: str) -> tuple[Failure, str] | None:
         """aiohttp does not resolve IP literals, so the policy is applied to them here."""

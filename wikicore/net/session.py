@@ -99,6 +99,54 @@ class Fetch:
         return self.status is not None and 200 <= self.status < 300
 
 
+class RedirectChain:
+    """One fetch's way through its redirects, walked alike by both engines (requests and aiohttp).
+
+    The engine makes its attempts at :attr:`current` (with :attr:`method`) and hands the answer
+    to :meth:`step`, which returns the finished :class:`Fetch`, or ``None`` when the chain goes on
+    to a new :attr:`current`. A missing ``Location``, a loop or too many hops end the chain here,
+    so the two engines cannot drift apart on what a redirect means.
+    """
+
+    def __init__(self, url: str, method: str, started: float) -> None:
+        self.url = url
+        self.method = method
+        self.started = started
+        self.current = url
+        self.hops: list[str] = []
+        self.attempts = 0
+        self._seen = {_normal(url)}
+
+    def failed(self, failure: Failure, error: str, status: int | None = None) -> Fetch:
+        """The chain ends in ``failure`` at :attr:`current`."""
+        return Fetch(
+            self.url, self.method, status, self.current, tuple(self.hops), {}, b"", 0, False, failure, error,
+            self.attempts, time.monotonic() - self.started,
+        )
+
+    def step(self, result: Fetch) -> Fetch | None:
+        """Take the answer at :attr:`current`: the finished fetch, or ``None`` to go on."""
+        self.attempts += result.attempts
+        if result.failure is not None or result.status not in _REDIRECT_CODES:
+            return replace(result, url=self.url, redirects=tuple(self.hops), attempts=self.attempts,
+                           elapsed=time.monotonic() - self.started)
+        location = result.headers.get("location")
+        if not location:
+            return self.failed(Failure.BAD_REDIRECT, f"HTTP {result.status} redirect without a Location", result.status)
+        nxt = urljoin(self.current, location.strip())
+        if len(self.hops) >= MAX_REDIRECTS:
+            return self.failed(Failure.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects", result.status)
+        self.hops.append(nxt)
+        if _normal(nxt) in self._seen:
+            self.current = nxt
+            return self.failed(Failure.REDIRECT_LOOP, f"redirect loop back to {nxt}", result.status)
+        self._seen.add(_normal(nxt))
+        if result.status == 303 and self.method != "HEAD":
+            self.method = "GET"  # RFC 9110 §15.4.4
+        self.current = nxt
+        return None
+
+
 # --- address refusals -------------------------------------------------------------
 
 
@@ -425,40 +473,14 @@ class CheckSession(requests.Session):
         self, url: str, method: str, budget: Deadline, cap: int, started: float, key: str | None,
         headers: Mapping[str, str] | None,
     ) -> Fetch:
-        hops: list[str] = []
-        seen = {_normal(url)}
-        current = url
-        attempts = 0
-
-        def failed(failure: Failure, error: str, status: int | None = None) -> Fetch:
-            return Fetch(
-                url, method, status, current, tuple(hops), {}, b"", 0, False, failure, error, attempts,
-                time.monotonic() - started,
-            )
-
+        chain = RedirectChain(url, method, started)
         while True:
-            problem = url_problem(current)
+            problem = url_problem(chain.current)
             if problem is not None:
-                return failed(*problem)
-            result = self._attempts(current, method, budget, cap, key, headers)
-            attempts += result.attempts
-            if result.failure is not None or result.status not in _REDIRECT_CODES:
-                return replace(result, url=url, redirects=tuple(hops), attempts=attempts,
-                               elapsed=time.monotonic() - started)
-            location = result.headers.get("location")
-            if not location:
-                return failed(Failure.BAD_REDIRECT, f"HTTP {result.status} redirect without a Location", result.status)
-            nxt = urljoin(current, location.strip())
-            if len(hops) >= MAX_REDIRECTS:
-                return failed(Failure.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects", result.status)
-            hops.append(nxt)
-            if _normal(nxt) in seen:
-                current = nxt
-                return failed(Failure.REDIRECT_LOOP, f"redirect loop back to {nxt}", result.status)
-            seen.add(_normal(nxt))
-            if result.status == 303 and method != "HEAD":
-                method = "GET"  # RFC 9110 §15.4.4
-            current = nxt
+                return chain.failed(*problem)
+            done = chain.step(self._attempts(chain.current, chain.method, budget, cap, key, headers))
+            if done is not None:
+                return done
 
     def _attempts(
         self, url: str, method: str, budget: Deadline, cap: int, key: str | None, headers: Mapping[str, str] | None
