@@ -63,7 +63,7 @@ def build_article(
 
 def phases(refs: int) -> list[dict[str, object]]:
     from wikicore.archive import SnapshotQuery, WaybackArchive
-    from wikicore.audit import _look_up_archives, _query_day, audit_articles
+    from wikicore.audit.run import _look_up_archives, _query_day, audit_articles
     from wikicore.net import CheckConfig
     from wikicore.testing.wayback import FakeWayback
 
@@ -110,7 +110,7 @@ def phases(refs: int) -> list[dict[str, object]]:
 def reaudit_child(refs: int, base: str) -> dict[str, object]:
     """In this process: a first audit to fill the database, then the timed re-audit within the TTL."""
     from wikicore.audit import audit_articles
-    from wikicore.linkcheck import CheckConfig
+    from wikicore.net import CheckConfig
 
     config = CheckConfig(allow_private=True, per_host=64, host_interval=0.0, concurrency=64)
     bases = [f"{base}/h{i}" for i in range(50)]
@@ -174,7 +174,7 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
     figure then measures the caller's 50,000 parsed references more than the audit.
     """
     from wikicore.audit import audit_articles
-    from wikicore.linkcheck import CheckConfig
+    from wikicore.net import CheckConfig
     from wikicore.output import write_file
     from wikicore.report.audit import render_pieces
     from wikicore.serialize import dumps

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from results_file import write_results  # noqa: E402
 
 from wikicore import __version__  # noqa: E402
-from wikicore.importers.wikitext import import_wikitext  # noqa: E402
+from wikicore.mediawiki.importer import import_wikitext  # noqa: E402
 from wikicore.models import IdMinter  # noqa: E402
 
 

@@ -138,7 +138,8 @@ def run_linkchecker(urls: list[str], work: Path) -> tuple[float, int, str]:
 
 
 def child_check(listing: Path, config_json: str) -> int:
-    from wikicore.linkcheck import CheckConfig, check_urls
+    from wikicore.links import check_urls
+    from wikicore.net import CheckConfig
 
     config = CheckConfig(allow_private=True, **json.loads(config_json))
     statuses: Counter[str] = Counter()

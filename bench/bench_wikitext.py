@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from results_file import write_results  # noqa: E402
 
 from wikicore import __version__  # noqa: E402
-from wikicore.dump import import_dump  # noqa: E402
-from wikicore.exporters.wikitext import export_wikitext  # noqa: E402
-from wikicore.importers.wikitext import import_wikitext, parse_redirect  # noqa: E402
+from wikicore.mediawiki.dump import import_dump  # noqa: E402
+from wikicore.mediawiki.exporter import export_wikitext  # noqa: E402
+from wikicore.mediawiki.importer import import_wikitext, parse_redirect  # noqa: E402
 from wikicore.store import Wiki  # noqa: E402
 
 MB = 1024 * 1024

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from wikicore.importers import import_path
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 from wikicore.models import Article
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from typing import Any
 
 from wikicore.archive import WaybackArchive
 from wikicore.audit import AuditReport, audit_articles
-from wikicore.linkcheck import CheckConfig
 from wikicore.models import Article
+from wikicore.net import CheckConfig
 from wikicore.serialize import load_path
 from wikicore.store import Wiki
 from wikicore.testing.wayback import FakeWayback

@@ -38,7 +38,7 @@ from wikicore.archive import (
 )
 from wikicore.cli import main
 from wikicore.errors import NetworkError, RateLimited
-from wikicore.linkdb import LinkDB, Observation
+from wikicore.links import LinkDB, Observation
 from wikicore.models import Article, Reference, UrlStatus
 from wikicore.store import Wiki
 from wikicore.testing.wayback import Capture, FakeWayback, load_snapshots, surt

@@ -11,7 +11,7 @@ import pytest
 from wikicore.archive import Archive, Snapshot, SnapshotQuery
 from wikicore.archive.cache import ArchiveCache, CachedArchive
 from wikicore.errors import InvalidInput, NetworkError
-from wikicore.linkdb import LinkDB
+from wikicore.links import LinkDB
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SNAP = Snapshot(

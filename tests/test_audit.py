@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from wikicore.archive import Snapshot, SnapshotQuery, WaybackArchive
-from wikicore.audit import (
+from wikicore.audit import Severity
+from wikicore.audit.run import (
     LIVE_CODES,
     AuditEvent,
     AuditPhase,
@@ -20,9 +21,9 @@ from wikicore.audit import (
     ReferenceAudit,
     audit_articles,
 )
-from wikicore.checks import Severity
-from wikicore.linkcheck import CheckConfig, LinkStatus
+from wikicore.links import LinkStatus
 from wikicore.models import Article
+from wikicore.net import CheckConfig
 from wikicore.testing.wayback import FakeWayback
 from wikicore.testing.web import HostileWeb
 
@@ -273,7 +274,7 @@ def test_static_findings_are_attached_where_they_belong(wayback: FakeWayback) ->
 
 
 def test_live_codes_are_documented() -> None:
-    import wikicore.audit as audit
+    import wikicore.audit.run as audit
 
     assert audit.__doc__
     for code in LIVE_CODES:

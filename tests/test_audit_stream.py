@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from wikicore.audit import AuditEvent, AuditPhase, audit_articles, audit_wiki
-from wikicore.linkcheck import CheckConfig
 from wikicore.models import Article
+from wikicore.net import CheckConfig
 from wikicore.report.audit import FORMATS, render, render_json_pieces
 from wikicore.store import Wiki
 from wikicore.testing.web import HostileWeb

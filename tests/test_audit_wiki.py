@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 import wikicore
-import wikicore.checks as checks
+import wikicore.audit.static as checks
 import wikicore.store.wiki as store  # where the store parses articles
-from wikicore.audit import audit_wiki, wiki_audit_targets
-from wikicore.checks import KnownTitles, run_static_checks
+from wikicore.audit import KnownTitles, audit_wiki, run_static_checks, wiki_audit_targets
 from wikicore.cli import main
 from wikicore.errors import InvalidInput, InvalidSlug, NotFound
 from wikicore.serialize import dump_path

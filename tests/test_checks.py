@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wikicore.checks import (
+from wikicore.audit.static import (
     CODES,
     STATIC_CHECKS,
     Finding,
@@ -65,7 +65,7 @@ def test_a_clean_article_has_no_findings() -> None:
 
 
 def test_every_code_is_documented_in_the_module_docstring() -> None:
-    import wikicore.checks as checks
+    import wikicore.audit.static as checks
 
     assert checks.__doc__
     for code in CODES:

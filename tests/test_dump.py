@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from wikicore.cli import main
-from wikicore.dump import import_dump, iter_dump
 from wikicore.errors import ImportFailed, StoreError
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.dump import import_dump, iter_dump
+from wikicore.mediawiki.importer import import_wikitext
 from wikicore.serialize import dumps, loads
 from wikicore.store import LAYOUT_SHARDED, path_of
 

@@ -10,7 +10,7 @@ import pytest
 
 from wikicore.errors import BudgetExceeded
 from wikicore.gcpause import paused_gc
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from wikicore import dump as dump_module
 from wikicore.cli import main
-from wikicore.dump import MAX_REVISION_ELEMENTS, MAX_REVISION_XML_BYTES, import_dump, iter_dump
 from wikicore.errors import BudgetExceeded, ImportFailed
+from wikicore.mediawiki import dump as dump_module
+from wikicore.mediawiki.dump import MAX_REVISION_ELEMENTS, MAX_REVISION_XML_BYTES, import_dump, iter_dump
 from wikicore.store import Wiki
 
 HEAD = '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/" version="0.11">'

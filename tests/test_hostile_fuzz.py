@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wikicore.diff import SegmentOp, diff_articles, inline_diff
-from wikicore.dump import iter_dump
 from wikicore.errors import WikicoreError
 from wikicore.importers.text import import_page_text
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.dump import iter_dump
+from wikicore.mediawiki.importer import import_wikitext
 from wikicore.models import Article
 
 #: The per-example ceiling (see the module docstring).

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import wikicore.importers.wikitext as wikitext
+import wikicore.mediawiki.importer as wikitext
 from wikicore.cli import main
 from wikicore.errors import BudgetExceeded, ImportFailed, InvalidInput
-from wikicore.importers.wikitext import MAX_UNCLOSED_WORK, import_wikitext, unclosed_markup
+from wikicore.mediawiki.importer import MAX_UNCLOSED_WORK, import_wikitext, unclosed_markup
 
 from .hostile_helpers import ceiling
 from .npmdata import real_articles  # noqa: F401  (fixture)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from wikicore.linkcheck import CheckConfig, LinkChecker, LinkResult, LinkStatus, check_urls
-from wikicore.linkdb import LinkDB
+from wikicore.links import LinkChecker, LinkDB, LinkResult, LinkStatus, check_urls
+from wikicore.net import CheckConfig
 from wikicore.testing.web import HostileWeb
 
 FAST = CheckConfig(
@@ -239,7 +239,7 @@ def test_dispatcher_keeps_hosts_polite() -> None:
 
 def test_input_is_read_lazily_through_a_small_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Results stream out while input is still unread; every distinct URL gets exactly one result."""
-    import wikicore.linkcheck as linkcheck
+    import wikicore.links.checker as linkcheck
 
     monkeypatch.setattr(linkcheck, "_WINDOW", 8)
     consumed = 0

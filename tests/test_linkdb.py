@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from wikicore.errors import InvalidInput
-from wikicore.linkdb import SCHEMA_VERSION, DeadState, LinkDB, Observation, dead_state
+from wikicore.links import DeadState, LinkDB, Observation, dead_state
+from wikicore.links.history import SCHEMA_VERSION
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "https://example.org/a"

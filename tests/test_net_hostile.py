@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from wikicore.errors import InvalidInput
-from wikicore.linkcheck import LinkChecker, LinkStatus, check_urls
-from wikicore.linkdb import LinkDB, Observation
+from wikicore.links import LinkChecker, LinkDB, LinkStatus, Observation, check_urls
 from wikicore.net import CheckConfig, CheckSession, Failure, embedded_ipv4, parse_retry_after, refusal
 from wikicore.testing.web import HostileWeb
 

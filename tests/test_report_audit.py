@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wikicore.audit import (
+from wikicore.audit import Severity
+from wikicore.audit.run import (
     ArchiveInfo,
     ArticleAudit,
     AuditProblem,
@@ -24,8 +25,7 @@ from wikicore.audit import (
     ReferenceAudit,
     audit_articles,
 )
-from wikicore.checks import Severity
-from wikicore.linkcheck import LinkStatus
+from wikicore.links import LinkStatus
 from wikicore.models import Article
 from wikicore.report.audit import FORMATS, render, render_html, render_json, render_markdown, render_text
 from wikicore.schema import schemas

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from wikicore.cli import main
 from wikicore.errors import ImportFailed
 from wikicore.exporters import export
-from wikicore.exporters.wikitext import cs1_template, export_wikitext
 from wikicore.importers import import_path
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.exporter import cs1_template, export_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 from wikicore.models import Article, Citation, Claim, Paragraph, Reference, ReferenceType, Section, UrlStatus
 
 from .npmdata import ARTICLE_NAMES, real_articles  # noqa: F401  (fixture)

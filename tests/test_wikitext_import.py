@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from wikicore.cli import main
 from wikicore.errors import ImportFailed
 from wikicore.importers import import_path, import_text
-from wikicore.importers.wikitext import import_wikitext, parse_date, parse_redirect, parse_ref_content
+from wikicore.mediawiki.importer import import_wikitext, parse_date, parse_redirect, parse_ref_content
 from wikicore.models import Article, Reference, ReferenceType, UrlStatus
 from wikicore.serialize import dumps
 

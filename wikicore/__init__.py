@@ -5,7 +5,9 @@ The public API lives here; everything else is an implementation detail.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     )
     from .exporters import export
     from .importers import import_path, import_text
-    from .linkcheck import LinkResult, LinkStatus, check_urls
+    from .links import LinkResult, LinkStatus, check_urls
     from .models import (
         Article,
         Citation,
@@ -54,9 +56,8 @@ if TYPE_CHECKING:
     from .sentences import split_sentences
     from .serialize import dump_path, dumps, load_path, loads
     from .store import Wiki
-# Every public name is loaded on first use: pydantic's model building, GitPython and requests cost
-# 0.1-0.2 s each, and `wikicore --help`, `--version` or slug completion need none of them (issue 11:
-# commands start in <= 0.3 s). `from wikicore import Article` works as ever.
+# Every public name is loaded on first use (see wikicore._lazy for why); `from wikicore import Article`
+# works as ever.
 _LAZY = {
     **dict.fromkeys(
         ["BudgetExceeded", "EditConflict", "ImportFailed", "InvalidArticle", "InvalidInput", "InvalidRevision",
@@ -76,22 +77,14 @@ _LAZY = {
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
     "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
-    "CheckConfig": "net", "LinkResult": "linkcheck", "LinkStatus": "linkcheck", "check_urls": "linkcheck",
+    "CheckConfig": "net", "LinkResult": "links", "LinkStatus": "links", "check_urls": "links",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
     "ArchiveSet": "archive", "open_archives": "archive",
     "ScanSummary": "scan", "scan_dump": "scan",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'wikicore' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

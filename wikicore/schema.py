@@ -28,7 +28,7 @@ def _article() -> type[BaseModel]:
 
 
 def _audit() -> type[BaseModel]:
-    from .audit import AuditReport
+    from .audit.run import AuditReport
 
     return AuditReport
 

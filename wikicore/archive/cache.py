@@ -5,7 +5,7 @@ link database only covers links. :class:`CachedArchive` wraps any
 :class:`~wikicore.archive.Archive` and answers repeated ``nearest`` and
 ``resolves`` questions from the table ``archive_lookups``: misses are cached
 too (a miss is an answer), failures are not (they raise before anything is
-stored). The table lives beside :mod:`wikicore.linkdb`'s tables and touches
+stored). The table lives beside :mod:`wikicore.links.history`'s tables and touches
 none of them; rows are keyed by ``(kind, url, day)``, where ``kind`` also names
 the archive (or set of archives) asked, so answers of one set never stand in
 for another's.

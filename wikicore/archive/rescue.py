@@ -265,7 +265,7 @@ def link_health(db_path: Path, urls: Iterable[str]) -> tuple[set[str], set[str]]
     dead: set[str] = set()
     if not db_path.is_file():
         return live, dead
-    from ..linkdb import LinkDB  # only the CLI's rescue needs the history
+    from ..links.history import LinkDB  # only the CLI's rescue needs the history
 
     with LinkDB(db_path) as db:
         for url in dict.fromkeys(urls):

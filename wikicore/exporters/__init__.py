@@ -43,4 +43,5 @@ def export(article: Article, format: str) -> str:
 
 
 def _load_builtin() -> None:
-    from . import csl, text, wikitext  # noqa: F401
+    from ..mediawiki import exporter  # noqa: F401
+    from . import csl, text  # noqa: F401

@@ -85,7 +85,8 @@ def import_path(path: str | os.PathLike[str], format: str | None = None, *, slug
 def _load_builtin() -> None:
     # Imported lazily so that `import wikicore` stays fast and the optional parsers
     # (mwparserfromhell) load only when their format is used.
-    from . import text, wikitext  # noqa: F401
+    from ..mediawiki import importer  # noqa: F401
+    from . import text  # noqa: F401
 
 
 def split_warnings(article: Article) -> tuple[Article, list[str]]:

@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Literal
 
-from ..audit import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
-from ..checks import Severity
+from ..audit.run import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
+from ..audit.static import Severity
 from .base import attr, esc, json_text, link, page, terminal
 
 __all__ = [

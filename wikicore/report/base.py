@@ -91,7 +91,7 @@ def attr(text: object) -> str:
 def linkable(url: str | None) -> bool:
     """Whether ``url`` may become a link: a checkable http(s) address (the audit's own rule), no bidi."""
     # Imported here: the CLI imports this module for :func:`terminal` and must start fast.
-    from ..checks import url_problem
+    from ..audit.static import url_problem
 
     return bool(url) and url_problem(url or "") is None and not _UNSAFE.search(url or "")
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ..checks import run_static_checks
+from ..audit.static import run_static_checks
 from ..errors import WikicoreError
-from ..importers.wikitext import import_wikitext, parse_redirect
+from ..mediawiki.importer import import_wikitext, parse_redirect
 from ..models import Article, slugify
 from .source import Page
 
@@ -49,7 +49,7 @@ FINDING_COLUMNS = ("slug", "title", "code", "severity", "message", "claim_id", "
 #: The staging rows the ``urls`` table is reduced from: one per (url, article).
 URLREF_COLUMNS = ("url", "slug", "refs")
 
-#: Codes the scan adds to those of :mod:`wikicore.checks` (all severity error).
+#: Codes the scan adds to those of :mod:`wikicore.audit.static` (all severity error).
 PAGE_INVALID = "page-invalid"
 PAGE_FAILED = "page-failed"
 CHUNK_INVALID = "dump-chunk-invalid"

@@ -3,7 +3,7 @@
 Two ways in, both bounded in memory:
 
 * **Streaming** (any ``.xml`` or ``.xml.bz2``): the client reads the dump once with
-  :func:`wikicore.dump.iter_dump` and cuts the pages of the main namespace into
+  :func:`wikicore.mediawiki.dump.iter_dump` and cuts the pages of the main namespace into
   batches (:func:`iter_batches`) that are shipped to the workers. The client never
   holds more than the batches in flight.
 * **Multistream** (a ``pages-articles-multistream.xml.bz2`` and its index): the
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ..dump import iter_dump
 from ..errors import InvalidInput
+from ..mediawiki.dump import iter_dump
 
 __all__ = [
     "BZ2_MAGIC",

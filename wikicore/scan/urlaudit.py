@@ -1,9 +1,9 @@
 """Checking a scan's ``urls`` table with the link checker: ``wikicore audit --urls DIR``.
 
 A thin layer on purpose: the URLs are streamed out of the Parquet table into
-:func:`wikicore.linkcheck.check_urls`, the same engine (politeness per host,
+:func:`wikicore.links.checker.check_urls`, the same engine (politeness per host,
 timeouts, caps, retries, Retry-After) and the same link database
-(:class:`wikicore.linkdb.LinkDB`: TTL reuse, the dead-link rule over history) as
+(:class:`wikicore.links.history.LinkDB`: TTL reuse, the dead-link rule over history) as
 every audit; the verdicts are written, streamed too, to a ``url_checks`` table
 next to ``urls`` (replaced whole on each run, through a temporary file).
 Memory stays flat in the number of URLs on both sides.
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
-from ..linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
-from ..linkdb import LinkDB
+from ..links.checker import CheckConfig, LinkResult, LinkStatus, check_urls
+from ..links.history import LinkDB
 
 __all__ = ["RESULTS_TABLE", "UrlAuditSummary", "audit_url_table", "url_severity"]
 

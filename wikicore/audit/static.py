@@ -60,9 +60,9 @@ from stdnum import isbn as _isbn
 from stdnum import issn as _issn
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from .errors import Problem
-from .models import Article, Reference, ReferenceType
-from .urls import normalise_url, parse_archive_url, url_problem  # url_problem: the one URL rule, `validate` too
+from ..errors import Problem
+from ..models import Article, Reference, ReferenceType
+from ..urls import normalise_url, parse_archive_url, url_problem  # url_problem: the one URL rule, `validate` too
 
 __all__ = [
     "CODES",

@@ -57,10 +57,10 @@ from mwparserfromhell.wikicode import Wikicode
 
 from ..errors import BudgetExceeded, ImportFailed
 from ..gcpause import paused_gc
+from ..importers import register
 from ..models import Article, IdMinter, ReferenceType, UrlStatus, short_hash
 from ..sentences import split_sentences
 from ..serialize import article_from_data
-from . import register
 
 __all__ = [
     "CS1_TYPES",

@@ -28,9 +28,9 @@ from collections.abc import Iterator
 
 import mwparserfromhell
 
-from ..importers.wikitext import RefContent, is_block_line, parse_ref_content, plain_text, sfn_key
+from ..exporters import register
 from ..models import Article, Citation, Claim, Media, Paragraph, Reference, ReferenceType, Section
-from . import register
+from .importer import RefContent, is_block_line, parse_ref_content, plain_text, sfn_key
 
 __all__ = ["cs1_template", "export_wikitext"]
 

@@ -32,15 +32,15 @@ import click
 # Only click, the standard library and the exception tree load at start: every other import is made
 # inside the command that needs it, so `--help`, `--version` and Tab completion start in a fraction
 # of the 1.25 s that importing pydantic, GitPython and requests up front cost (issue 11 item 5).
-from . import __version__
-from .errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikicoreError
-from .report.base import terminal, terminal_text
+from .. import __version__
+from ..errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikicoreError
+from ..report.base import terminal, terminal_text
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
-    from .models import Article
-    from .store import Wiki
+    from ..models import Article
+    from ..store import Wiki
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -67,7 +67,7 @@ class Env:
 
     def wiki(self) -> Wiki:
         """Open the wiki at ``--wiki`` (imported lazily: file-only commands do not need git)."""
-        from .store import Wiki
+        from ..store import Wiki
 
         return Wiki.open(self.wiki_path)
 
@@ -255,7 +255,7 @@ def _complete_slugs(ctx: click.Context, param: click.Parameter, incomplete: str)
     root = ctx.find_root()
     path = root.params.get("wiki_path") or os.environ.get("WIKICORE_WIKI") or "."
     try:
-        from .store import Wiki
+        from ..store import Wiki
 
         with Wiki.open(path) as wiki:
             return [CompletionItem(slug) for slug in wiki.list() if slug.startswith(incomplete)]
@@ -281,7 +281,7 @@ def _write(text: str | Iterable[str], out: str | None) -> None:
 
     ``text`` may come in pieces (a large audit report): they are written one after another.
     """
-    from .output import is_stdout, write_file
+    from ..output import is_stdout, write_file
 
     if out is None or is_stdout(out):
         for piece in (text,) if isinstance(text, str) else text:
@@ -316,7 +316,7 @@ def _is_path(target: str) -> bool:
 def _load_any(target: str, env: Env, rev: str | None = None) -> Article:
     """An article from a file path, or else a slug in the wiki."""
     if rev is None and _is_path(target):
-        from .serialize import load_path
+        from ..serialize import load_path
 
         return load_path(Path(target))
     article: Article = env.wiki().load(target, rev=rev)
@@ -342,10 +342,10 @@ def convert(file: Path, from_: str | None, to: str, slug: str | None, output: st
         wikicore convert seed.txt --from text --to json
         wikicore convert article.yaml --to wikitext -o article.wiki
     """
-    from .exporters import export
-    from .importers import detect_format, import_path
-    from .output import is_stdout
-    from .serialize import dumps
+    from ..exporters import export
+    from ..importers import detect_format, import_path
+    from ..output import is_stdout
+    from ..serialize import dumps
 
     fmt = from_ or detect_format(file)
     article = import_path(file, fmt, slug=slug)
@@ -374,8 +374,8 @@ def validate(files: tuple[Path, ...]) -> None:
     Example:
         wikicore validate articles/*.yaml
     """
-    from .checks import url_problems
-    from .serialize import load_path
+    from ..audit.static import url_problems
+    from ..serialize import load_path
 
     failed = False
     for file in files:
@@ -411,8 +411,8 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
         wikicore --wiki mywiki show azerbaijan-russia-relations --rev ~1
         wikicore show my-article > my-article.yaml   # edit, then: wikicore save my-article.yaml
     """
-    from .exporters import export
-    from .serialize import dumps
+    from ..exporters import export
+    from ..serialize import dumps
 
     if rev is None and _is_path(target):
         article = _load_any(target, env)
@@ -434,7 +434,7 @@ def schema(out: Path) -> None:
     Example:
         wikicore schema --out schemas
     """
-    from .schema import write_schemas
+    from ..schema import write_schemas
 
     for path in write_schemas(out):
         click.echo(str(path))
@@ -539,11 +539,11 @@ def audit(
         _audit_urls(urls_dir, bool(targets) or all_, offline, fmt, output, fail_on, allow_private, timeout,
                     concurrency, cache, refresh, quiet, host_concurrency, host_request_interval)
         return
-    from .audit import audit_cache_path, audit_wiki
-    from .checks import Severity
-    from .net import CheckConfig, load_host_limits
-    from .output import check_writable
-    from .report.audit import render_pieces
+    from ..audit.run import audit_cache_path, audit_wiki
+    from ..audit.static import Severity
+    from ..net import CheckConfig, load_host_limits
+    from ..output import check_writable
+    from ..report.audit import render_pieces
 
     if not targets and not all_:
         fail("nothing to audit: give TARGET slugs or files, or --all")
@@ -634,9 +634,9 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
     import dataclasses
     import json
 
-    from .audit import audit_cache_path
-    from .linkcheck import CheckConfig
-    from .scan.urlaudit import audit_url_table
+    from ..audit.run import audit_cache_path
+    from ..links.checker import CheckConfig
+    from ..scan.urlaudit import audit_url_table
 
     if has_targets:
         fail("--urls checks a scan's url table: give no TARGET and no --all with it")
@@ -646,7 +646,7 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
         fail(f"--urls reports as text or json, not {fmt}")
     if not scan_dir.is_dir():
         fail(f"{scan_dir}: no such directory (the output of `wikicore scan`)")
-    from .output import check_writable
+    from ..output import check_writable
 
     check_writable(output)  # before minutes of checking
     config = CheckConfig()
@@ -723,7 +723,7 @@ def _audit_items(targets: tuple[str, ...]) -> list[str | Article]:
     for target in targets:
         path = Path(target)
         if _is_path(target):
-            from .serialize import load_path
+            from ..serialize import load_path
 
             if path.resolve() not in seen:
                 seen.add(path.resolve())
@@ -743,7 +743,7 @@ def _open_archives(
     timeout: float | None = None,
 ) -> Any:
     """The archives to ask: the Wayback root (--wayback-url, else the Internet Archive), then each --archive."""
-    from .archive import DEFAULT_BASE_URL, open_archives
+    from ..archive import DEFAULT_BASE_URL, open_archives
 
     roots = [(wayback_url or "").strip() or DEFAULT_BASE_URL, *archives]
     return open_archives(
@@ -825,7 +825,7 @@ def init(env: Env, adopt: bool) -> None:
         wikicore --wiki mywiki init
         wikicore --wiki notes-repo init --adopt
     """
-    from .store import Wiki
+    from ..store import Wiki
 
     wiki = Wiki.init(env.wiki_path, adopt=adopt)
     click.echo(f"initialised wiki at {wiki.path}")
@@ -852,8 +852,8 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
         wikicore import seed.txt --from text -m "Import the seed article"
         wikicore import articles/ -m "Import the reviewed batch"
     """
-    from .importers import detect_format, import_path, split_warnings
-    from .serialize import dumps
+    from ..importers import detect_format, import_path, split_warnings
+    from ..serialize import dumps
 
     if len(files) != 1 or files[0].is_dir():
         _import_many(env, files, from_, slug, message, author)
@@ -882,7 +882,7 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
 def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
                  author: str | None) -> None:
     """`import` of several files or a directory: one commit, all or nothing (the store's bulk import)."""
-    from .importers import detect_format, import_path
+    from ..importers import detect_format, import_path
 
     if slug is not None:
         raise click.UsageError("--slug names one article: give one FILE")
@@ -895,7 +895,7 @@ def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str
 
 def _import_sources(items: tuple[Path, ...]) -> list[Path]:
     """The files to import: files as given, directories walked for files with a known suffix."""
-    from .importers import detect_format
+    from ..importers import detect_format
 
     def known(path: Path) -> bool:
         return detect_format(path) != "text" or path.suffix.lower() == ".txt"
@@ -947,7 +947,7 @@ def save(env: Env, file: Path, base: str | None, message: str | None, author: st
         wikicore save my-article.yaml -m "Source the population figure"
         wikicore save other.yaml --base 1a2b3c4d     # an explicit base wins
     """
-    from .serialize import dumps, load_path
+    from ..serialize import dumps, load_path
 
     article = load_path(file)
     wiki = env.wiki()
@@ -992,7 +992,7 @@ def history(env: Env, slug: str, fmt: str, output: str) -> None:
         wikicore history azerbaijan-russia-relations --format json
         wikicore history azerbaijan-russia-relations --format html -o history.html
     """
-    from .report.diff import render_history_html, render_history_json, render_history_text
+    from ..report.diff import render_history_html, render_history_json, render_history_text
 
     revisions = env.wiki().history(slug)
     if fmt == "json":
@@ -1023,7 +1023,7 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
         wikicore diff azerbaijan-russia-relations
         wikicore diff azerbaijan-russia-relations ~2 ~0 --format html -o review.html
     """
-    from .report.diff import render_diff_html, render_diff_json, render_diff_text
+    from ..report.diff import render_diff_html, render_diff_json, render_diff_text
 
     if len(revisions) > 2:
         raise click.UsageError("give at most two revisions: REV_A [REV_B]")
@@ -1054,7 +1054,7 @@ def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
         wikicore blame azerbaijan-russia-relations --rev ~1 --format json
         wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
-    from .report.diff import render_blame_html, render_blame_json, render_blame_text
+    from ..report.diff import render_blame_html, render_blame_json, render_blame_text
 
     wiki = env.wiki()
     result = wiki.blame(slug, rev=rev)
@@ -1131,7 +1131,7 @@ def archive_command(
         wikicore archive my-slug --wayback-url http://127.0.0.1:8765
         wikicore archive my-slug --archive http://localhost:8080 --archive-rate 0
     """
-    from .archive import link_health, rescue_article
+    from ..archive import link_health, rescue_article
 
     client = _open_archives(wayback_url, archives, archive_rate, save_path, audit=False)  # bad URL: exit 2
     wiki = env.wiki()
@@ -1200,7 +1200,7 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool, 
         wikicore --wiki mywiki import-dump enwiki-pages.xml.bz2
         wikicore --wiki mywiki import-dump history.xml --all-revisions
     """
-    from .dump import import_dump
+    from ..mediawiki.dump import import_dump
 
     def show(done: int, total: int | None) -> None:
         click.echo(f"\rimported {done} pages" + (f" of {total}" if total else ""), nl=False, err=True)
@@ -1279,7 +1279,7 @@ def scan(dump: Path, out: Path, scheduler: str | None, workers: int | None, inde
         wikicore scan dump.xml -o scan-out --scheduler tcp://10.0.0.5:8786
         wikicore audit --urls scan-out
     """
-    from .scan import scan_dump
+    from ..scan import scan_dump
 
     def show(event: Any) -> None:
         total = f" of {event.tasks_total}" if event.tasks_total else ""

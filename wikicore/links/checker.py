@@ -48,9 +48,9 @@ from enum import StrEnum
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
-from .linkdb import Clock, DeadState, LinkDB, Observation, dead_state, utc_now
-from .net import CheckConfig, CheckSession, Deadline, Failure, Fetch, host_key, url_problem
-from .net.aio import AsyncSession, LoopThread
+from ..net import CheckConfig, CheckSession, Deadline, Failure, Fetch, host_key, url_problem
+from ..net.aio import AsyncSession, LoopThread
+from .history import Clock, DeadState, LinkDB, Observation, dead_state, utc_now
 
 __all__ = [
     "BLOCKED_STATUSES",
@@ -104,7 +104,7 @@ class LinkResult:
     """The verdict on one URL, with what it rests on.
 
     ``failures``, ``first_failed`` and ``confirmed_dead`` come from the URL's
-    history (see :mod:`wikicore.linkdb`); without a database they describe this
+    history (see :mod:`wikicore.links.history`); without a database they describe this
     check alone. ``from_cache`` says the result was reused within the TTL.
     """
 

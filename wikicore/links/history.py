@@ -39,8 +39,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from .errors import InvalidInput
-from .net.config import DEAD_FAILURES, DEAD_SPACING, TTL
+from ..errors import InvalidInput
+from ..net.config import DEAD_FAILURES, DEAD_SPACING, TTL
 
 __all__ = [
     "DEAD_FAILURES",

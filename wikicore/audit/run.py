@@ -3,9 +3,9 @@
 :func:`audit_articles` runs in three phases and reports progress through a
 callback (the library never prints):
 
-1. **static** -- :func:`wikicore.checks.run_static_checks` on every article;
+1. **static** -- :func:`wikicore.audit.static.run_static_checks` on every article;
 2. **links** -- the *distinct* http(s) urls of all articles, streamed through
-   :func:`wikicore.linkcheck.check_urls` with the link history database, so a
+   :func:`wikicore.links.checker.check_urls` with the link history database, so a
    url cited by ten articles is fetched once and a result younger than the TTL
    is reused without a request;
 3. **archive** -- one batch of nearest-snapshot questions for every reference
@@ -23,7 +23,7 @@ answer, over several hosts), :attr:`AuditReport.network_failure` says so and
 the CLI exits 5.
 
 Then each reference gets a verdict and its problems. Live problem codes (the
-static ones are in :mod:`wikicore.checks`):
+static ones are in :mod:`wikicore.audit.static`):
 
 ==============================  ========  =====================================================
 code                            severity  meaning
@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .archive import (
+from ..archive import (
     DEFAULT_BASE_URL,
     Archive,
     ArchiveCache,
@@ -79,16 +79,16 @@ from .archive import (
     reference_date,
     wayback_base_from_env,
 )
-from .checks import Finding, KnownTitles, Severity, date_range, normalise_url, run_static_checks, url_problem
-from .errors import NetworkError
-from .gcpause import paused_gc
-from .linkcheck import CheckConfig, LinkResult, LinkStatus, check_urls
-from .linkdb import LinkDB
-from .models import Article, Reference, UrlStatus
-from .net import host_key
+from ..errors import NetworkError
+from ..gcpause import paused_gc
+from ..links.checker import CheckConfig, LinkResult, LinkStatus, check_urls
+from ..links.history import LinkDB
+from ..models import Article, Reference, UrlStatus
+from ..net import host_key
+from .static import Finding, KnownTitles, Severity, date_range, normalise_url, run_static_checks, url_problem
 
 if TYPE_CHECKING:
-    from .store import Wiki
+    from ..store import Wiki
 
 __all__ = [
     "LIVE_CODES",
@@ -134,13 +134,13 @@ class _Frozen(BaseModel):
 class AuditProblem(_Frozen):
     """One finding as the report shows it."""
 
-    code: str = Field(description="Stable kebab-case code; see wikicore.checks and wikicore.audit.")
+    code: str = Field(description="Stable kebab-case code; see wikicore.audit.static and wikicore.audit.")
     severity: Severity
     message: str
 
     @classmethod
     def of(cls, finding: Finding) -> AuditProblem:
-        """The report form of a static :class:`~wikicore.checks.Finding`."""
+        """The report form of a static :class:`~wikicore.audit.static.Finding`."""
         return cls(code=finding.code, severity=finding.severity, message=finding.message)
 
 
@@ -968,8 +968,8 @@ def wiki_audit_targets(
     audited article (issue 13: that was quadratic). Without a wiki there are no
     known titles and the see-also check is skipped.
     """
-    from .errors import InvalidInput, NotFound
-    from .store import validate_slug
+    from ..errors import InvalidInput, NotFound
+    from ..store import validate_slug
 
     items = list(targets)
     slugs = [validate_slug(item) for item in items if isinstance(item, str)]

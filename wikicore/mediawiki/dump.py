@@ -43,11 +43,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .errors import BudgetExceeded, ImportFailed, InvalidArticle, InvalidInput, WikicoreError
-from .importers.wikitext import import_wikitext, parse_redirect
-from .models import slugify
-from .serialize import MAX_BYTES, loads
-from .store import DUMP_TRAILER, Bulk, Wiki, stored_bytes
+from ..errors import BudgetExceeded, ImportFailed, InvalidArticle, InvalidInput, WikicoreError
+from ..models import slugify
+from ..serialize import MAX_BYTES, loads
+from ..store import DUMP_TRAILER, Bulk, Wiki, stored_bytes
+from .importer import import_wikitext, parse_redirect
 
 __all__ = ["BRANCH", "MAX_EXPANSION", "MAX_REVISION_ELEMENTS", "MAX_REVISION_XML_BYTES", "MAX_WARNINGS",
            "DumpSummary", "Progress", "import_dump", "iter_dump"]
