@@ -11,7 +11,7 @@ Blame needs little of each revision: per claim its id, whether its text
 changed, and its citations. That *fingerprint* of a stored article depends
 only on its blob, so it is cached by blob id in SQLite
 (``.wikicore/cache/claims.sqlite``): a repeated blame of 1,000 revisions
-parses one article (the blamed one) instead of 1,000 (issue 12 item 5). The
+parses one article (the blamed one) instead of 1,000. The
 cache is only ever an accelerator: unreadable, damaged or locked, it is
 bypassed and blame parses as before.
 """
@@ -60,7 +60,7 @@ class ClaimBlame(_Frozen):
 class Blame(_Frozen):
     """Claim blame of one article at one revision."""
 
-    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    # The JSON output names its schema and version, so a consumer can tell what it reads; both are checked on reading.
     model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
     schema_ref: Literal["https://wikicore.invalid/schemas/blame.schema.json"] = Field(
         default="https://wikicore.invalid/schemas/blame.schema.json",

@@ -58,7 +58,7 @@ _FULL_COMPARE_PAIRS = 400
 _TOP_K = 8
 #: Budget of difflib.SequenceMatcher (autojunk=False), in cells: len(a) * len(b) of the sequences compared.
 #: Its worst case (repetitive text) is quadratic: here 1M token cells took 0.27 s, 4M 0.79 s, 64M 13 s,
-#: and a 94 KB claim with one word changed took 107 s in all (issue 9). Above the budget the inline diff
+#: and a 94 KB claim with one word changed took 107 s in all. Above the budget the inline diff
 #: drops the common prefix and suffix, then compares lines, then replaces the rest as a whole; the
 #: pairing ratio of two long claims is computed from that bounded diff instead of character by character.
 DIFF_MAX_CELLS = 1_000_000
@@ -196,7 +196,7 @@ class DiffSummary(_Frozen):
 class ArticleDiff(_Frozen):
     """Everything that changed between two revisions of one article."""
 
-    # The JSON output names its schema and version (issue 11 item 6); both are checked on reading.
+    # The JSON output names its schema and version, so a consumer can tell what it reads; both are checked on reading.
     model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
     schema_ref: Literal["https://wikicore.invalid/schemas/diff.schema.json"] = Field(
         default="https://wikicore.invalid/schemas/diff.schema.json",

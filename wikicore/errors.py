@@ -113,7 +113,7 @@ class ImportFailed(InvalidInput):
 
 
 class BudgetExceeded(ImportFailed):
-    """Input that would take a parser or differ past one of its budgets (issue 9).
+    """Input that would take a parser or differ past one of its budgets (time or memory without bound).
 
     Raised *before* the expensive work where the cost can be predicted (unclosed
     markup, element counts, decompressed bytes) and at checkpoints where it
@@ -141,7 +141,7 @@ class EditConflict(WikicoreError):
         self.base = base
         self.current = current
         if base is None:
-            # No base means "a new article": saying it was "edited from (new article)" misleads (issue 11).
+            # No base means "a new article": saying it was "edited from (new article)" misleads.
             message = (
                 f"edit conflict on {slug!r}: saved as a new article, but it already exists "
                 f"(latest revision {current or '(none)'}); save an edit of it with --base"

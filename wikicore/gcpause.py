@@ -5,7 +5,7 @@ have survived, and each full collection walks every tracked object: building a
 graph of n objects in one go therefore costs more than linear time. Importing
 4,000 sections of wikitext spent half its time in 8 full collections (2.0 of
 4.1 s; with the collector paused the import grows exactly 2.0x per doubling,
-with it 2.3-2.8x; issue 14). Mercurial pauses it for the same reason
+with it 2.3-2.8x). Mercurial pauses it for the same reason
 (``util.nogc``).
 
 The pause is process-wide, so it is counted: the first thread in pauses, the

@@ -92,7 +92,7 @@ def write_schemas(out: Path) -> list[Path]:
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:  # `--out /proc/nope`: bad input, one line, exit 2 (issue 11)
+    except OSError as error:  # `--out /proc/nope`: bad input, one line, exit 2, never a traceback
         raise InvalidInput(f"{out}: cannot create directory: {(error.strerror or str(error)).lower()}") from None
     written = []
     for name, document in schemas().items():

@@ -77,7 +77,7 @@ def _matched_openers(text: str) -> dict[int, int]:
 
 
 class _Scanner:
-    """The runs the splitter asks about, each scanned once (issue 9: 120 KB of "Mr. x " took 64 s).
+    """The runs the splitter asks about, each scanned once (120 KB of "Mr. x " took 64 s before).
 
     The splitter used to find the word before a period with a regex anchored at
     the end but searched from the paragraph start, and re-walked runs of

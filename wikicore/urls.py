@@ -139,9 +139,9 @@ def url_problem(url: str) -> tuple[str, str] | None:
 
     The one rule for "is this an absolute http(s) URL": the audit reports it as a
     finding (``url-malformed``, ``url-scheme-disallowed``) and ``wikicore
-    validate`` refuses the file, so the two never disagree (issue 11).
+    validate`` refuses the file, so the two never disagree.
     Memoised: the static checks, the audit's url selection and its archive
-    queries all ask about the same urls (issue 13: four times per url a re-audit).
+    queries all ask about the same urls (four times per url in a re-audit).
     """
     text = url.strip()
     try:

@@ -1,6 +1,7 @@
 """A TTL cache of archive lookups, in the same SQLite file as the link history.
 
-A re-audit within the TTL must make no request of any kind (issue 4), and the
+A re-audit within the TTL must make no request of any kind (the archives ask for
+restraint, and a re-audit is the common case), and the
 link database only covers links. :class:`CachedArchive` wraps any
 :class:`~wikicore.archive.Archive` and answers repeated ``nearest`` and
 ``resolves`` questions from the table ``archive_lookups``: misses are cached

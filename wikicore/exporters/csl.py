@@ -1,4 +1,4 @@
-"""References as CSL-JSON, the format Zotero, Pandoc and citeproc read (issue 5).
+"""References as CSL-JSON, the format Zotero, Pandoc and citeproc read.
 
 One CSL item per reference, in the article's order, with the reference id as
 the item id so a document citing ``[@r-smith]`` finds it. Authors written

@@ -326,7 +326,7 @@ def import_page_text(text: str, *, slug: str | None = None, file_name: str | Non
     if position < len(lines) and lines[position].strip() in _TOC_HEADERS:
         position += 1
         while position < len(lines) and lines[position].strip():
-            # Only the last number matters; passing every number made a 16,000-entry TOC quadratic (issue 9).
+            # Only the last number matters; passing every number made a 16,000-entry TOC quadratic.
             entries = _parse_toc_line(lines[position].strip(), [toc[-1][0]] if toc else [])
             if entries is None:
                 warnings.append(f"line {position + 1}: table of contents line not understood; kept as a paragraph")

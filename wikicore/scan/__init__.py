@@ -1,4 +1,4 @@
-"""Whole MediaWiki dumps on a distributed engine (issue 12, item 6): ``wikicore scan``.
+"""Whole MediaWiki dumps on a distributed engine: ``wikicore scan``.
 
 :func:`scan_dump` parses every page of a dump with the wikitext importer, runs
 the static checks and writes Parquet tables under an output directory:
