@@ -1,4 +1,4 @@
-"""A whole audit: overlapping phases, archive requests per reference, re-audits, memory (issues 10, 13).
+"""A whole audit: overlapping phases, archive requests per reference, re-audits, memory.
 
 Run:  .venv/bin/python bench/bench_audit.py [--refs 2000] [--reaudit-refs 10000] [--memory-refs 50000]
       [--old PATH]   (a checkout of the code to compare the re-audit against, e.g. from `git archive`)
@@ -63,7 +63,9 @@ def build_article(
 
 def phases(refs: int) -> list[dict[str, object]]:
     from wikicore.archive import SnapshotQuery, WaybackArchive
-    from wikicore.audit.run import _look_up_archives, _query_day, audit_articles
+    from wikicore.audit import AuditOptions, audit_articles
+    from wikicore.audit.collect import query_day
+    from wikicore.audit.live import look_up_archives
     from wikicore.net import CheckConfig
     from wikicore.testing.wayback import FakeWayback
 
@@ -81,9 +83,10 @@ def phases(refs: int) -> list[dict[str, object]]:
                     started = time.perf_counter()
                     if tag == "archive":
                         queries = list(dict.fromkeys(
-                            SnapshotQuery(r.url, _query_day(r)) for r in article.references if r.url  # type: ignore[attr-defined]
+                            SnapshotQuery(r.url, query_day(r)) for r in article.references if r.url  # type: ignore[attr-defined]
                         ))
-                        _look_up_archives(queries, [], archive, config.ttl, db, False, None, lambda e: None)
+                        options = AuditOptions(config=config, archive=archive, db_path=db)
+                        look_up_archives(queries, [], options, lambda e: None)
                     else:
                         audit_articles([(article, None)], config=config, archive=archive, db_path=db,
                                        no_archive=tag == "links")
@@ -109,6 +112,7 @@ def phases(refs: int) -> list[dict[str, object]]:
 
 def reaudit_child(refs: int, base: str) -> dict[str, object]:
     """In this process: a first audit to fill the database, then the timed re-audit within the TTL."""
+    import wikicore.audit
     from wikicore.audit import audit_articles
     from wikicore.net import CheckConfig
 
@@ -118,7 +122,8 @@ def reaudit_child(refs: int, base: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "checks.sqlite"
         kwargs: dict[str, object] = {"config": config, "db_path": db, "archive": None}
-        if "no_archive" in audit_articles.__code__.co_varnames:
+        # The old code may predate no_archive (then a keyword of audit_articles) or AuditOptions (a field).
+        if "no_archive" in audit_articles.__code__.co_varnames or hasattr(wikicore.audit, "AuditOptions"):
             kwargs["no_archive"] = True
         else:  # the old code has no --no-archive: an archive with every answer cached is the nearest
             kwargs["archive"] = _NoArchive()

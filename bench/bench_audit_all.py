@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""``wikicore audit --all --offline`` at 1k, 2k, 4k and 8k articles: it must grow linearly (issue 13).
+"""``wikicore audit --all --offline`` at 1k, 2k, 4k and 8k articles: it must grow linearly.
 
 Each wiki is built fast with ``git fast-import``: one commit bringing in every article,
-then 200 commits that each edit a few articles (as in the issue's measurement, 201
-commits of history). Articles have three claims, two references and see-also titles
-naming other articles (some missing), so every static check, the see-also one
-included, has work to do. Each size is timed through the CLI in a fresh process,
+then 200 commits that each edit a few articles (as in the measurement that found the
+quadratic growth, 201 commits of history). Articles have three claims, two references
+and see-also titles naming other articles (some missing), so every static check, the
+see-also one included, has work to do. Each size is timed through the CLI in a fresh process,
 median of ``--repeat`` runs, in wall time and in CPU time (user + system of the CLI
 and its git children: far less disturbed by a busy shared machine than wall time);
 the growth ratio is each size's median over the one before it (target: <= 2.2 per

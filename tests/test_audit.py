@@ -7,18 +7,21 @@ never from timings.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from wikicore.archive import Snapshot, SnapshotQuery, WaybackArchive
-from wikicore.audit import Severity
-from wikicore.audit.run import (
+from wikicore.audit import (
     LIVE_CODES,
     AuditEvent,
     AuditPhase,
     AuditReport,
     ReferenceAudit,
+    Severity,
     audit_articles,
 )
 from wikicore.links import LinkStatus
@@ -274,7 +277,7 @@ def test_static_findings_are_attached_where_they_belong(wayback: FakeWayback) ->
 
 
 def test_live_codes_are_documented() -> None:
-    import wikicore.audit.run as audit
+    import wikicore.audit.report as audit
 
     assert audit.__doc__
     for code in LIVE_CODES:
@@ -336,4 +339,28 @@ def test_notes_say_when_verdicts_come_from_the_cache(web: HostileWeb, wayback: F
     db = tmp_path / "checks.sqlite"
     assert not any("reused" in n for n in run([article], wayback, db).notes)
     notes = run([article], wayback, db).notes
+    assert "2 of 2 link verdict(s) were reused from checks younger than 1 day(s); refresh=True rechecks them" in notes
+    # A caller names the options its own way: the CLI's flags.
+    notes = run([article], wayback, db, option_words={"refresh": "--refresh"}).notes
     assert "2 of 2 link verdict(s) were reused from checks younger than 1 day(s); --refresh rechecks them" in notes
+
+
+def test_the_cli_notes_name_its_flags(web: HostileWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library's notes name AuditOptions' fields; ``wikicore audit`` prints its flags in their place."""
+    from click.testing import CliRunner
+
+    from wikicore.cli import main
+    from wikicore.serialize import dump_path
+
+    monkeypatch.delenv("WIKICORE_WAYBACK_URL", raising=False)
+    path = tmp_path / "flags.yaml"
+    dump_path(make_article(web_ref("a", web.url("/ok")), slug="flags"), path)
+    args = ["audit", str(path), "--allow-private", "--no-archive", "--cache", str(tmp_path / "c.sqlite"),
+            "--format", "json", "--timeout", "5"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["notes"] == [
+        "--no-archive: archive coverage was not looked up",
+        "1 of 1 link verdict(s) were reused from checks younger than 1 day(s); --refresh rechecks them",
+    ]

@@ -1,4 +1,4 @@
-"""The audit streams its input (issue 10, memory): articles are let go as they are checked.
+"""The audit streams its input, so a wiki never sits whole in memory: articles are let go as they are checked.
 
 Behaviour, not RSS: the audit is fed a generator of articles and each one is
 watched through a weak reference; when the generator is asked for the next

@@ -1,4 +1,4 @@
-"""``audit --all`` in one pass: which articles an audit of a wiki covers, decided in the library (issue 13)."""
+"""``audit --all`` in one pass: which articles an audit of a wiki covers, decided in the library."""
 
 from __future__ import annotations
 
@@ -120,6 +120,24 @@ def test_see_also_findings_unchanged_by_the_shared_set(tmp_path: Path) -> None:
     assert codes == [("see-also-missing", "see also 'Nowhere': no such article in the wiki")]
     plain = run_static_checks(article("x"), known_titles={"A"})
     assert plain == run_static_checks(article("x"), known_titles=KnownTitles(["A"]))
+
+
+def test_options_object_and_keywords_are_one_audit(tmp_path: Path) -> None:
+    """``AuditOptions`` carries the settings; keywords are shorthand for its fields, applied over it."""
+    import datetime as dt
+
+    from wikicore.audit import AuditOptions
+
+    at = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    with _wiki(tmp_path) as wiki:
+        by_object = audit_wiki(wiki, ["gamma"], options=AuditOptions(offline=True, clock=lambda: at))
+        by_keywords = audit_wiki(wiki, ["gamma"], offline=True, clock=lambda: at)
+        overridden = audit_wiki(wiki, ["gamma"], options=AuditOptions(clock=lambda: at), offline=True)
+    assert by_object == by_keywords == overridden and by_object.offline
+    options = AuditOptions(offline=True)
+    assert options.replace() is options and options.replace(refresh=True) == AuditOptions(offline=True, refresh=True)
+    with pytest.raises(AttributeError):
+        options.offline = False  # type: ignore[misc]
 
 
 def test_audit_wiki_is_public() -> None:

@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wikicore.audit import Severity
-from wikicore.audit.run import (
+from wikicore.audit import (
     ArchiveInfo,
     ArticleAudit,
     AuditProblem,
@@ -23,6 +22,7 @@ from wikicore.audit.run import (
     AuditSummary,
     ClaimAudit,
     ReferenceAudit,
+    Severity,
     audit_articles,
 )
 from wikicore.links import LinkStatus

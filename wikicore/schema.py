@@ -28,7 +28,7 @@ def _article() -> type[BaseModel]:
 
 
 def _audit() -> type[BaseModel]:
-    from .audit.run import AuditReport
+    from .audit.report import AuditReport
 
     return AuditReport
 

@@ -110,7 +110,7 @@ class KnownTitles:
     """The titles and aliases of a wiki's articles, normalised once, for the see-also check.
 
     Build it once per audit and share it: normalising every title of the wiki
-    for each article made a wiki-wide audit quadratic (issue 13: static checks
+    for each article made a wiki-wide audit quadratic (measured: static checks
     of 8,000 articles took 63 s, 2.4 s without titles).
     """
 
@@ -558,7 +558,7 @@ def url_problems(article: Article) -> list[Problem]:
 
     The same :func:`~wikicore.urls.url_problem` rule as :func:`check_reference_urls`
     (and the archive check), so a file that validates never has an audit error
-    about the shape of its urls (issue 11: ``url: 127.0.0.1:8999/missing``).
+    about the shape of its urls (such as a scheme-less ``url: 127.0.0.1:8999/missing``).
     """
     problems: list[Problem] = []
     for index, ref in enumerate(article.references):

@@ -539,8 +539,9 @@ def audit(
         _audit_urls(urls_dir, bool(targets) or all_, offline, fmt, output, fail_on, allow_private, timeout,
                     concurrency, cache, refresh, quiet, host_concurrency, host_request_interval)
         return
-    from ..audit.run import audit_cache_path, audit_wiki
+    from ..audit.options import AuditOptions
     from ..audit.static import Severity
+    from ..audit.targets import audit_cache_path, audit_wiki
     from ..net import CheckConfig, load_host_limits
     from ..output import check_writable
     from ..report.audit import render_pieces
@@ -574,16 +575,19 @@ def audit(
             wiki,
             items,
             all_articles=all_,
-            offline=offline,
-            config=config,
-            # CDX widens the Internet Archive's availability misses only within the 0.02
-            # requests/reference budget (issue 4); archives without an availability API (pywb)
-            # are asked by CDX or Memento, at --archive-rate.
-            archive=None if offline or no_archive else archive,
-            db_path=db_path,
-            refresh=refresh,
+            options=AuditOptions(
+                offline=offline,
+                no_archive=no_archive,
+                config=config,
+                # CDX widens the Internet Archive's availability misses only within the 0.02
+                # requests/reference budget; archives without an availability API (pywb)
+                # are asked by CDX or Memento, at --archive-rate.
+                archive=None if offline or no_archive else archive,
+                db_path=db_path,
+                refresh=refresh,
+            ),
             progress=progress,
-            no_archive=no_archive,
+            option_words={"no_archive": "--no-archive", "refresh": "--refresh"},  # the notes name the flags
         )
         if progress is not None:
             progress.clear()
@@ -634,7 +638,7 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
     import dataclasses
     import json
 
-    from ..audit.run import audit_cache_path
+    from ..audit.targets import audit_cache_path
     from ..links.checker import CheckConfig
     from ..scan.urlaudit import audit_url_table
 

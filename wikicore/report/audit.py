@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Literal
 
-from ..audit.run import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
+from ..audit.report import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
 from ..audit.static import Severity
 from .base import attr, esc, json_text, link, page, terminal
 

@@ -1,0 +1,161 @@
+"""The audit's live phases: the link checks, and the archive lookups that run beside them.
+
+Both ask the network, both keep their answers in the same SQLite history, and
+both report progress through the run's callback (from two threads at once).
+Each phase keeps only small result records; turning them into verdicts is
+:mod:`wikicore.audit.verdicts`' job.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..archive import (
+    DEFAULT_BASE_URL,
+    Archive,
+    ArchiveCache,
+    CachedArchive,
+    Snapshot,
+    SnapshotQuery,
+    open_archives,
+    parse_archive_url,
+    wayback_base_from_env,
+)
+from ..errors import NetworkError
+from ..links.checker import LinkResult, LinkStatus, check_urls
+from ..links.history import LinkDB
+from ..net import host_key
+from .options import AuditEvent, AuditOptions, AuditPhase, Progress
+from .static import normalise_url
+
+__all__ = ["ArchiveAnswers", "base_for", "check_links", "look_up_archives", "network_down"]
+
+
+def check_links(
+    urls: list[str], options: AuditOptions, db: LinkDB | None, emit: Progress
+) -> tuple[dict[str, LinkResult], int]:
+    """Stream the distinct urls through the checker; keep only the small result records.
+
+    Returns the results by url and how many damaged rows of the history were skipped.
+    """
+    results: dict[str, LinkResult] = {}
+    if not urls:
+        return results, 0
+    emit(AuditEvent(AuditPhase.LINKS, 0, len(urls)))
+    checked = check_urls(urls, options.config, db, refresh=options.refresh, clock=options.clock)
+    for done, result in enumerate(checked, 1):
+        results[result.url] = result
+        emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
+    return results, db.damaged if db is not None else 0
+
+
+#: Checks without any answer, over at least this many hosts, before "the network is down".
+_DOWN_MIN_CHECKS = 3
+_DOWN_MIN_HOSTS = 2
+
+
+def network_down(links: dict[str, LinkResult]) -> str | None:
+    """Say so when no url checked now got any answer at all, over several hosts.
+
+    One site refusing is that site's problem; every site failing to answer
+    (no route, no resolver, a firewall) is ours, and its verdicts mean nothing.
+    """
+    fresh = [r for r in links.values() if not r.from_cache and r.status is not LinkStatus.INVALID]
+    if len(fresh) < _DOWN_MIN_CHECKS or any(r.http_status is not None for r in fresh):
+        return None
+    hosts = {host_key(r.url) for r in fresh}
+    if len(hosts) < _DOWN_MIN_HOSTS:
+        return None
+    reasons = Counter((r.error or "no answer").split(";")[0] for r in fresh)
+    common = ", ".join(f"{why} ({count})" for why, count in reasons.most_common(3))
+    return f"the network failed as a whole: none of {len(fresh)} url(s) on {len(hosts)} host(s) answered ({common})"
+
+
+@dataclass
+class ArchiveAnswers:
+    """What the archive phase learnt: nearest captures, stored links resolved, and why it stopped early."""
+
+    nearest: dict[SnapshotQuery, Snapshot | None] = field(default_factory=dict)
+    resolved: dict[str, Snapshot | None] = field(default_factory=dict)
+    failed: str | None = None  # the error that stopped the lookups; what was answered before it is kept
+
+
+def look_up_archives(
+    queries: list[SnapshotQuery],
+    stored: list[str],
+    options: AuditOptions,
+    emit: Progress,
+    notes: list[str] | None = None,
+) -> ArchiveAnswers:
+    """One batch of nearest-snapshot lookups and a resolve check per stored archive url, cached.
+
+    A failing archive (:class:`~wikicore.errors.NetworkError`, including a 429 that
+    asks for a long wait) stops the lookups but not the audit: what was answered
+    is kept, and the error is returned for the report's notes. Damaged cache rows
+    are skipped, looked up again and reported once in ``notes``.
+    """
+    notes = notes if notes is not None else []
+    if not queries and not stored:
+        return ArchiveAnswers()
+    # CDX widens the availability API's misses only within its 0.02 requests/reference budget.
+    inner = options.archive or open_archives([wayback_base_from_env() or DEFAULT_BASE_URL], audit=True)
+    # refresh: a zero TTL makes every cached answer stale while still recording the new ones.
+    ttl = _dt.timedelta(0) if options.refresh else options.config.ttl
+    with ArchiveCache(options.db_path, ttl, options.clock) as cache:
+        cached = CachedArchive(inner, cache)
+        total = len(queries) + len(stored)
+        emit(AuditEvent(AuditPhase.ARCHIVE, 0, total))
+        answers = ArchiveAnswers()
+        try:
+            answers.nearest = cached.nearest(queries) if queries else {}
+        except NetworkError as error:
+            return ArchiveAnswers(failed=str(error))
+        emit(AuditEvent(AuditPhase.ARCHIVE, len(queries), total))
+        # A stored link to a capture the batch lookup just returned (same page, same
+        # second) resolves: no replay request needed. Editors usually archive near
+        # the access date, so this saves most of the per-link requests.
+        known = {
+            (normalise_url(snap.original), snap.wayback_timestamp, snap.archive): snap
+            for snap in answers.nearest.values()
+            if snap
+        }
+        for index, url in enumerate(stored, 1):
+            base = base_for(inner, url)
+            parsed = parse_archive_url(url, base_url=base)
+            key = (
+                (normalise_url(parsed[1]), parsed[0].strftime("%Y%m%d%H%M%S"), _archive_name(base))
+                if parsed and _EXACT.search(url)
+                else None  # an inexact timestamp resolves to whatever capture the archive picks: ask it
+            )
+            try:
+                answers.resolved[url] = known[key] if key in known else cached.resolves(url)
+            except NetworkError as error:
+                answers.failed = str(error)
+                return answers
+            emit(AuditEvent(AuditPhase.ARCHIVE, len(queries) + index, total, url))
+        if cache.damaged:
+            notes.append(
+                f"{cache.damaged} damaged archive cache row(s) in {options.db_path} were ignored and looked up again "
+                f"(first: {cache.first_damage})"
+            )
+    return answers
+
+
+#: A snapshot link with a full 14-digit timestamp names one capture; a shorter one lets the archive pick.
+_EXACT = re.compile(r"/web/\d{14}(?:[a-z]{2}_)*/")
+
+
+def base_for(archive: Archive, url: str) -> str | None:
+    """The root of the configured archive under which ``url`` lies (None: the Internet Archive's)."""
+    bases = getattr(archive, "base_urls", None) or [getattr(archive, "base_url", None)]
+    for base in bases:
+        if base and url.strip().startswith(base.rstrip("/") + "/"):
+            return str(base)
+    return None
+
+
+def _archive_name(base: str | None) -> str:
+    return base.rstrip("/") if base else DEFAULT_BASE_URL
