@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Wikitext import speed (issue 5: "import of a 200-page dump runs in seconds; its speed per MB").
+"""Wikitext import speed (the target: a 200-page dump imports in seconds; its speed per MB).
 
 Measures, on the ten real Wikipedia articles npm ``wtf_wikipedia@0.8.1`` ships
 (fetched at run time into ``$WIKICORE_TEST_CACHE``, never committed):
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from results_file import write_results  # noqa: E402
 
 from wikicore import __version__  # noqa: E402
-from wikicore.mediawiki.dump import import_dump  # noqa: E402
+from wikicore.mediawiki.dumpimport import import_dump  # noqa: E402
 from wikicore.mediawiki.exporter import export_wikitext  # noqa: E402
 from wikicore.mediawiki.importer import import_wikitext, parse_redirect  # noqa: E402
 from wikicore.store import Wiki  # noqa: E402

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from wikicore.cli import main
 from wikicore.errors import ImportFailed, StoreError
-from wikicore.mediawiki.dump import import_dump, iter_dump
+from wikicore.mediawiki.dump import iter_dump
+from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.mediawiki.importer import import_wikitext
 from wikicore.serialize import dumps, loads
 from wikicore.store import LAYOUT_SHARDED, path_of
@@ -239,7 +240,7 @@ def test_cli_import_dump_bad_input_exits_2(repo: Path, tmp_path: Path) -> None:
 
 
 def test_cli_import_dump_progress_only_on_a_terminal(repo: Path, dump: Path, tmp_path: Path) -> None:
-    """Carriage-return progress is for a terminal: a pipe or a log gets none (issue 11)."""
+    """Carriage-return progress is for a terminal: a pipe or a log gets none."""
     import os
     import pty
     import sys

@@ -1,4 +1,4 @@
-"""Hostile dumps (issue 9 item 2): byte, expansion and element budgets; crashes become one line, exit 2."""
+"""Hostile dumps: byte, expansion and element budgets; crashes become one line, exit 2."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from wikicore.cli import main
 from wikicore.errors import BudgetExceeded, ImportFailed
 from wikicore.mediawiki import dump as dump_module
-from wikicore.mediawiki.dump import MAX_REVISION_ELEMENTS, MAX_REVISION_XML_BYTES, import_dump, iter_dump
+from wikicore.mediawiki.dump import MAX_REVISION_ELEMENTS, MAX_REVISION_XML_BYTES, iter_dump
+from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.store import Wiki
 
 HEAD = '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/" version="0.11">'
@@ -52,7 +53,7 @@ def test_a_bz2_bomb_is_stopped_at_the_revision_byte_cap(tmp_path: Path, wiki: Pa
                                                  b"<revision><id>1</id><text>"],
                      repeat=(b"a" * (1 << 20), size >> 20), tail=b"</text></revision></page></mediawiki>")
     assert bomb.stat().st_size < 100_000
-    with dump_module._open(bomb) as reader:
+    with dump_module.open_dump(bomb) as reader:
         with pytest.raises(BudgetExceeded, match="page 'Bomb' holds over 67,108,864 bytes") as caught:
             list(iter_dump(reader))
         assert reader.total <= MAX_REVISION_XML_BYTES + (1 << 20)  # the work done: one chunk past the cap
@@ -70,7 +71,7 @@ def test_a_dump_that_expands_like_a_bomb_is_refused(tmp_path: Path, wiki: Path,
     path = write_bz2(tmp_path / "many.xml.bz2", [HEAD.encode()], repeat=(body, 40), tail=b"</mediawiki>")
     assert path.stat().st_size * 1000 < 40 * len(body)
     with pytest.raises(BudgetExceeded, match="expands over 1,000 times its compressed size"):
-        list(iter_dump(dump_module._open(path)))
+        list(iter_dump(dump_module.open_dump(path)))
 
 
 def test_ten_thousand_elements_in_one_revision_are_refused(tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_ten_thousand_elements_in_one_revision_are_refused(tmp_path: Path) -> No
     path = write_bz2(tmp_path / "elements.xml.bz2",
                      [HEAD.encode(), b"<page><title>Many</title><ns>0</ns><revision><id>1</id>"],
                      repeat=(b"<x/>" * 1000, 1000), tail=b"<text>Hi.</text></revision></page></mediawiki>")
-    reader = dump_module._open(path)
+    reader = dump_module.open_dump(path)
     with pytest.raises(BudgetExceeded, match="page 'Many' holds over 10,000 elements"):
         list(iter_dump(reader))
     assert reader.total < 5 * MAX_REVISION_ELEMENTS * len(b"<x/>")  # stopped within a chunk, not 4 MB in
@@ -93,7 +94,7 @@ def test_elements_are_counted_per_revision_not_per_history(tmp_path: Path) -> No
     xml = f"{HEAD}<page><title>Long</title><ns>0</ns>{revisions}</page></mediawiki>"
     path = tmp_path / "long.xml"
     path.write_text(xml, encoding="utf-8")
-    got = [r for r in iter_dump(dump_module._open(path), all_revisions=True) if r is not None]
+    got = [r for r in iter_dump(dump_module.open_dump(path), all_revisions=True) if r is not None]
     assert len(got) == count
 
 

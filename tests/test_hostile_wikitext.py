@@ -1,17 +1,18 @@
-"""Hostile wikitext (issue 9 item 2): budgets refuse what would hang the parser, naming the page."""
+"""Hostile wikitext: budgets refuse what would hang the parser, naming the page."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import mwparserfromhell
 import pytest
 from click.testing import CliRunner
 
-import wikicore.mediawiki.importer as wikitext
 from wikicore.cli import main
 from wikicore.errors import BudgetExceeded, ImportFailed, InvalidInput
-from wikicore.mediawiki.importer import MAX_UNCLOSED_WORK, import_wikitext, unclosed_markup
+from wikicore.mediawiki.budget import MAX_CHARS, MAX_UNCLOSED_WORK, unclosed_markup
+from wikicore.mediawiki.importer import import_wikitext
 
 from .hostile_helpers import ceiling
 from .npmdata import real_articles  # noqa: F401  (fixture)
@@ -21,17 +22,17 @@ from .npmdata import real_articles  # noqa: F401  (fixture)
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Records the size of every text handed to mwparserfromhell (the real parser still runs)."""
     seen: list[int] = []
-    real = wikitext._parse
+    real = mwparserfromhell.parse
 
-    def recording(text: str) -> Any:
+    def recording(text: str, *args: Any, **kwargs: Any) -> Any:
         seen.append(len(text))
-        return real(text)
+        return real(text, *args, **kwargs)
 
-    monkeypatch.setattr(wikitext, "_parse", recording)
+    monkeypatch.setattr(mwparserfromhell, "parse", recording)
     return seen
 
 
-# The cases the review found (issue 9), each refused before mwparserfromhell sees it.
+# The cases a security review found, each refused before mwparserfromhell sees it.
 UNCLOSED = {
     "4000-open-templates": "{{a|" * 4000,  # 27-38 s before
     "4000-open-ref-tags": "<ref " * 4000,  # 27-38 s before
@@ -87,7 +88,7 @@ def test_the_time_budget_names_the_page() -> None:
 
 def test_the_size_budget_names_the_page() -> None:
     with pytest.raises(BudgetExceeded, match=r"^Huge: input is over"):
-        import_wikitext("x" * (wikitext.MAX_CHARS + 1), title="Huge")
+        import_wikitext("x" * (MAX_CHARS + 1), title="Huge")
 
 
 def test_cli_import_says_one_line_and_exits_2(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from wikicore.cli import main
 from wikicore.errors import InvalidInput
-from wikicore.mediawiki.dump import import_dump
+from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.store import LAYOUT_SHARDED, Wiki, path_of
 
 from .test_dump import dump_xml

@@ -1,4 +1,4 @@
-"""Wikitext import: golden files for every fixture, then one test per rule of issue 5."""
+"""Wikitext import: golden files for every fixture, then one test per rule (refs, sections, kept markup, repairs)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from wikicore.cli import main
 from wikicore.errors import ImportFailed
 from wikicore.importers import import_path, import_text
-from wikicore.mediawiki.importer import import_wikitext, parse_date, parse_redirect, parse_ref_content
+from wikicore.mediawiki.cs1 import parse_date, parse_ref_content
+from wikicore.mediawiki.importer import import_wikitext, parse_redirect
 from wikicore.models import Article, Reference, ReferenceType, UrlStatus
 from wikicore.serialize import dumps
 

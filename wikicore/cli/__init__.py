@@ -1204,7 +1204,7 @@ def import_dump_command(env: Env, dump: Path, all_revisions: bool, quiet: bool, 
         wikicore --wiki mywiki import-dump enwiki-pages.xml.bz2
         wikicore --wiki mywiki import-dump history.xml --all-revisions
     """
-    from ..mediawiki.dump import import_dump
+    from ..mediawiki.dumpimport import import_dump
 
     def show(done: int, total: int | None) -> None:
         click.echo(f"\rimported {done} pages" + (f" of {total}" if total else ""), nl=False, err=True)

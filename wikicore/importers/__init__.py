@@ -95,7 +95,7 @@ def split_warnings(article: Article) -> tuple[Article, list[str]]:
     Warnings describe an import (what the input lacked), not the article: an
     import into a wiki keeps them in its commit message, where they stay true,
     instead of in the article, where every later audit and conversion would
-    repeat them long after they were resolved (issue 11).
+    repeat them long after they were resolved.
     """
     if article.source is None or not article.source.warnings:
         return article, []

@@ -1,7 +1,8 @@
 """MediaWiki wikitext out: every claim followed by the ``<ref>`` tags of its citations.
 
-The contract (issue 5) is that importing the export gives back an equal article
-on claims, citations and references; the tests prove it on every fixture and on
+The contract is that importing the export gives back an equal article on
+claims, citations and references (an article edited as data and published as
+wikitext must not lose a citation on the way); the tests prove it on every fixture and on
 real articles. Three choices make that hold:
 
 * A reference whose fields still say what its ``raw`` says (it was imported and
@@ -26,22 +27,16 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-import mwparserfromhell
-
 from ..exporters import register
 from ..models import Article, Citation, Claim, Media, Paragraph, Reference, ReferenceType, Section
-from .importer import RefContent, is_block_line, parse_ref_content, plain_text, sfn_key
+from .cs1 import RefContent, parse_ref_content, sfn_key
+from .flatten import plain_text
+from .lines import is_block_line
+from .markup import parse
+from .vocabulary import CS1_TEMPLATE_FOR, EXTERNAL_LINKS_HEADINGS, SEE_ALSO_HEADING
 
 __all__ = ["cs1_template", "export_wikitext"]
 
-_TEMPLATE_FOR = {
-    ReferenceType.WEB: ("cite web", "website"),
-    ReferenceType.NEWS: ("cite news", "newspaper"),
-    ReferenceType.JOURNAL: ("cite journal", "journal"),
-    ReferenceType.BOOK: ("cite book", "work"),
-    ReferenceType.VIDEO: ("cite AV media", "work"),
-    ReferenceType.OTHER: ("citation", "work"),
-}
 # Markup that would change meaning if a hand-written claim held it literally.
 _SPECIAL = re.compile(r"\[\[|\]\]|\{\{|\}\}|''|<|\[https?:|\[//|~~~|__|&[A-Za-z#0-9]+;|^[*#:;=]|^ |^----", re.M)
 _LIST_START = re.compile(r"^[*#:;]")
@@ -58,7 +53,7 @@ def _value(text: str) -> str:
 
 def cs1_template(ref: Reference, page: str | None = None, quote: str | None = None) -> str:
     """A CS1 template for ``ref`` with modern parameter names (``access-date``, ``archive-url``, ...)."""
-    name, work_param = _TEMPLATE_FOR[ref.type]
+    name, work_param = CS1_TEMPLATE_FOR[ref.type]
     params: list[tuple[str, str]] = []
     for index, author in enumerate(ref.authors, start=1):
         last, comma, first = author.partition(", ")
@@ -101,7 +96,7 @@ class _Refs:
         # Named refs that kept markup defines, with their content: such a ref is only reused in
         # prose, unless the source gave it other content there (import keeps the prose definition).
         self.kept_defs: dict[str, str] = {}
-        for tag in mwparserfromhell.parse(kept, skip_style_tags=True).filter_tags(recursive=True):
+        for tag in parse(kept).filter_tags(recursive=True):
             if str(tag.tag).strip().lower() == "ref" and not tag.self_closing and tag.contents is not None \
                     and str(tag.contents).strip() and tag.has("name"):
                 self.kept_defs.setdefault(str(tag.get("name").value).strip(), str(tag.contents))
@@ -311,11 +306,11 @@ def export_wikitext(article: Article) -> str:
         if section.paragraphs:
             parts.append(_paragraphs(section.paragraphs, refs))
         heading = section.heading.strip().lower()
-        if heading == "see also" and not see_also_done:
+        if heading == SEE_ALSO_HEADING and not see_also_done:
             see_also_done = True
             if article.see_also:
                 parts.append("\n".join(f"* [[{title}]]" for title in article.see_also))
-        if heading in {"external links", "external link"} and not external_done:
+        if heading in EXTERNAL_LINKS_HEADINGS and not external_done:
             external_done = True
             if article.external_links:
                 parts.append(_external_links(article))
