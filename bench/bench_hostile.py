@@ -34,7 +34,7 @@ from results_file import write_results  # noqa: E402
 #: name -> (what it is, Python code run in the child; it may use TMP, a scratch folder).
 CASES: dict[str, tuple[str, str]] = {
     "baseline-imports": ("importing wikicore's parsers and differ: part of every figure below", """
-import wikicore.diff, wikicore.dump, wikicore.importers.wikitext, wikicore.sentences
+import wikicore.diff, wikicore.mediawiki.dumpimport, wikicore.mediawiki.importer, wikicore.sentences
 """),
     "sentences-mr": ('split_sentences on 120 KB of "Mr. x "', """
 from wikicore.sentences import split_sentences
@@ -61,7 +61,7 @@ diff_articles(art("c-1", old), art("c-2", new))
 """),
     "wikitext-open-templates": ("import_wikitext of 4,000 unclosed '{{a|'", """
 from wikicore.errors import WikicoreError
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 try:
     import_wikitext("{{a|" * 4000, title="Hostile")
 except WikicoreError as error:
@@ -69,7 +69,7 @@ except WikicoreError as error:
 """),
     "wikitext-open-refs": ("import_wikitext of 4,000 unclosed '<ref '", """
 from wikicore.errors import WikicoreError
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 try:
     import_wikitext("<ref " * 4000, title="Hostile")
 except WikicoreError as error:
@@ -77,7 +77,7 @@ except WikicoreError as error:
 """),
     "wikitext-open-templates-10k": ("import_wikitext of 10,000 unclosed '{{a|'", """
 from wikicore.errors import WikicoreError
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 try:
     import_wikitext("{{a|" * 10000, title="Hostile")
 except WikicoreError as error:
@@ -85,14 +85,14 @@ except WikicoreError as error:
 """),
     "wikitext-8000-refs": ("import_wikitext of 8,000 <ref>s on one line", """
 from wikicore.errors import WikicoreError
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 try:
     import_wikitext("Text" + "<ref>x</ref>" * 8000 + ".", title="Hostile")
 except WikicoreError as error:
     print("refused:", str(error)[:100])
 """),
     "wikitext-repeated-4k": ("import_wikitext of 4,000 sections of repeated text (issue 14)", r"""
-from wikicore.importers.wikitext import import_wikitext
+from wikicore.mediawiki.importer import import_wikitext
 section = ("\n== Notes ==\nThe same sentence opens every section.<ref>Same source, p. 1.</ref> "
            "Retrieved. Retrieved. Another repeated sentence.<ref name='same' />\n")  # as in bench_ids.py
 import_wikitext("Lead.<ref name='same'>A named source.</ref>\n" + section * 4000, title="Repeated")
@@ -101,7 +101,7 @@ import_wikitext("Lead.<ref name='same'>A named source.</ref>\n" + section * 4000
 import bz2, subprocess
 from pathlib import Path
 from wikicore.errors import WikicoreError
-from wikicore.dump import import_dump
+from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.store import Wiki
 path = Path(TMP) / "bomb.xml.bz2"
 comp = bz2.BZ2Compressor(9)
@@ -124,7 +124,7 @@ except WikicoreError as error:
 import bz2
 from pathlib import Path
 from wikicore.errors import WikicoreError
-from wikicore.dump import import_dump
+from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.store import Wiki
 path = Path(TMP) / "many.xml.bz2"
 comp = bz2.BZ2Compressor(9)
