@@ -13,8 +13,8 @@ from wikicore.cli import main
 from wikicore.errors import BudgetExceeded, ImportFailed, InvalidInput
 from wikicore.mediawiki.importer import MAX_UNCLOSED_WORK, import_wikitext, unclosed_markup
 
-from .hostile_helpers import ceiling
-from .npmdata import real_articles  # noqa: F401  (fixture)
+from .support.hostile_helpers import ceiling
+from .support.npmdata import real_articles  # noqa: F401  (fixture)
 
 
 @pytest.fixture
