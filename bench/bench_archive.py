@@ -22,19 +22,23 @@ Results go to bench/results/.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from results_file import write_results
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the pywb launcher is a test server (tests/servers/), not part of wikicore
 
-from wikicore.archive import SnapshotQuery, WaybackArchive, open_archives
-from wikicore.audit import audit_articles
-from wikicore.models import Article
-from wikicore.net import CheckConfig
-from wikicore.testing.pywb import PywbArchive, PywbCapture
-from wikicore.testing.wayback import FakeWayback
+from results_file import write_results  # noqa: E402
+
+from tests.servers.pywb import PywbArchive, PywbCapture  # noqa: E402
+from wikicore.archive import SnapshotQuery, WaybackArchive, open_archives  # noqa: E402
+from wikicore.audit import audit_articles  # noqa: E402
+from wikicore.models import Article  # noqa: E402
+from wikicore.net import CheckConfig  # noqa: E402
+from wikicore.testing.wayback import FakeWayback  # noqa: E402
 
 SITE = "http://127.0.0.1:9"
 

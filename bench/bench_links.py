@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/bench_links.py [--refs 2000] [--repeat 1]
 
 Scenarios, each against the hostile little web served by a separate process
-(``python -m wikicore.testing.web``) so no tool shares a GIL with the server:
+(``python -m tests.servers.hostile_web``, run from the repository root) so no tool shares a GIL with the server:
 
 1. ``polite``: REFS references over 40 loopback hosts (127.0.0.1-40) with
    100-300 ms of added latency, politeness on. wikicore with its defaults
@@ -59,10 +59,10 @@ class Run:
 
 
 class Server:
-    """``python -m wikicore.testing.web`` in a child process."""
+    """``python -m tests.servers.hostile_web`` in a child process (its cwd, the repository root, is on its path)."""
 
     def __init__(self, hosts: int, latency: str = "") -> None:
-        args = [sys.executable, "-m", "wikicore.testing.web", "--port", "0", "--hosts", str(hosts)]
+        args = [sys.executable, "-m", "tests.servers.hostile_web", "--port", "0", "--hosts", str(hosts)]
         # LinkChecker lifts its per-host wait (0.1-0.6 s a request) only for servers sending this header.
         args += ["--header", "LinkChecker:unlocked"]
         if latency:

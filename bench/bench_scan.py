@@ -57,7 +57,7 @@ ANCHOR = "29.3 M citations from 6.1 M English Wikipedia articles (Singh, West an
 def sample_dump() -> Path:
     import pytest
 
-    from tests.scandata import enwiki_sample
+    from tests.support.scandata import enwiki_sample
 
     try:
         return enwiki_sample()

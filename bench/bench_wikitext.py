@@ -43,7 +43,7 @@ def real_articles() -> dict[str, str]:
     """The real articles' texts, or exit with a message when the registry is unreachable."""
     import pytest
 
-    from tests.npmdata import wtf_articles
+    from tests.support.npmdata import wtf_articles
 
     try:
         paths = wtf_articles()

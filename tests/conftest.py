@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, settings
 
-from wikicore.testing.wayback import FakeWayback
-from wikicore.testing.web import HostileWeb
+from .servers.hostile_web import HostileWeb
+from .servers.wayback import FakeWayback
 
 # Hypothesis' default 200 ms deadline is a timed assertion, and on a loaded 2-core machine (CI, or
 # eight developers' suites at once) an ordinary example can take longer. The suite asserts

@@ -41,7 +41,8 @@ from wikicore.errors import NetworkError, RateLimited
 from wikicore.links import LinkDB, Observation
 from wikicore.models import Article, Reference, UrlStatus
 from wikicore.store import Wiki
-from wikicore.testing.wayback import Capture, FakeWayback, load_snapshots, surt
+
+from .servers.wayback import Capture, FakeWayback, load_snapshots, surt
 
 URL = "http://example.com/page"
 

@@ -34,7 +34,8 @@ from wikicore.audit import audit_articles
 from wikicore.cli import main
 from wikicore.errors import InvalidInput, NetworkError, RateLimited
 from wikicore.models import Article, Reference
-from wikicore.testing.wayback import Capture, FakeWayback, QuietServer
+
+from .servers.wayback import Capture, FakeWayback, QuietServer
 
 URL = "http://example.com/page"
 

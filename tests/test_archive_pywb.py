@@ -34,9 +34,10 @@ from wikicore.audit import audit_articles
 from wikicore.cli import main
 from wikicore.models import Article, Reference
 from wikicore.store import Wiki
-from wikicore.testing.pywb import PywbArchive, PywbCapture, PywbUnavailable, pywb_binaries
-from wikicore.testing.wayback import Capture, FakeWayback
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
+from .servers.pywb import PywbArchive, PywbCapture, PywbUnavailable, pywb_binaries
+from .servers.wayback import Capture, FakeWayback
 
 try:
     pywb_binaries()

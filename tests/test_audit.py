@@ -27,8 +27,9 @@ from wikicore.audit import (
 from wikicore.links import LinkStatus
 from wikicore.models import Article
 from wikicore.net import CheckConfig
-from wikicore.testing.wayback import FakeWayback
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
+from .servers.wayback import FakeWayback
 
 #: Loopback servers need allow_private; no retries or host spacing keeps the suite quick.
 CONFIG = CheckConfig(allow_private=True, retries=0, host_interval=0.0, backoff=0.01)

@@ -20,7 +20,8 @@ from wikicore.models import Article
 from wikicore.net import CheckConfig
 from wikicore.report.audit import FORMATS, render, render_json_pieces
 from wikicore.store import Wiki
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
 
 CONFIG = CheckConfig(allow_private=True, retries=0, host_interval=0.0, backoff=0.01)
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ from wikicore.errors import InvalidInput, InvalidSlug, NotFound
 from wikicore.serialize import dump_path
 from wikicore.store import Wiki
 
-from .wiki_helpers import article
+from .support.wiki_helpers import article
 
 
 def _wiki(tmp_path: Path) -> Wiki:

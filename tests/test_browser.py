@@ -20,11 +20,11 @@ from click.testing import CliRunner
 
 from wikicore.cli import main
 from wikicore.report.audit import render_html
-from wikicore.testing.wayback import FakeWayback
-from wikicore.testing.web import HostileWeb
 
-from .browser import VIEWPORTS, Browser, Visit, artifacts_dir, browser, chromium_path
-from .report_data import LONG_CYRILLIC, hostile_wiki, live_audit
+from .servers.hostile_web import HostileWeb
+from .servers.wayback import FakeWayback
+from .support.browser import VIEWPORTS, Browser, Visit, artifacts_dir, browser, chromium_path
+from .support.report_data import LONG_CYRILLIC, hostile_wiki, live_audit
 
 CHROMIUM = chromium_path()
 

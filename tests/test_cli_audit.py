@@ -12,10 +12,10 @@ from click.testing import CliRunner, Result
 from wikicore.cli import main
 from wikicore.models import Article
 from wikicore.serialize import dump_path
-from wikicore.testing.wayback import FakeWayback
-from wikicore.testing.web import HostileWeb
 
 from .conftest import SEED_ARTICLE
+from .servers.hostile_web import HostileWeb
+from .servers.wayback import FakeWayback
 
 
 @pytest.fixture(autouse=True)

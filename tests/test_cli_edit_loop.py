@@ -13,7 +13,7 @@ from wikicore.serialize import dumps, load_path, loads
 from wikicore.store import Wiki
 
 from .conftest import SEED, SEED_ARTICLE
-from .wiki_helpers import article, git, with_claims
+from .support.wiki_helpers import article, git, with_claims
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from wikicore.serialize import dumps
 from wikicore.store import Wiki
 
 from .conftest import SEED, SEED_ARTICLE
-from .wiki_helpers import article
+from .support.wiki_helpers import article
 
 #: What `--help`, `--version` and completion must not pay for at start.
 HEAVY = ("pydantic", "yaml", "git", "requests", "urllib3", "mwparserfromhell", "stdnum", "waybackpy")

@@ -13,7 +13,7 @@ from wikicore.serialize import dumps, load_path
 from wikicore.store import LAYOUT_SHARDED, Wiki, path_of
 
 from .conftest import SEED
-from .wiki_helpers import article, with_claims
+from .support.wiki_helpers import article, with_claims
 
 WIKI_COMMANDS = ["init", "import", "save", "list", "history", "diff", "blame", "mv", "show"]
 

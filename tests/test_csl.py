@@ -14,7 +14,7 @@ from wikicore.exporters.csl import CSL_TYPES, csl_item
 from wikicore.importers import import_path
 from wikicore.models import Reference, ReferenceType
 
-from .wikitext_cases import DATA, FIXTURE_IDS, FIXTURES
+from .support.wikitext_cases import DATA, FIXTURE_IDS, FIXTURES
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=FIXTURE_IDS)

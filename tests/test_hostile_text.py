@@ -12,7 +12,7 @@ import pytest
 from wikicore.importers.text import import_page_text
 from wikicore.sentences import split_sentences
 
-from .hostile_helpers import ceiling
+from .support.hostile_helpers import ceiling
 
 SENTENCE_CASES = {
     "mr-x-120kb": "Mr. x " * 20_000,  # 64 s before (issue 9)

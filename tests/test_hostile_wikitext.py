@@ -14,8 +14,8 @@ from wikicore.errors import BudgetExceeded, ImportFailed, InvalidInput
 from wikicore.mediawiki.budget import MAX_CHARS, MAX_UNCLOSED_WORK, unclosed_markup
 from wikicore.mediawiki.importer import import_wikitext
 
-from .hostile_helpers import ceiling
-from .npmdata import real_articles  # noqa: F401  (fixture)
+from .support.hostile_helpers import ceiling
+from .support.npmdata import real_articles  # noqa: F401  (fixture)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from wikicore.models import Article, IdMinter, short_hash
 
-from .minted_ids import GOLDEN, all_ids, digest, digests, local_inputs, real_inputs
-from .npmdata import real_articles  # noqa: F401  (fixture)
+from .support.minted_ids import GOLDEN, all_ids, digest, digests, local_inputs, real_inputs
+from .support.npmdata import real_articles  # noqa: F401  (fixture)
 
 
 def old_mint(taken: set[str], base: str) -> str:

@@ -17,7 +17,7 @@ from wikicore.schema import SCHEMA_BASE, schemas
 from wikicore.serialize import load_path
 
 from .conftest import ROOT, SEED_ARTICLE
-from .report_data import hostile_wiki
+from .support.report_data import hostile_wiki
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 
 from wikicore.links import LinkChecker, LinkDB, LinkResult, LinkStatus, check_urls
 from wikicore.net import CheckConfig
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
 
 FAST = CheckConfig(
     allow_private=True,

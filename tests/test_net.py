@@ -22,7 +22,8 @@ from wikicore.net import (
     host_key,
     parse_retry_after,
 )
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
 
 CAP = 256 * 1024
 

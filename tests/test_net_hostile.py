@@ -23,7 +23,8 @@ import pytest
 from wikicore.errors import InvalidInput
 from wikicore.links import LinkChecker, LinkDB, LinkStatus, Observation, check_urls
 from wikicore.net import CheckConfig, CheckSession, Failure, embedded_ipv4, parse_retry_after, refusal
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
 
 FAST = CheckConfig(
     allow_private=True, connect_timeout=1.0, read_timeout=1.0, deadline=2.0, host_interval=0.0, per_host=4,

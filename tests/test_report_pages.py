@@ -11,7 +11,7 @@ import pytest
 from wikicore.report.base import CSP, CSS, link, linkable, page
 from wikicore.report.diff import render_blame_html, render_history_html
 
-from .report_data import hostile_wiki
+from .support.report_data import hostile_wiki
 
 _ALLOWED = {"html", "head", "meta", "title", "style", "body", "header", "h1", "p", "table", "colgroup", "col",
             "tr", "th", "td", "code", "span", "br"}

@@ -1,7 +1,7 @@
 """`wikicore scan` on a real Wikipedia dump, on one worker, two, and a separately started scheduler.
 
 The dump is the shortened 2016 enwiki sample shipped in the gensim 4.4.0 wheel
-(fetched from PyPI once, see ``tests/scandata.py``; skipped when unreachable).
+(fetched from PyPI once, see ``tests/support/scandata.py``; skipped when unreachable).
 The scheduler test starts ``dask scheduler`` and two ``dask worker`` processes
 on 127.0.0.1, points ``wikicore scan --scheduler`` at them, and stops them.
 """
@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from wikicore.cli import main
 
-from .scandata import enwiki_sample
+from .support.scandata import enwiki_sample
 
 pytest.importorskip("distributed")
 pa_dataset = pytest.importorskip("pyarrow.dataset")

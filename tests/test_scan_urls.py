@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from wikicore.cli import main
-from wikicore.testing.web import HostileWeb
+
+from .servers.hostile_web import HostileWeb
 
 pytest.importorskip("distributed")
 pa_dataset = pytest.importorskip("pyarrow.dataset")

@@ -55,7 +55,7 @@ def test_join_gives_any_text_back(text: str) -> None:
 
 # --- linear time, the same sentences as before (issue 9) ------------------------------------
 
-from . import sentences_reference  # noqa: E402
+from .support import sentences_reference  # noqa: E402
 
 _HOSTILE_ALPHABET = st.sampled_from(
     [*list("aAzZUSe.!? \n\t'\"()（）「」『』“”‘’[]。！？．3漢"), "Mr.", "U.S.", "e.g.", " He", " the", "No."]

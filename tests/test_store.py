@@ -27,7 +27,7 @@ from wikicore.models import Article
 from wikicore.serialize import dumps
 from wikicore.store import LAYOUT_SHARDED, Wiki, parse_author, parse_revision, path_of
 
-from .wiki_helpers import article, fsck_clean, git, tip, with_claims
+from .support.wiki_helpers import article, fsck_clean, git, tip, with_claims
 
 
 @pytest.fixture

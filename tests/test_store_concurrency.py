@@ -12,7 +12,7 @@ import pytest
 from wikicore.errors import EditConflict
 from wikicore.store import Wiki
 
-from .wiki_helpers import article, fsck_clean, git, with_claims
+from .support.wiki_helpers import article, fsck_clean, git, with_claims
 
 # fork: the children start in milliseconds with wikicore already imported; each opens its own Wiki.
 CTX = multiprocessing.get_context("fork")

@@ -12,12 +12,12 @@ import pytest
 
 from wikicore.store import CRASH_STEPS, Wiki
 
-from .wiki_helpers import article, fsck_clean, tip, with_claims
+from .support.wiki_helpers import article, fsck_clean, tip, with_claims
 
 SAVE = """
 import sys
 from wikicore.store import Wiki
-from tests.wiki_helpers import article, with_claims
+from tests.support.wiki_helpers import article, with_claims
 wiki = Wiki.open(sys.argv[1])
 wiki.save(with_claims(article(), "Edited. "), "edit", base=sys.argv[2])
 """

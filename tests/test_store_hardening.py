@@ -17,8 +17,8 @@ from wikicore.errors import InvalidInput
 from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.store import LAYOUT_SHARDED, Wiki, path_of
 
+from .support.wiki_helpers import article, fsck_clean, git, with_claims
 from .test_dump import dump_xml
-from .wiki_helpers import article, fsck_clean, git, with_claims
 
 
 def _plain_git(*args: str, cwd: Path) -> str:

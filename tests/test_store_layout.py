@@ -18,7 +18,7 @@ from wikicore.serialize import MAX_BYTES, dumps, loads
 from wikicore.store import LAYOUT_FLAT, LAYOUT_SHARDED, Unchanged, Wiki, path_of, shard_of
 from wikicore.store import wiki as wiki_module
 
-from .wiki_helpers import article, fsck_clean, git, with_claims
+from .support.wiki_helpers import article, fsck_clean, git, with_claims
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from wikicore.cli import main
 from wikicore.serialize import dumps
 from wikicore.store import Wiki
 
-from .wiki_helpers import article, fsck_clean, tip
+from .support.wiki_helpers import article, fsck_clean, tip
 
 HOSTILE_REVISIONS = [
     "--output={out}", "-o{out}", "--all", "HEAD..", "../../x", "HEAD..HEAD~1", "HEAD~1...HEAD", "main",

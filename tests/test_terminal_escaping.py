@@ -21,8 +21,8 @@ from wikicore.models import Article
 from wikicore.report.base import esc, terminal, terminal_text
 from wikicore.serialize import dump_path
 
-from .report_data import BIDI, HOSTILE, hostile_wiki
-from .wiki_helpers import git
+from .support.report_data import BIDI, HOSTILE, hostile_wiki
+from .support.wiki_helpers import git
 
 #: What must never reach a terminal raw: C0 but newline and tab, DEL, C1, separators, bidi controls.
 RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -1,7 +1,7 @@
 """Recorded real Wayback answers (EDGI ``wayback`` 0.5.1 cassettes) through our client and parser.
 
 The recordings are fetched into a cache outside the repository by
-``tests/realdata.py``; without the package registry these tests skip.
+``tests/support/realdata.py``; without the package registry these tests skip.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import pytest
 import requests
 import yaml
 
-from tests.realdata import Interaction, ReplayServer, cassettes_dir, load_cassette
+from tests.support.realdata import Interaction, ReplayServer, cassettes_dir, load_cassette
 from wikicore.archive import SnapshotQuery, WaybackArchive, parse_cdx_lines, parse_links
-from wikicore.testing.wayback import BLOCKED_BODY, Capture, FakeWayback
+
+from .servers.wayback import BLOCKED_BODY, Capture, FakeWayback
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -18,8 +18,8 @@ from wikicore.mediawiki.exporter import cs1_template, export_wikitext
 from wikicore.mediawiki.importer import import_wikitext
 from wikicore.models import Article, Citation, Claim, Paragraph, Reference, ReferenceType, Section, UrlStatus
 
-from .npmdata import ARTICLE_NAMES, real_articles  # noqa: F401  (fixture)
-from .wikitext_cases import DATA, FIXTURE_IDS, FIXTURES, without_source
+from .support.npmdata import ARTICLE_NAMES, real_articles  # noqa: F401  (fixture)
+from .support.wikitext_cases import DATA, FIXTURE_IDS, FIXTURES, without_source
 
 
 def reimport(article: Article) -> Article:

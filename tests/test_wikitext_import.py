@@ -16,8 +16,8 @@ from wikicore.mediawiki.importer import import_wikitext, parse_redirect
 from wikicore.models import Article, Reference, ReferenceType, UrlStatus
 from wikicore.serialize import dumps
 
-from .npmdata import ARTICLE_NAMES, real_articles  # noqa: F401  (fixture)
-from .wikitext_cases import DATA, FIXTURE_IDS, FIXTURES
+from .support.npmdata import ARTICLE_NAMES, real_articles  # noqa: F401  (fixture)
+from .support.wikitext_cases import DATA, FIXTURE_IDS, FIXTURES
 
 
 def load(name: str) -> Article:

@@ -7,7 +7,7 @@ before its output, so a newcomer can repeat any of them by hand:
 2. edit it (cite a source, fix a typo) and save a second revision from its base;
 3. show the two-revision history and the semantic diff;
 4. audit the seed offline: it has no URLs, so only the static findings;
-5. audit a second bundled article whose references point at a small hostile
+5. audit a second bundled article whose references point at a small misbehaving
    web server and a Wayback-compatible archive that this script starts on
    127.0.0.1, showing live, dead, archived, soft-404 and blocked verdicts;
 6. rescue its dead links from the archive as a reviewable commit.
@@ -121,7 +121,7 @@ def edit_seed(wiki: Path, slug: str) -> Path:
 
 def main() -> int:
     from .testing.wayback import FakeWayback
-    from .testing.web import HostileWeb
+    from .testing.web import LocalWeb
 
     marker = OUT / ".wikicore-demo"
     ours = marker.exists() or (OUT / "wiki" / ".wikicore").is_dir()  # the mark, or an older demo's wiki
@@ -156,9 +156,9 @@ def main() -> int:
     heading("5. Audit of a link-rot example against a local web and a local Wayback Machine")
     text = LINK_ROT.read_text(encoding="utf-8")
     try:
-        web = HostileWeb(port=WEB_PORT)
+        web = LocalWeb(port=WEB_PORT)
     except OSError:
-        web = HostileWeb()
+        web = LocalWeb()
     host = web.hosts[0]
     snapshots = [
         {"url": f"http://{host}/news/2019/link-study", "timestamp": "20190612093000"},

@@ -1,4 +1,10 @@
-"""A Wayback-Machine-compatible archive on 127.0.0.1, for tests and the demo.
+"""A Wayback-Machine-compatible archive on 127.0.0.1, for the demo and the tests.
+
+``python -m wikicore.demo`` rescues dead links from it, offline; the tests hold the archive
+client to the Internet Archive's formats with it. It models the archive faithfully (blocked
+sites, index misses, a server without the batch API are things the real one does); the
+trouble a test provokes on purpose (queued 429s and errors, added latency) is added by the
+tests' subclass in ``tests/servers/wayback.py``, so an installed wikicore ships none of it.
 
 It answers the four endpoints wikicore uses, in the Internet Archive's formats:
 
@@ -30,11 +36,10 @@ It answers the four endpoints wikicore uses, in the Internet Archive's formats:
     Save Page Now: records a capture stamped now and answers 302 with
     ``Location`` and ``Content-Location`` pointing at it.
 
-For tests: :meth:`FakeWayback.fail` queues 429s (with or without
-``Retry-After``) or other errors per endpoint, ``counts`` counts requests per
-endpoint, ``latency`` adds a delay, ``batch=False`` makes the batch form 404 like
-a server that lacks it, ``availability_misses`` lists URLs the availability API
-does not find although CDX does. Run it by hand for the demo::
+``counts`` counts requests per endpoint and ``log`` lists them, ``batch=False`` makes
+the batch form 404 like a server that lacks it, ``availability_misses`` lists URLs
+the availability API does not find although CDX does, ``blocked`` lists URLs whose
+CDX answer is the 403 of an excluded site. Run it by hand for the demo::
 
     python -m wikicore.testing.wayback --port 8765 --snapshots snapshots.json
 """
@@ -49,7 +54,6 @@ import hashlib
 import json
 import re
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -182,6 +186,10 @@ class QuietServer(ThreadingHTTPServer):
         return
 
 
+#: What to answer instead of the real thing: status, headers, body (see :meth:`FakeWayback.note`).
+Injected = tuple[int, dict[str, str], bytes]
+
+
 class FakeWayback:
     """A loopback Wayback server; a context manager that starts and stops it."""
 
@@ -190,7 +198,6 @@ class FakeWayback:
         snapshots: Iterable[Capture | Mapping[str, Any]] = (),
         *,
         batch: bool = True,
-        latency: float = 0.0,
         blocked: Iterable[str] = (),
         availability_misses: Iterable[str] = (),
         save_status: Mapping[str, int] | None = None,
@@ -198,7 +205,6 @@ class FakeWayback:
         port: int = 0,
     ) -> None:
         self.batch = batch
-        self.latency = latency
         self.blocked = {surt(u) for u in blocked}
         # URLs the availability API does not see although CDX has them, as the
         # real one sometimes answers {} for heavily captured or slow-to-index URLs.
@@ -208,9 +214,6 @@ class FakeWayback:
         self.log: list[tuple[str, str]] = []
         self.saved: list[str] = []
         self._captures: dict[str, list[Capture]] = collections.defaultdict(list)
-        self._failures: dict[str, collections.deque[tuple[int, dict[str, str], bytes]]] = collections.defaultdict(
-            collections.deque
-        )
         self._lock = threading.Lock()
         for item in snapshots:
             self.add(item)
@@ -264,32 +267,36 @@ class FakeWayback:
         with self._lock:
             return list(self._captures.get(surt(url), []))
 
-    def fail(
-        self,
-        endpoint: str,
-        status: int = 429,
-        *,
-        retry_after: str | float | None = None,
-        times: int = 1,
-        body: bytes = b"",
-    ) -> None:
-        """Answer the next ``times`` requests to ``endpoint`` (one of :data:`ENDPOINTS`) with ``status``."""
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; use one of {ENDPOINTS}")
-        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    def serve(self) -> None:
+        """Serve in this thread until interrupted, then close the socket (``python -m``)."""
+        try:
+            self._server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._server.server_close()
+
+    def note(self, command: str, path: str, endpoint: str | None) -> Injected | None:
+        """Log and count one request; what to answer instead of the real thing (None: the real thing).
+
+        The request handler calls this first; the tests' subclass answers with queued failures here.
+        """
         with self._lock:
-            for _ in range(times):
-                self._failures[endpoint].append((status, headers, body))
+            self.log.append((command, path))
+            if endpoint:
+                self.counts[endpoint] += 1
+        return None
 
     def total_requests(self) -> int:
         """Requests served, all endpoints together."""
         return sum(self.counts.values())
 
-    # --- lookups ----------------------------------------------------------------
+    # --- lookups (the request handler's) ------------------------------------------
 
-    def _nearest(
+    def nearest(
         self, url: str, timestamp: str | None, closest: str = "either", statuses: set[int] | None = None
     ) -> Capture | None:
+        """The capture of ``url`` nearest ``timestamp`` (the newest without one), ``closest`` before or after."""
         candidates = [c for c in self.captures(url) if not statuses or c.status in statuses]
         if not candidates:
             return None
@@ -304,7 +311,8 @@ class FakeWayback:
             return None
         return min(candidates, key=lambda c: (abs(_seconds(c.timestamp) - target), c.timestamp))
 
-    def _availability(self, params: Mapping[str, list[str]]) -> dict[str, Any]:
+    def availability(self, params: Mapping[str, list[str]]) -> dict[str, Any]:
+        """The availability API's answer to one query (``url``, ``timestamp``, ``closest``, status codes)."""
         url = params.get("url", [""])[0]
         timestamp = params.get("timestamp", [""])[0] or None
         closest = params.get("closest", ["either"])[0]
@@ -314,7 +322,7 @@ class FakeWayback:
         if timestamp:
             answer["timestamp"] = timestamp
         capture = (
-            None if surt(url) in self.availability_misses else self._nearest(url, timestamp, closest, statuses or None)
+            None if surt(url) in self.availability_misses else self.nearest(url, timestamp, closest, statuses or None)
         )
         answer["archived_snapshots"] = (
             {
@@ -330,7 +338,8 @@ class FakeWayback:
         )
         return answer
 
-    def _cdx(self, query: str) -> tuple[int, str, str]:
+    def cdx(self, query: str) -> tuple[int, str, str]:
+        """``(status, content type, body)`` of the CDX server for a query string."""
         params = parse_qs(query, keep_blank_values=True)
         url = params.get("url", [""])[0]
         if not url:
@@ -374,7 +383,8 @@ class FakeWayback:
             return 200, "application/json", json.dumps([fields, *table]) if table else "[]"
         return 200, "text/plain;charset=UTF-8", "".join(" ".join(row) + "\n" for row in table)
 
-    def _save(self, url: str) -> Capture:
+    def save(self, url: str) -> Capture:
+        """Save Page Now: record a capture of ``url`` stamped now (distinct from earlier ones)."""
         with self._lock:
             self.saved.append(url)
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -435,24 +445,18 @@ def _handler_for(server: FakeWayback) -> type[BaseHTTPRequestHandler]:
             endpoint = self._endpoint()
             length = int(self.headers.get("Content-Length") or 0)
             payload = self.rfile.read(length) if length else b""
-            with server._lock:
-                server.log.append((self.command, self.path))
-                if endpoint:
-                    server.counts[endpoint] += 1
-                failure = server._failures[endpoint].popleft() if endpoint and server._failures[endpoint] else None
-            if server.latency:
-                time.sleep(server.latency)
+            failure = server.note(self.command, self.path, endpoint)
             if endpoint is None:
                 self._send(404, "not found\n")
             elif failure is not None:
                 status, headers, body = failure
                 self._send(status, body or f"injected {status}\n".encode(), headers=headers)
             elif endpoint == "available":
-                self._json(server._availability(parse_qs(urlsplit(self.path).query)))
+                self._json(server.availability(parse_qs(urlsplit(self.path).query)))
             elif endpoint == "available-batch":
                 self._batch(payload)
             elif endpoint == "cdx":
-                status, ctype, text = server._cdx(urlsplit(self.path).query)
+                status, ctype, text = server.cdx(urlsplit(self.path).query)
                 self._send(status, text, ctype)
             elif endpoint == "web":
                 self._web()
@@ -479,7 +483,7 @@ def _handler_for(server: FakeWayback) -> type[BaseHTTPRequestHandler]:
                 params: dict[str, list[str]] = collections.defaultdict(list)
                 for name, value in parse_qsl(line, keep_blank_values=True):
                     params[name].append(value)
-                answer = server._availability(params)
+                answer = server.availability(params)
                 if params.get("tag"):
                     answer["tag"] = params["tag"][0]
                 results.append(answer)
@@ -491,7 +495,7 @@ def _handler_for(server: FakeWayback) -> type[BaseHTTPRequestHandler]:
                 stamp, flags, original = match[1], match[2], match[3]
             else:
                 stamp, flags, original = "", "", self.path[len("/web/") :]
-            capture = server._nearest(original, _pad(stamp) if stamp else None)
+            capture = server.nearest(original, _pad(stamp) if stamp else None)
             if capture is None:
                 self._send(404, "<html><title>Wayback Machine</title>Hrm. Not in archive.</html>", "text/html")
                 return
@@ -517,7 +521,7 @@ def _handler_for(server: FakeWayback) -> type[BaseHTTPRequestHandler]:
             if not url.lower().startswith(("http://", "https://")):
                 self._send(400, "Invalid URL\n")
                 return
-            capture = server._save(url)
+            capture = server.save(url)
             where = f"/web/{capture.timestamp}/{capture.url}"
             self._send(
                 302,
@@ -533,17 +537,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m wikicore.testing.wayback", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--snapshots", type=Path, help="JSON file of captures")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     args = parser.parse_args(argv)
     snapshots = load_snapshots(json.loads(args.snapshots.read_text("utf-8"))) if args.snapshots else []
-    fake = FakeWayback(snapshots, port=args.port, latency=args.latency)
+    fake = FakeWayback(snapshots, port=args.port)
     print(fake.base_url, flush=True)  # the one line a demo script reads
-    try:
-        fake._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake._server.server_close()
+    fake.serve()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The audit is a real one: the bundled Japanese article and a stress article audited live
 against the hostile little web and a Wayback-compatible server, both on 127.0.0.1. The
-stress article holds what broke the old HTML (issue 11): long unspaced Cyrillic titles,
+stress article holds what broke the old HTML reports' layout: long unspaced Cyrillic titles,
 long archive urls, many findings. The wiki is a real git repository whose history holds
 commit messages, author names and claims with terminal escapes and bidi overrides.
 """
@@ -21,10 +21,10 @@ from wikicore.models import Article
 from wikicore.net import CheckConfig
 from wikicore.serialize import load_path
 from wikicore.store import Wiki
-from wikicore.testing.wayback import FakeWayback
-from wikicore.testing.web import HostileWeb
 
-from .conftest import SEED_ARTICLE
+from ..conftest import SEED_ARTICLE
+from ..servers.hostile_web import HostileWeb
+from ..servers.wayback import FakeWayback
 from .wiki_helpers import git
 
 #: Loopback servers need allow_private; no retries or host spacing keeps the suite quick.
@@ -109,7 +109,7 @@ def _rewrite_tip(path: Path, message: str, author: str) -> str:
     """Replace the tip commit by one with the same tree and parent but a hostile message and author.
 
     The store refuses control characters in what it writes; plain git, a dump or another tool
-    does not, and the readers must stay safe (issue 9 item 4).
+    does not, and the readers must stay safe.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_AUTHOR_NAME=author, GIT_AUTHOR_EMAIL="mallory@example.org",

@@ -1,4 +1,4 @@
-"""The sentence splitter as it was before issue 9 made it linear: the reference the new one must equal.
+"""The sentence splitter as it was before it was made linear: the reference the new one must equal.
 
 Kept verbatim (quadratic on hostile input, fine on the short texts Hypothesis draws)
 so tests/test_sentences.py can check that the linear splitter gives exactly the

@@ -1,4 +1,7 @@
-"""A real pywb archive on 127.0.0.1, serving WARCs written with warcio: for tests, benchmarks and demos.
+"""A real pywb archive on 127.0.0.1, serving WARCs written with warcio: for the tests and benchmarks.
+
+The archive client is held to real archive software, not only to our fake of it; the demo
+needs none of this, so it lives with the tests rather than in an installed wikicore.
 
 :class:`PywbArchive` writes the captures it is given into a WARC (each with its
 own date, status, headers and body: archived 404/429/503 pages and redirects
@@ -121,7 +124,7 @@ def _free_port() -> int:
 
 
 _CONFIG = """\
-# Written by wikicore.testing.pywb: a Wayback-like pywb on loopback.
+# Written by tests.servers.pywb: a Wayback-like pywb on loopback.
 framed_replay: false
 redirect_to_exact: true
 enable_memento: true
@@ -198,7 +201,7 @@ class PywbArchive:
             if self.process.poll() is not None:
                 return False
             try:
-                with urlopen(f"{self.base_url}/cdx/search/cdx?url=http://127.0.0.1/", timeout=2) as answer:  # noqa: S310
+                with urlopen(f"{self.base_url}/cdx/search/cdx?url=http://127.0.0.1/", timeout=2) as answer:
                     if answer.status == 200:
                         return True
             except (URLError, OSError):

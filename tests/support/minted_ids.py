@@ -1,10 +1,11 @@
-"""The ids wikicore mints for the golden inputs, as digests (issue 14).
+"""The ids wikicore mints for the golden inputs, as digests.
 
-Issue 14 made id minting linear; the ids themselves must not change, or stored
-articles would change on re-import. ``tests/data/minted_ids.json`` holds, for
+Id minting was made linear in the number of repeated ids (it probed ``-2``, ``-3``, ...
+from the start every time, quadratic on list articles); the ids themselves must not
+change, or stored articles would change on re-import. ``tests/data/minted_ids.json`` holds, for
 every golden input, a digest of the ids the importers and the model minted
 *before* that change (written once by running this module on the old code:
-``python -m tests.minted_ids``); ``tests/test_id_minting.py`` recomputes them.
+``python -m tests.support.minted_ids``); ``tests/test_id_minting.py`` recomputes them.
 
 Inputs: the wikitext fixtures, the seed text file, the stored articles with
 their section and claim ids removed (so the model mints them again; reference
@@ -24,8 +25,9 @@ from wikicore.importers import import_path
 from wikicore.mediawiki.importer import import_wikitext
 from wikicore.models import Article
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).parent / "data" / "minted_ids.json"
+ROOT = Path(__file__).resolve().parent.parent.parent
+DATA = ROOT / "tests" / "data"
+GOLDEN = DATA / "minted_ids.json"
 
 
 def all_ids(article: Article) -> list[str]:
@@ -51,7 +53,7 @@ def _strip(data: Any) -> Any:
 
 
 def repetitive_wikitext(sections: int) -> str:
-    """Wikitext whose sections, sentences and references repeat (the worst case of issue 14).
+    """Wikitext whose sections, sentences and references repeat (the worst case for minting ids).
 
     Headings repeat ("Notes"), sentences repeat ("Retrieved."), unnamed references
     with the same text repeat, and named references collide with suffixed ids
@@ -70,10 +72,10 @@ def repetitive_wikitext(sections: int) -> str:
 def local_inputs() -> dict[str, Article]:
     """The golden inputs that ship with the repository."""
     out: dict[str, Article] = {"synthetic/repetitive": import_wikitext(repetitive_wikitext(60), title="Rep")}
-    for path in sorted((Path(__file__).parent / "data" / "wikitext").glob("*.wiki")):
+    for path in sorted((DATA / "wikitext").glob("*.wiki")):
         if path.stem != "redirect":
             out[f"wikitext/{path.stem}"] = import_path(path)
-    for path in sorted((Path(__file__).parent / "data").glob("*.txt")):
+    for path in sorted(DATA.glob("*.txt")):
         out[f"text/{path.stem}"] = import_path(path)
     for path in sorted((ROOT / "articles").glob("*.yaml")):
         data = _strip(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -93,7 +95,7 @@ def digests(articles: dict[str, Article]) -> dict[str, dict[str, Any]]:
     return {name: {"count": len(all_ids(a)), "digest": digest(all_ids(a))} for name, a in articles.items()}
 
 
-if __name__ == "__main__":  # pragma: no cover - run once on the pre-issue-14 code
+if __name__ == "__main__":  # pragma: no cover - run once on the code before minting was made linear
     from .npmdata import wtf_articles
 
     found = {**digests(local_inputs()), **digests(real_inputs(wtf_articles()))}

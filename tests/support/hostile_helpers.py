@@ -1,4 +1,4 @@
-"""Shared helpers of the hostile-input suite (issue 9).
+"""Shared helpers of the hostile-input suite (``tests/test_hostile_*.py``).
 
 Budgets are asserted by what they prevent (the parser is never reached, an
 element or a byte count stays under its cap) wherever that can be seen. Where

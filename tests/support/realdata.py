@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from wikicore.testing.wayback import QuietServer
+from tests.servers.wayback import QuietServer
 
 PACKAGE = "wayback"
 VERSION = "0.5.1"

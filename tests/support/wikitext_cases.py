@@ -6,7 +6,7 @@ from pathlib import Path
 
 from wikicore.models import Article
 
-DATA = Path(__file__).parent / "data" / "wikitext"
+DATA = Path(__file__).resolve().parent.parent / "data" / "wikitext"
 #: Every wikitext fixture but the redirect (which is not an article).
 FIXTURES = sorted(p for p in DATA.glob("*.wiki") if p.stem != "redirect")
 FIXTURE_IDS = [p.stem for p in FIXTURES]

@@ -1,0 +1,1 @@
+"""Helpers shared by several test modules (and benchmarks): data sets, fixtures, builders."""
