@@ -228,9 +228,9 @@ def test_a_cache_that_is_not_a_database_is_bad_input(runner: CliRunner, tmp_path
 
 def test_progress_line_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     from wikicore.audit import AuditEvent, AuditPhase
-    from wikicore.cli import _ProgressLine
+    from wikicore.cli.audit import AuditProgress
 
-    line = _ProgressLine()
+    line = AuditProgress()
     line(AuditEvent(AuditPhase.LINKS, 1, 5))  # a short audit shows no bar
     assert capsys.readouterr().err == ""
     line(AuditEvent(AuditPhase.LINKS, 50, 50, "http://x/"))
@@ -247,9 +247,9 @@ def test_progress_line_shows_links_and_archive_side_by_side(capsys: pytest.Captu
     import time
 
     from wikicore.audit import AuditEvent, AuditPhase
-    from wikicore.cli import _ProgressLine
+    from wikicore.cli.audit import AuditProgress
 
-    line = _ProgressLine()
+    line = AuditProgress()
     line(AuditEvent(AuditPhase.ARCHIVE, 3, 40))
     time.sleep(0.15)  # the line redraws at most ten times a second
     line(AuditEvent(AuditPhase.LINKS, 120, 2000, "http://x/"))

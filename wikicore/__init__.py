@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .archive import ArchiveSet, Snapshot, WaybackArchive, open_archives, rescue_article
-    from .audit import AuditReport, audit_articles, audit_wiki
+    from .audit import AuditOptions, AuditReport, archive_article, audit_articles, audit_wiki
     from .blame import Blame
     from .diff import ArticleDiff, diff_articles
     from .errors import (
@@ -76,7 +76,8 @@ _LAZY = {
     "Wiki": "store", "Revision": "revision",
     "ArticleDiff": "diff", "diff_articles": "diff",
     "Blame": "blame",
-    "AuditReport": "audit", "audit_articles": "audit", "audit_wiki": "audit",
+    "AuditOptions": "audit", "AuditReport": "audit", "archive_article": "audit", "audit_articles": "audit",
+    "audit_wiki": "audit",
     "CheckConfig": "net", "LinkResult": "links", "LinkStatus": "links", "check_urls": "links",
     "Snapshot": "archive", "WaybackArchive": "archive", "rescue_article": "archive",
     "ArchiveSet": "archive", "open_archives": "archive",
@@ -91,6 +92,7 @@ __all__ = [
     "ArchiveSet",
     "Article",
     "ArticleDiff",
+    "AuditOptions",
     "AuditReport",
     "Blame",
     "BudgetExceeded",
@@ -127,6 +129,7 @@ __all__ = [
     "Wiki",
     "WikicoreError",
     "__version__",
+    "archive_article",
     "audit_articles",
     "audit_wiki",
     "check_urls",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from .archiving import ArchiveOutcome, archive_article
     from .options import AuditEvent, AuditFields, AuditOptions, AuditPhase
     from .report import (
         LIVE_CODES,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .targets import audit_cache_path, audit_wiki, wiki_audit_targets
 
 _EXPORTS = {
+    **dict.fromkeys(["ArchiveOutcome", "archive_article"], "archiving"),
     **dict.fromkeys(["AuditEvent", "AuditFields", "AuditOptions", "AuditPhase"], "options"),
     **dict.fromkeys(
         ["LIVE_CODES", "ArchiveInfo", "ArticleAudit", "AuditProblem", "AuditReport", "AuditSummary", "ClaimAudit",
@@ -48,6 +50,7 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "LIVE_CODES",
     "ArchiveInfo",
+    "ArchiveOutcome",
     "ArticleAudit",
     "AuditEvent",
     "AuditFields",
@@ -61,6 +64,7 @@ __all__ = [
     "KnownTitles",
     "ReferenceAudit",
     "Severity",
+    "archive_article",
     "audit_articles",
     "audit_cache_path",
     "audit_wiki",

@@ -144,6 +144,34 @@ class CheckConfig:
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, f.name) for f in fields(self) if f.name != "host_limits"))
 
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        allow_private: bool = False,
+        concurrency: int | None = None,
+        per_host: int | None = None,
+        host_interval: float | None = None,
+        timeout: float | None = None,
+        host_config: Path | None = None,
+    ) -> CheckConfig:
+        """The configuration a command's options ask for; ``None`` keeps a default.
+
+        One builder for every caller, so that an option means the same wherever it
+        is given. The order matters: the per-host file's defaults are the
+        ``per_host`` and ``host_interval`` given here, and ``timeout`` comes last
+        because :meth:`with_timeout` shrinks the connect and read timeouts to fit
+        it. Every value is validated, so a bad one is refused before any work.
+        """
+        changes: dict[str, object] = {"allow_private": allow_private}
+        for name, value in (("concurrency", concurrency), ("per_host", per_host), ("host_interval", host_interval)):
+            if value is not None:
+                changes[name] = value
+        config = cls().replace(**changes)
+        if host_config is not None:
+            config = config.replace(host_limits=load_host_limits(host_config, config.host_limit))
+        return config if timeout is None else config.with_timeout(timeout)
+
     def with_timeout(self, seconds: float) -> CheckConfig:
         """This configuration with a total deadline of ``seconds`` per URL (``--timeout``).
 

@@ -127,7 +127,7 @@ def render_json(report: AuditReport) -> str:
 
 
 def render_json_pieces(report: AuditReport) -> Iterator[str]:
-    """:func:`render_json` one article at a time: the same text, never held whole (issue 10).
+    """:func:`render_json` one article at a time: the same text, never held whole.
 
     A 50,000-reference report is 36 MB of JSON; built as one string, then copied
     to add the newline and encoded, it cost about 70 MB at once. The report

@@ -7,7 +7,7 @@ names, urls, server messages) is untrusted wherever it is shown:
   move the cursor, retitle the window or rewrite the screen), line and
   paragraph separators, and the bidi embeddings, overrides and isolates that
   make a url or a name read as another ("Trojan Source", CVE-2021-42574) are
-  shown as ``\\uXXXX`` escapes, never obeyed (issue 9 item 4). One function,
+  shown as ``\\uXXXX`` escapes, never obeyed. One function,
   :func:`terminal`, does it for every command; :func:`terminal_text` keeps the
   newlines and tabs of multi-line text such as an article shown as text.
   The bidi *marks* (LRM, RLM, ALM) stay: they cannot reorder strong
