@@ -10,7 +10,7 @@ import pytest
 from wikicore.errors import InvalidInput, NotFound
 from wikicore.net import CheckConfig
 
-from .wiki_helpers import article
+from .support.wiki_helpers import article
 
 
 def test_check_config_from_no_options_is_the_default() -> None:
