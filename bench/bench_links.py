@@ -1,4 +1,4 @@
-"""Live-check speed and memory, beside lychee and LinkChecker (issue 4, "Speed").
+"""Live-check speed and memory, beside lychee and LinkChecker: the tools a wiki would otherwise use.
 
 Run:  .venv/bin/python bench/bench_links.py [--refs 2000] [--repeat 1]
 
@@ -13,13 +13,15 @@ Scenarios, each against the hostile little web served by a separate process
    lychee (128 concurrent, no per-host limit or interval) and LinkChecker 10.6.0
    (100 threads, no robots.txt, no rate limit).
 
-wikicore runs with both engines (``CheckConfig.engine``): ``async`` (aiohttp,
-the default) and ``threads`` (requests in a thread pool): issue 10 asks for the
-engine to be chosen by these figures.
+wikicore has one engine, aiohttp on one event loop; the figures that chose it
+over requests in a thread pool come from ``bench_engines.py`` (the bare clients,
+no checker around them), which can be rerun whenever the question comes back.
 3. ``memory``: peak RSS of a wikicore process checking 1k, 4k and 16k references.
 
 Every tool runs as its own process and is timed from the outside (start-up
 included). Results print as a table and go to ``bench/results/links-*.json``.
+lychee and LinkChecker come with the ``bench`` extra; a tool that is not
+installed gets a row saying so, and the wikicore rows still run.
 """
 
 from __future__ import annotations
@@ -87,9 +89,17 @@ class Server:
 
 
 def timed(args: list[str], **kwargs: object) -> tuple[float, subprocess.CompletedProcess[str]]:
+    if not Path(args[0]).exists():  # lychee or LinkChecker without the bench extra: a row that says so
+        return 0.0, subprocess.CompletedProcess(args, 127, "", f"{Path(args[0]).name} is not installed")
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False, **kwargs)  # type: ignore[call-overload]
     return time.perf_counter() - started, done
+
+
+def _note(done: subprocess.CompletedProcess[str]) -> str:
+    if done.returncode == 127:
+        return done.stderr
+    return "" if done.returncode == 0 else f"exit {done.returncode}"
 
 
 def run_wikicore(urls: list[str], work: Path, **config: object) -> tuple[float, int, str]:
@@ -114,7 +124,7 @@ def run_lychee(urls: list[str], work: Path, *extra: str) -> tuple[float, int, st
         ok = int(report.get("successful", 0))
     except json.JSONDecodeError:
         ok = 0
-    return seconds, ok, "" if done.returncode == 0 else f"exit {done.returncode}"
+    return seconds, ok, _note(done)
 
 
 def run_linkchecker(urls: list[str], work: Path) -> tuple[float, int, str]:
@@ -131,7 +141,7 @@ def run_linkchecker(urls: list[str], work: Path) -> tuple[float, int, str]:
     )
     rows = [line for line in done.stdout.splitlines() if line and not line.startswith("#")]
     ok = sum(1 for line in rows[1:] if line.split(";")[6:7] == ["True"])
-    return seconds, ok, "" if done.returncode == 0 else f"exit {done.returncode}"
+    return seconds, ok, _note(done)
 
 
 # --- the child that runs wikicore --------------------------------------------------------
@@ -156,9 +166,6 @@ def child_check(listing: Path, config_json: str) -> int:
 # --- scenarios ---------------------------------------------------------------------------------
 
 
-UNLOCKED_THREADS = (16, 32)
-
-
 def bench(refs: int, repeat: int, only: str = "") -> list[Run]:
     runs: list[Run] = []
     work = Path(tempfile.mkdtemp(prefix="wikicore-bench-"))
@@ -172,13 +179,11 @@ def bench(refs: int, repeat: int, only: str = "") -> list[Run]:
                 runs.append(Run("polite", "lychee 0.24.2", "defaults (10/host, 50 ms, 128 total)", refs, s, ok, note))
                 s, ok, note = run_wikicore(polite.urls(refs, tag + "w"), work)
                 runs.append(Run("polite", "wikicore", "defaults (2/host, 250 ms, 32 total)", refs, s, ok, note))
-                for engine in ("async", "threads"):
-                    s, ok, note = run_wikicore(
-                        polite.urls(refs, tag + engine[0]), work, per_host=10, host_interval=0.05, concurrency=128,
-                        engine=engine,
-                    )
-                    runs.append(Run("polite", f"wikicore {engine}", "lychee's politeness (10/host, 50 ms, 128)", refs,
-                                    s, ok, note))
+                s, ok, note = run_wikicore(
+                    polite.urls(refs, tag + "a"), work, per_host=10, host_interval=0.05, concurrency=128,
+                )
+                runs.append(Run("polite", "wikicore async", "lychee's politeness (10/host, 50 ms, 128)", refs,
+                                s, ok, note))
         finally:
             polite.close()
 
@@ -192,16 +197,9 @@ def bench(refs: int, repeat: int, only: str = "") -> list[Run]:
                 )
                 runs.append(Run("unlocked", "lychee 0.24.2", "128 concurrent, no host limits", refs, s, ok, note))
                 s, ok, note = run_wikicore(
-                    one.urls(refs, f"{tag}a"), work, per_host=128, host_interval=0.0, concurrency=128, engine="async",
+                    one.urls(refs, f"{tag}a"), work, per_host=128, host_interval=0.0, concurrency=128,
                 )
                 runs.append(Run("unlocked", "wikicore async", "128 in flight, no host limits", refs, s, ok, note))
-                for threads in UNLOCKED_THREADS:
-                    s, ok, note = run_wikicore(
-                        one.urls(refs, f"{tag}w{threads}"), work,
-                        per_host=threads, host_interval=0.0, concurrency=threads, engine="threads",
-                    )
-                    runs.append(Run("unlocked", "wikicore threads", f"{threads} threads, no host limits", refs, s, ok,
-                                    note))
                 s, ok, note = run_linkchecker(one.urls(refs, tag + "k"), work)
                 runs.append(Run("unlocked", "LinkChecker 10.6.0", "100 threads, no robots, no rate limit", refs, s,
                                 ok, note))

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from wikicore.links import LinkChecker, LinkDB, LinkResult, LinkStatus, check_urls
-from wikicore.net import CheckConfig
+from wikicore.links.soft404 import Probe, probe_url
+from wikicore.links.verdicts import verdict
+from wikicore.net import CheckConfig, CheckSession
 
 from .servers.hostile_web import HostileWeb
 
@@ -68,17 +70,33 @@ def test_verdicts(
     assert (result.status, result.http_status) == (status, http_status), result.error
 
 
-def test_both_engines_give_the_same_verdicts(web: HostileWeb) -> None:
-    # The async engine is the default (chosen by measurement); the threaded one stays for the
-    # benchmark, and must judge the hostile web exactly alike.
+def test_both_http_stacks_give_the_same_verdicts(web: HostileWeb) -> None:
+    # The checker runs on aiohttp (chosen by measurement); the requests session stays for the
+    # archive transport. Both share failures, policy and redirects, and must judge the hostile
+    # web exactly alike through the one set of verdict rules.
     paths = ["/ok", "/missing", "/gone", "/loop/a", "/soft/x", "/news/removed-story", "/forbidden", "/botwall",
              "/always-429", "/429-superscript", "/error", "/reset", "/gzip-bomb?nohead", "/metadata", "/chain/3"]
+    config = CheckConfig(**{**FAST.__dict__, "retries": 1})
+
+    def tagged(path: str, stack: str) -> str:
+        return web.url(f"{path}{'&' if '?' in path else '?'}{stack}")
+
     verdicts = {}
-    for engine in ("async", "threads"):
-        config = CheckConfig(**{**FAST.__dict__, "engine": engine, "retries": 1})
-        results = check_urls([web.url(f"{p}{'&' if '?' in p else '?'}{engine}") for p in paths], config)
-        verdicts[engine] = {r.url.rsplit(engine, 1)[0]: (r.status, r.http_status, r.error) for r in results}
-    assert verdicts["async"] == verdicts["threads"]
+    results = check_urls([tagged(p, "async") for p in paths], config)
+    verdicts["async"] = {r.url.rsplit("async", 1)[0]: (r.status, r.http_status, r.error) for r in results}
+    with CheckSession(config) as session:
+        judged = {}
+        for path in paths:
+            url = tagged(path, "requests")
+            fetch = session.fetch(url, "GET", limit=config.keep_bytes)
+            probe = None
+            if fetch.ok:
+                _, sibling = probe_url(url)
+                probe = Probe.of(sibling, session.fetch(sibling, "GET", limit=config.keep_bytes))
+            status, reason = verdict(fetch, probe)
+            judged[url.rsplit("requests", 1)[0]] = (status, fetch.status, reason)
+        verdicts["requests"] = judged
+    assert verdicts["async"] == verdicts["requests"]
 
 
 @pytest.mark.parametrize(
@@ -130,8 +148,8 @@ def test_every_2xx_body_is_read_even_where_the_site_answers_404(web: HostileWeb,
 def test_200_titled_page_not_found_on_a_site_with_real_404s_is_soft_404(
     web: HostileWeb, checker: LinkChecker
 ) -> None:
-    # Issue 10: the random-path probe of /news/ gets a real 404, and the old HEAD-first
-    # checker trusted the clean 2xx without reading the body.
+    # The random-path probe of /news/ gets a real 404, and a HEAD-first checker would
+    # trust the clean 2xx without reading the body.
     result = checker.check(web.url("/news/removed-story"))
     assert result.status is LinkStatus.SOFT_404
     assert "Page not found" in (result.error or "")

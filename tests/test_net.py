@@ -344,3 +344,43 @@ def test_the_gate_spaces_starts_per_key_on_a_virtual_clock() -> None:
     gate.pause("b", 10.0)
     with gate.slot("b"):
         assert now[0] == 100.75 + 10.0
+
+
+def test_threads_and_coroutines_share_the_gates_decisions() -> None:
+    """``aslot`` spaces starts by the same bookings as ``slot``, and a pause holds both back."""
+    import asyncio
+
+    from wikicore.net.gate import Limit, RateGate
+
+    gate = RateGate(Limit(concurrency=1, interval=0.05), total=4)
+    # Each reference time is taken before the booking it is compared with: a loaded machine
+    # can only make the starts later, never earlier.
+    began = time.monotonic()
+    with gate.slot("a"):
+        pass
+
+    async def starts() -> list[float]:
+        seen = []
+        for _ in range(2):
+            async with gate.aslot("a"):
+                seen.append(time.monotonic())
+        return seen
+
+    first, second = asyncio.run(starts())
+    assert first - began >= 0.05 * 0.99  # the thread's booking counts for the coroutine
+    assert second - began >= 0.10 * 0.99
+    paused = time.monotonic()
+    gate.pause("a", 0.2)
+    asyncio.run(starts())
+    assert time.monotonic() - paused >= 0.2 * 0.99
+
+
+def test_the_policy_vets_resolved_addresses_once_for_both_stacks() -> None:
+    from wikicore.net import AddressRefused, vetted
+
+    assert vetted("example.org", ["10.0.0.1", "93.184.216.34"], False) == ["93.184.216.34"]
+    assert vetted("intranet", ["10.0.0.1"], True) == ["10.0.0.1"]
+    with pytest.raises(AddressRefused, match=r"intranet resolves to 10\.0\.0\.1, a private address"):
+        vetted("intranet", ["10.0.0.1"], False)
+    with pytest.raises(AddressRefused, match="link-local"):
+        vetted("metadata", ["169.254.169.254"], True)

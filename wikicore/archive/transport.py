@@ -17,7 +17,9 @@ owns what every archive request must have, exactly like a link check:
   is an archived page whatever its status. An archived 429 or 503 is what the
   site said back then; it is never retried or taken for rate limiting.
 
-It stands on :mod:`wikicore.net`, like the link checker: connections through
+It stands on :mod:`wikicore.net`, as the link checker does (the checker on the
+aiohttp stack, this seam on the requests one; both share the address policy, the
+failure words and the rate gate): connections through
 :class:`~wikicore.net.CheckSession` (address policy with private addresses
 allowed - the archive root is the user's own choice - but link-local ones still
 refused; pooled keep-alive), the per-request :class:`~wikicore.net.Deadline`

@@ -1,8 +1,10 @@
 """Link checking: one engine, its soft-404 rules and verdicts, and the link history.
 
-:mod:`.checker` turns URLs into verdicts (:func:`check_urls`), standing on the
-one HTTP stack in :mod:`wikicore.net`; :mod:`.history` keeps every observation
-in SQLite so that "dead" is a judgement over time, not one failed request.
+:mod:`.checker` is the engine that turns URLs into verdicts (:func:`check_urls`),
+standing on the HTTP stack in :mod:`wikicore.net`; :mod:`.verdicts` decides what
+one fetch means, :mod:`.soft404` holds the "not found in disguise" rules and
+their probe cache; :mod:`.history` keeps every observation in SQLite so that
+"dead" is a judgement over time, not one failed request.
 Names load on first use (see :mod:`wikicore._lazy`).
 """
 

@@ -1,6 +1,6 @@
 """Link-health history: every observation of every URL, in an embedded SQLite file.
 
-"Dead" as a lasting judgement needs history (issue 4): one failed check is a
+"Dead" as a lasting judgement needs history: one failed check is a
 fact about one moment, so we keep every observation (time, verdict, HTTP status,
 final URL, redirect chain, error) and apply IABot's rule: a URL is
 *confirmed dead* only after ``failures`` dead observations spaced at least
@@ -10,11 +10,11 @@ Observations younger than a TTL are reused instead of a request (:meth:`LinkDB.f
 :meth:`LinkDB.state` answers both questions about a URL (fresh? how far along the
 dead rule?) in one query: the rows since its last live observation.
 
-A failure of any kind counts towards "confirmed dead" (issue 10): ``dead`` (404,
+A failure of any kind counts towards "confirmed dead": ``dead`` (404,
 410, no such name) and ``error`` (refused, timed out, TLS, 5xx) alike, so a site
 refusing connections for three checks three days apart is confirmed dead too.
 
-The file is validated on read (issue 9): a row with an unknown status, a date
+The file is validated on read (it may be old, copied or damaged): a row with an unknown status, a date
 that is not our fixed-width UTC form (naive or garbled), or a non-JSON
 redirect list is skipped, and :attr:`LinkDB.damaged` counts such rows so the
 audit can say so once. A file that is not an SQLite database, or one of a newer

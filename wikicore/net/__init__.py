@@ -4,10 +4,15 @@ One configuration object, :class:`CheckConfig`, is built once (by the CLI or a
 library caller) and passed down whole to whatever talks to the network. The
 parts, each in its own module:
 
+``failures``  :class:`Failure` (why a fetch got no answer), :class:`AddressRefused`
+              and the one classification of both libraries' exceptions into
+              failures and plain words.
 ``policy``    the address policy: :func:`url_problem` (scheme, host, scoped
               addresses), :func:`refusal` / :func:`address_allowed` (private,
               loopback, link-local, multicast, reserved, and every IPv6 form that
-              embeds an IPv4 address), :func:`host_key`, :class:`Failure`.
+              embeds an IPv4 address), :func:`vetted` (the addresses of a name we
+              may connect to), :func:`host_key`.
+``resolver``  name lookups on a few daemon threads, bounded in time, for both stacks.
 ``deadline``  :class:`Deadline`: a total time budget per URL, enforced by one
               watchdog thread that shuts down the sockets of late requests.
 ``retry``     :class:`RetryPolicy` (bounded retries, exponential backoff with
@@ -16,10 +21,15 @@ parts, each in its own module:
 ``gate``      :class:`RateGate`: concurrency and spacing per key (a host, or an
               endpoint family such as ``archive:availability``), with
               :class:`Limit` overrides per key and an overall cap; Retry-After
-              pauses a whole key.
+              pauses a whole key. Threads wait in ``slot``, coroutines in ``aslot``.
 ``config``    :class:`CheckConfig` and the named defaults; :func:`load_host_limits`
               reads per-host overrides from a TOML file (``--host-config``).
-``session``   :class:`CheckSession`: a ``requests.Session`` whose connections
+``fetch``     :class:`Fetch` (what one fetch observed) and the redirect walk both
+              stacks share.
+``aio``       :class:`~wikicore.net.aio.AsyncSession`: the link checker's engine,
+              aiohttp on one event loop (chosen by measurement, see the README),
+              and :class:`~wikicore.net.aio.LoopThread` to drive it from sync code.
+``session``   :class:`CheckSession`: the archive transport's ``requests.Session`` whose connections
               resolve names themselves, connect only to vetted addresses, check
               the peer again, report their sockets to the deadline; whose
               :meth:`CheckSession.fetch` follows redirects by hand (each hop
@@ -74,10 +84,21 @@ from .config import (
     load_host_limits,
 )
 from .deadline import Deadline
+from .failures import AddressRefused, Failure
+from .fetch import Fetch
 from .gate import Limit, RateGate
-from .policy import ALLOWED_SCHEMES, Failure, address_allowed, embedded_ipv4, host_key, refusal, url_problem
+from .policy import (
+    ALLOWED_SCHEMES,
+    address_allowed,
+    embedded_ipv4,
+    host_key,
+    refusal,
+    refusal_message,
+    url_problem,
+    vetted,
+)
 from .retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
-from .session import CheckSession, Fetch
+from .session import CheckSession
 
 __all__ = [
     "ALLOWED_SCHEMES",
@@ -98,6 +119,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "RETRY_STATUSES",
     "TTL",
+    "AddressRefused",
     "CheckConfig",
     "CheckSession",
     "Deadline",
@@ -112,5 +134,7 @@ __all__ = [
     "load_host_limits",
     "parse_retry_after",
     "refusal",
+    "refusal_message",
     "url_problem",
+    "vetted",
 ]

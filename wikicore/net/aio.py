@@ -1,4 +1,4 @@
-"""The link checker's engine: the same policy, retries, gate and caps, on asyncio + aiohttp.
+"""The aiohttp stack, the link checker's engine: the same policy, retries, gate and caps as requests'.
 
 Chosen by measurement (README, "Performance: link checking"): threads over
 requests could not reach lychee's wall time at equal politeness on the 40-host
@@ -9,9 +9,10 @@ urllib3 alone; an aiohttp client on one event loop does.
 :class:`AsyncSession` mirrors :class:`~wikicore.net.CheckSession` and returns
 the same :class:`~wikicore.net.Fetch`:
 
-* **address policy**: names are resolved by a resolver that drops every address
-  :func:`~wikicore.net.refusal` refuses (so aiohttp can only connect to vetted
-  addresses, which also defeats DNS rebinding); IP-literal hosts, which aiohttp
+* **address policy**: names are looked up on the shared resolver threads
+  (:mod:`wikicore.net.resolver`) and every address the policy refuses is dropped
+  (:func:`wikicore.net.policy.vetted`), so aiohttp can only connect to vetted
+  addresses, which also defeats DNS rebinding; IP-literal hosts, which aiohttp
   does not resolve, are vetted by hand; every redirect hop is a new request
   through the same checks, since redirects are followed by hand;
 * **deadline**: one ``asyncio.timeout_at`` around the whole fetch (all hops,
@@ -20,9 +21,10 @@ the same :class:`~wikicore.net.Fetch`:
 * **byte caps**: bodies are read in chunks and decompressed by us with
   ``max_length`` (aiohttp's own decompression is off), so a gzip bomb costs the
   cap, not its inflated size;
-* **retries** by :class:`~wikicore.net.RetryPolicy`, **politeness** by
-  :class:`AsyncRateGate` (the async twin of :class:`~wikicore.net.RateGate`, with
-  the same limits and per-key overrides).
+* **retries** by :class:`~wikicore.net.RetryPolicy`, **politeness** by the one
+  :class:`~wikicore.net.RateGate` (its :meth:`~wikicore.net.RateGate.aslot`: the
+  same limits, spacing and pauses as the threads' slots);
+* **failures** in the same words as the requests stack (:mod:`wikicore.net.failures`).
 
 All coroutines run on one event loop; :class:`LoopThread` runs that loop in a
 daemon thread so that synchronous code (the link checker's generator) can
@@ -33,14 +35,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import ipaddress
 import socket
-import ssl
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -48,17 +48,16 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from ..errors import InvalidInput
 from .config import CheckConfig
-from .gate import Limit
-from .policy import Failure, host_key, refusal, url_problem
-from .session import _REDIRECT_CODES, Fetch, RedirectChain, _refusal_message, _tls_words
+from .failures import AddressRefused, Failure, LookupTimeout, classify_aiohttp
+from .fetch import CHUNK, REDIRECT_CODES, REDIRECT_DRAIN, Fetch, RedirectChain, failed_fetch
+from .gate import RateGate
+from .policy import host_key, refusal, refusal_message, url_problem, vetted
+from .resolver import RESOLVER
 
-__all__ = ["AsyncRateGate", "AsyncSession", "LoopThread"]
+__all__ = ["AsyncSession", "LoopThread"]
 
 _T = TypeVar("_T")
-_CHUNK = 16 * 1024
-_REDIRECT_DRAIN = 64 * 1024
 
 
 # --- the loop thread ------------------------------------------------------------------
@@ -94,66 +93,11 @@ class LoopThread:
             self.loop.close()
 
 
-# --- politeness -----------------------------------------------------------------------------
-
-
-class _Key:
-    def __init__(self, limit: Limit) -> None:
-        self.limit = limit
-        self.slots = asyncio.Semaphore(limit.concurrency)
-        self.next_start = 0.0
-
-
-class AsyncRateGate:
-    """Per-key concurrency and spacing on the event loop, plus a cap on requests in flight overall.
-
-    Same semantics as :class:`~wikicore.net.RateGate`: a key's slot first, the
-    overall slot second (a task waiting on a busy host must not hold an overall
-    slot other hosts could use), and ``Retry-After`` pauses a whole key.
-    """
-
-    def __init__(self, default: Limit, overrides: Mapping[str, Limit] | None = None, *, total: int) -> None:
-        self.default = default
-        self.overrides = dict(overrides or {})
-        self._keys: dict[str, _Key] = {}
-        self._total = asyncio.Semaphore(total)
-
-    def _key(self, key: str) -> _Key:
-        entry = self._keys.get(key)
-        if entry is None:
-            host = key.rsplit(":", 1)[0]
-            limit = self.overrides.get(key) or self.overrides.get(host) or self.default
-            entry = self._keys[key] = _Key(limit)
-        return entry
-
-    @contextlib.asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
-        """Hold one of ``key``'s slots, started no sooner than its interval allows."""
-        entry = self._key(key)
-        async with entry.slots:
-            now = time.monotonic()
-            start = max(now, entry.next_start)
-            entry.next_start = start + entry.limit.interval
-            if start > now:
-                await asyncio.sleep(start - now)
-            async with self._total:
-                yield
-
-    def pause(self, key: str, seconds: float) -> None:
-        """Hold every request to ``key`` back for ``seconds``."""
-        entry = self._key(key)
-        entry.next_start = max(entry.next_start, time.monotonic() + seconds)
-
-
 # --- the address policy inside aiohttp ------------------------------------------------------------
 
 
-class _AddressRefused(InvalidInput):
-    """Raised by the resolver when the policy refuses every address of a host."""
-
-
 class _PolicyResolver(AbstractResolver):
-    """getaddrinfo in the loop's executor, bounded in time, every refused address dropped."""
+    """Names looked up on the shared resolver threads, bounded in time, every refused address dropped."""
 
     def __init__(self, allow_private: bool, timeout: float) -> None:
         self.allow_private = allow_private
@@ -162,81 +106,17 @@ class _PolicyResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, family=family), self.timeout
-            )
-        except TimeoutError:
-            raise _LookupTimeout(host) from None
-        results: list[ResolveResult] = []
-        refused: list[str] = []
-        for fam, _, proto, _, sockaddr in infos:
-            address = str(sockaddr[0])
-            if refusal(address, self.allow_private) is not None:
-                refused.append(address)
-                continue
-            results.append(
-                ResolveResult(hostname=host, host=address, port=int(sockaddr[1]), family=fam, proto=proto,
-                              flags=socket.AI_NUMERICHOST)
-            )
-        if not results:
-            raise _AddressRefused(_refusal_message(host, refused, self.allow_private))
-        return results
+        infos = await RESOLVER.alookup(host, port, family, self.timeout)
+        allowed = set(vetted(host, [str(info[4][0]) for info in infos], self.allow_private))
+        return [
+            ResolveResult(hostname=host, host=str(sockaddr[0]), port=int(sockaddr[1]), family=fam, proto=proto,
+                          flags=socket.AI_NUMERICHOST)
+            for fam, _, proto, _, sockaddr in infos
+            if str(sockaddr[0]) in allowed
+        ]
 
     async def close(self) -> None:
         return None
-
-
-class _LookupTimeout(InvalidInput):
-    """The name lookup outlived the connect timeout (getaddrinfo has no timeout of its own)."""
-
-
-# --- plain words --------------------------------------------------------------------------------
-
-
-def _classify(exc: BaseException, timeouts: tuple[float, float]) -> tuple[Failure, str]:
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 20:
-        chain.append(seen)
-        nested = getattr(seen, "os_error", None) or getattr(seen, "certificate_error", None)
-        seen = nested if isinstance(nested, BaseException) and nested not in chain else (
-            seen.__cause__ or seen.__context__
-        )
-    for item in chain:
-        if isinstance(item, socket.gaierror):
-            if item.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-                return Failure.DNS, "name not found"
-            return Failure.DNS_TEMPORARY, "name lookup failed"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return Failure.DNS_TEMPORARY, "name lookup failed"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or any(
-        isinstance(i, ssl.SSLCertVerificationError) for i in chain
-    ):
-        return Failure.TLS, _tls_words(chain)
-    if isinstance(exc, aiohttp.ClientSSLError) or any(isinstance(i, ssl.SSLError) for i in chain):
-        return Failure.TLS, "TLS handshake failed"
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return Failure.TIMEOUT, f"connection timed out after {timeouts[0]:g} s"
-    if isinstance(exc, aiohttp.SocketTimeoutError | aiohttp.ServerTimeoutError | TimeoutError):
-        return Failure.TIMEOUT, f"timed out after {timeouts[1]:g} s"
-    for item in chain:
-        if isinstance(item, ConnectionRefusedError):
-            return Failure.CONNECTION, "connection refused"
-        if isinstance(item, ConnectionResetError | aiohttp.ClientConnectionResetError):
-            return Failure.CONNECTION, "connection reset"
-        if isinstance(item, OSError) and item.errno in (101, 113):  # ENETUNREACH, EHOSTUNREACH
-            return Failure.CONNECTION, "host unreachable"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return Failure.CONNECTION, "connection closed without an answer"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return Failure.CONNECTION, "connection broken mid-answer"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return Failure.BAD_URL, "malformed url"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return Failure.CONNECTION, "malformed answer"
-    return Failure.CONNECTION, "connection failed"
 
 
 # --- bounded decoding ----------------------------------------------------------------------------
@@ -285,7 +165,7 @@ class AsyncSession:
     def __init__(self, config: CheckConfig | None = None) -> None:
         self.config = config or CheckConfig()
         self.retry = self.config.retry
-        self.gate = AsyncRateGate(self.config.host_limit, self.config.host_limits, total=self.config.concurrency)
+        self.gate = RateGate(self.config.host_limit, self.config.host_limits, total=self.config.concurrency)
         connector = aiohttp.TCPConnector(
             limit=self.config.concurrency,
             limit_per_host=0,  # the gate limits hosts
@@ -356,14 +236,14 @@ class AsyncSession:
             return None
         if refusal(host, self.config.allow_private) is None:
             return None
-        return Failure.ADDRESS, _refusal_message(host, [host], self.config.allow_private)
+        return Failure.ADDRESS, refusal_message(host, [host], self.config.allow_private)
 
     async def _attempts(self, url: str, method: str, cap: int, key: str | None, expires: float) -> Fetch:
         attempt = 0
         gate_key = key or host_key(url)
         while True:
             attempt += 1
-            async with self.gate.slot(gate_key):
+            async with self.gate.aslot(gate_key):
                 result = await self._once(url, method, cap, expires)
             transient = result.failure in (Failure.CONNECTION, Failure.TIMEOUT)
             if not self.retry.retryable(result.status, transient):
@@ -391,19 +271,19 @@ class AsyncSession:
                 body = b""
                 truncated = False
                 if method != "HEAD":
-                    body, truncated = await self._read(response, cap, response.status in _REDIRECT_CODES, headers)
+                    body, truncated = await self._read(response, cap, response.status in REDIRECT_CODES, headers)
                 if truncated:
                     response.close()  # the rest is not read: drop the connection, never reuse it half-read
                 return Fetch(url, method, response.status, url, (), headers, body, len(body), truncated, None, None,
                              1, time.monotonic() - started)
-        except _AddressRefused as exc:
-            return _failure(url, method, Failure.ADDRESS, str(exc), started)
-        except _LookupTimeout:
-            return _failure(url, method, Failure.TIMEOUT, f"name lookup timed out after {timeouts[0]:g} s", started)
+        except AddressRefused as exc:
+            return failed_fetch(url, method, Failure.ADDRESS, str(exc), started)
+        except LookupTimeout:
+            return failed_fetch(url, method, Failure.TIMEOUT, f"name lookup timed out after {timeouts[0]:g} s", started)
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError, zlib.error) as exc:
             if isinstance(exc, zlib.error):
-                return _failure(url, method, Failure.CONNECTION, "answer could not be decompressed", started)
-            return _failure(url, method, *_classify(exc, timeouts), started)
+                return failed_fetch(url, method, Failure.CONNECTION, "answer could not be decompressed", started)
+            return failed_fetch(url, method, *classify_aiohttp(exc, timeouts), started)
 
     @staticmethod
     async def _read(
@@ -412,15 +292,15 @@ class AsyncSession:
         if redirect:
             # A redirect's body is read only to keep the connection (and only if small).
             total = 0
-            while chunk := await response.content.read(_CHUNK):
+            while chunk := await response.content.read(CHUNK):
                 total += len(chunk)
-                if total >= _REDIRECT_DRAIN:
+                if total >= REDIRECT_DRAIN:
                     return b"", True
             return b"", False
         decoder = _Decoder(headers.get("content-encoding", ""))
         kept = bytearray()
         while True:
-            chunk = await response.content.read(_CHUNK)
+            chunk = await response.content.read(CHUNK)
             if not chunk:
                 if decoder.pending:
                     kept += decoder.feed(b"", cap - len(kept))
@@ -429,6 +309,3 @@ class AsyncSession:
             if len(kept) >= cap:
                 return bytes(kept[:cap]), True
 
-
-def _failure(url: str, method: str, failure: Failure, error: str, started: float) -> Fetch:
-    return Fetch(url, method, None, url, (), {}, b"", 0, False, failure, error, 1, time.monotonic() - started)

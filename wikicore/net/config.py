@@ -54,7 +54,8 @@ DEFAULT_USER_AGENT = f"wikicore/{__version__} (+https://github.com/wikicore)"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 #: Seconds any single socket read may wait (requests' semantics: per read, not total).
 DEFAULT_READ_TIMEOUT = 10.0
-#: Seconds one URL may take in total, all hops, retries and reads included (issue 4).
+#: Seconds one URL may take in total, all hops, retries and reads included: a server trickling
+#: a byte a second must not hold a check (or an audit) for minutes.
 DEFAULT_DEADLINE = 20.0
 #: Decoded bytes read from one body at most: a 1 GiB page or a gzip bomb costs this much.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
@@ -81,7 +82,7 @@ MAX_REDIRECTS = 10
 DEAD_FAILURES = 3
 #: ... each at least this far after the previous counted one, before "confirmed dead".
 DEAD_SPACING = timedelta(days=3)
-#: Observations younger than this are reused without a request (issue 4).
+#: Observations younger than this are reused without a request: a re-audit the same day costs no traffic.
 TTL = timedelta(days=1)
 
 
@@ -121,9 +122,6 @@ class CheckConfig:
     max_retry_after: float = MAX_RETRY_AFTER
     keep_bytes: int = DEFAULT_KEEP_BYTES
     host_limits: Mapping[str, Limit] = field(default_factory=lambda: MappingProxyType({}))
-    #: The link checker's engine: ``"async"`` (aiohttp on one event loop, the default, chosen
-    #: by measurement) or ``"threads"`` (requests in a thread pool), kept for the benchmark.
-    engine: str = "async"
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "deadline"):
@@ -135,8 +133,6 @@ class CheckConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise InvalidInput(f"{name} must be a whole number of at least {least}, not {value!r}")
-        if self.engine not in ("async", "threads"):
-            raise InvalidInput(f"engine must be 'async' or 'threads', not {self.engine!r}")
         if self.ttl < timedelta(0) or self.dead_spacing < timedelta(0):
             raise InvalidInput("ttl and dead_spacing must not be negative")
         object.__setattr__(self, "host_limits", MappingProxyType(dict(self.host_limits)))

@@ -8,15 +8,20 @@ flight at once and seconds between starts), the default one unless an override
 is configured (``CheckConfig.host_limits``). A server's ``Retry-After``
 pauses the whole key (:meth:`RateGate.pause`), not just the request that got it.
 
+Threads wait in :meth:`RateGate.slot`, coroutines in :meth:`RateGate.aslot`: the
+decisions (which limit applies, when the next start may be, what a pause does)
+are the same code for both, only the waiting differs (threading semaphores and
+``sleep`` for one, asyncio semaphores and ``asyncio.sleep`` for the other).
 Sleeps happen outside every lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 __all__ = ["Limit", "RateGate"]
@@ -43,6 +48,14 @@ class _Key:
         self.slots = threading.BoundedSemaphore(limit.concurrency)
         self.lock = threading.Lock()
         self.next_start = 0.0
+        self._aslots: asyncio.Semaphore | None = None
+
+    @property
+    def aslots(self) -> asyncio.Semaphore:
+        """The key's slots for coroutines, made on first use (on the loop that uses them)."""
+        if self._aslots is None:
+            self._aslots = asyncio.Semaphore(self.limit.concurrency)
+        return self._aslots
 
     def reserve(self) -> float:
         with self.lock:
@@ -76,6 +89,8 @@ class RateGate:
         self._keys: dict[str, _Key] = {}
         self._lock = threading.Lock()  # guards the dict only, never a request
         self._total = threading.BoundedSemaphore(total) if total else None
+        self._total_count = total
+        self._atotal: asyncio.Semaphore | None = None
 
     def limit(self, key: str) -> Limit:
         """The limit that applies to ``key`` (an override matches the key or its host part)."""
@@ -90,16 +105,6 @@ class RateGate:
             if entry is None:
                 entry = self._keys[key] = _Key(self.limit(key), self.clock)
             return entry
-
-    def ready_at(self, key: str) -> float:
-        """The ``time.monotonic()`` at which ``key`` may next be asked (0 if never asked).
-
-        Lets a scheduler hand a worker only work it can start at once, instead
-        of a worker sleeping off a host's interval while other hosts wait.
-        """
-        with self._lock:
-            entry = self._keys.get(key)
-        return entry.next_start if entry is not None else 0.0
 
     @contextmanager
     def slot(self, key: str) -> Iterator[None]:
@@ -121,6 +126,26 @@ class RateGate:
                     self._total.release()
         finally:
             entry.slots.release()
+
+    @asynccontextmanager
+    async def aslot(self, key: str) -> AsyncIterator[None]:
+        """:meth:`slot` for a coroutine on an event loop: the same limits, spacing and pauses.
+
+        A gate serves one event loop at a time; threads and coroutines sharing one
+        gate share its spacing and pauses, each side counting its own requests in flight.
+        """
+        entry = self._key(key)
+        async with entry.aslots:
+            wait = entry.reserve()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self._total_count:
+                if self._atotal is None:
+                    self._atotal = asyncio.Semaphore(self._total_count)
+                async with self._atotal:
+                    yield
+            else:
+                yield
 
     def pause(self, key: str, seconds: float) -> None:
         """Hold every request to ``key`` back for ``seconds`` (after a 429 or 503 with Retry-After)."""

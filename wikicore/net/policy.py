@@ -1,7 +1,8 @@
 """The address policy: which URLs and which IP addresses the checker may reach.
 
-One policy, applied after every name resolution, to every redirect hop and to
-the peer address of every socket we open (see :mod:`wikicore.net.session`).
+One policy, applied after every name resolution (:func:`vetted`), to every
+redirect hop and to the peer address of every socket we open, by both HTTP
+stacks (:mod:`wikicore.net.aio` and :mod:`wikicore.net.session`).
 
 IPv6 can carry an IPv4 address in several standard forms; an attacker who cites
 ``http://[2002:a9fe:a9fe::]/`` hopes the policy looks only at the IPv6 address
@@ -27,8 +28,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from enum import StrEnum
 from urllib.parse import urlsplit
+
+from .failures import AddressRefused, Failure
 
 __all__ = [
     "ALLOWED_SCHEMES",
@@ -37,7 +39,9 @@ __all__ = [
     "embedded_ipv4",
     "host_key",
     "refusal",
+    "refusal_message",
     "url_problem",
+    "vetted",
 ]
 
 #: Schemes we will request. ``javascript:``, ``file:``, ``ftp:`` and the rest are invalid in a citation.
@@ -49,23 +53,6 @@ _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-
-
-class Failure(StrEnum):
-    """Why a fetch produced no usable HTTP answer."""
-
-    BAD_URL = "bad-url"  # malformed URL, no host, a scoped address
-    SCHEME = "scheme"  # a scheme other than http/https
-    ADDRESS = "address"  # resolved to an address the policy refuses
-    DNS = "dns"  # the name does not exist (NXDOMAIN)
-    DNS_TEMPORARY = "dns-temporary"  # resolver failure that may pass
-    TIMEOUT = "timeout"  # connect or read timeout
-    DEADLINE = "deadline"  # the total per-URL deadline ran out
-    CONNECTION = "connection"  # refused, reset, closed mid-answer
-    TLS = "tls"  # certificate or handshake failure
-    REDIRECT_LOOP = "redirect-loop"
-    TOO_MANY_REDIRECTS = "too-many-redirects"
-    BAD_REDIRECT = "bad-redirect"  # 3xx without a usable Location
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -136,6 +123,30 @@ def refusal(address: str, allow_private: bool = False) -> str | None:
 def address_allowed(address: str, allow_private: bool = False) -> bool:
     """Whether we may connect to ``address`` (an IP literal); :func:`refusal` says why not."""
     return refusal(address, allow_private) is None
+
+
+def refusal_message(host: str, addresses: list[str], allow_private: bool) -> str:
+    """Why ``host`` is not fetched, naming the first refused address (and the flag that would allow it)."""
+    address = addresses[0] if addresses else "?"
+    why = refusal(address, allow_private) or "refused"
+    shown = host.strip("[]")
+    where = f"{shown} is" if shown == address else f"{shown} resolves to {address},"
+    hint = "" if allow_private or refusal(address, True) is not None else "; --allow-private would check it"
+    return f"{where} a {why} address, not fetched{hint}"
+
+
+def vetted(host: str, addresses: list[str], allow_private: bool) -> list[str]:
+    """The addresses of ``host`` the policy allows, in order; :class:`AddressRefused` if none.
+
+    Every HTTP stack connects only to addresses that came out of here (and checks
+    the peer of the socket again where the library lets it), so DNS rebinding
+    cannot slip a private address past the policy.
+    """
+    allowed = [address for address in addresses if refusal(address, allow_private) is None]
+    if not allowed:
+        refused = [address for address in addresses if address not in allowed]
+        raise AddressRefused(refusal_message(host, refused, allow_private))
+    return allowed
 
 
 def url_problem(url: str) -> tuple[Failure, str] | None:
