@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,archive,scale,browser]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,archive,scale,browser,serve]'
 	touch $(STAMP)
 
 demo: $(STAMP)

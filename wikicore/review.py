@@ -1,0 +1,163 @@
+"""What a reviewer reads about a wiki: recent changes with their alerts, and each citation's link health.
+
+Both are library calls over the store's public API (the HTTP service and any
+other skin show them; none decides what they mean):
+
+* :func:`recent_changes`: the newest revisions across the wiki, each with its
+  semantic diff's alerts ("claim lost its only source") and the number of
+  static citation problems it introduced (findings of the new revision that
+  the old one did not have). The N newest changes can only belong to articles
+  whose *latest* change is among the N newest, so one history walk
+  (:meth:`~wikicore.store.Wiki.latest_revisions`) and N article histories find
+  them without reading the whole log. A change never changes once made, so its
+  summary is cached by commit and slug.
+* :func:`reference_health`: each reference's last observation in the link
+  database the audit keeps (``.wikicore/checks.sqlite``) and where it stands
+  under the dead-link rule. No network: a url never checked is ``unchecked``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .audit.static import run_static_checks
+from .diff import Alert
+from .errors import WikicoreError
+from .models import Article
+from .revision import Revision
+
+if TYPE_CHECKING:
+    from .store import Wiki
+
+__all__ = [
+    "Change",
+    "ReferenceHealth",
+    "article_health",
+    "recent_changes",
+]
+
+#: Change summaries kept per process (each is a few hundred bytes; a diff of two large articles is not cheap).
+_CACHE_SIZE = 4096
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Change(_Frozen):
+    """One revision of one article, as recent changes list it."""
+
+    slug: str
+    revision: str
+    parent: str | None = Field(default=None, description="The article's previous revision; none when created.")
+    author: str
+    date: _dt.datetime
+    message: str
+    alerts: list[Alert] = Field(default_factory=list, description="The diff's alerts, as `diff` reports them.")
+    problems_introduced: int = Field(
+        default=0, description="Static citation problems of this revision that the previous one did not have.")
+
+
+class ReferenceHealth(_Frozen):
+    """One reference's link health, from the link database only."""
+
+    ref: str
+    url: str | None
+    status: str = Field(description="The latest verdict (live, dead, ...), `unchecked` or `no-url`.")
+    checked_at: _dt.datetime | None = None
+    http_status: int | None = None
+    failures: int = Field(default=0, description="Failed checks since the last live one.")
+    confirmed_dead: bool = False
+
+
+_lock = threading.Lock()
+_summaries: OrderedDict[tuple[str, str], tuple[str | None, list[Alert], int]] = OrderedDict()
+
+
+def _findings(article: Article | None) -> set[tuple[str, str | None, str | None]]:
+    if article is None:
+        return set()
+    return {(f.code, f.claim_id, f.ref_id) for f in run_static_checks(article)}
+
+
+def _summary(wiki: Wiki, slug: str, revision: str, parent: str | None) -> tuple[str | None, list[Alert], int]:
+    key = (slug, revision)
+    with _lock:
+        if key in _summaries:
+            _summaries.move_to_end(key)
+            return _summaries[key]
+    try:
+        diff = wiki.diff(slug, parent, revision) if parent else None
+        new = wiki.load(slug, revision)
+        old = wiki.load(slug, parent) if parent else None
+    except WikicoreError:
+        value: tuple[str | None, list[Alert], int] = (parent, [], 0)  # renamed away or unreadable: no summary
+    else:
+        if diff is None:
+            from .diff import diff_articles
+
+            diff = diff_articles(None, new, new_revision=revision)
+        value = (parent, list(diff.alerts), len(_findings(new) - _findings(old)))
+    with _lock:
+        _summaries[key] = value
+        while len(_summaries) > _CACHE_SIZE:
+            _summaries.popitem(last=False)
+    return value
+
+
+def recent_changes(
+    wiki: Wiki, limit: int = 50, since: _dt.datetime | None = None, *, latest: Mapping[str, Revision] | None = None,
+) -> list[Change]:
+    """The ``limit`` newest changes across the wiki (after ``since``, if given), newest first.
+
+    ``latest`` is :meth:`~wikicore.store.Wiki.latest_revisions` of the current tip when the caller
+    already has it (the walk is most of the cost in a wiki of many revisions).
+    """
+    table = latest if latest is not None else wiki.latest_revisions()
+    newest = sorted(table.items(), key=lambda item: item[1].date, reverse=True)
+    candidates: list[tuple[_dt.datetime, int, str, str, str | None, str, str]] = []
+    for slug, last in newest[:limit]:
+        if since is not None and last.date <= since:
+            break
+        history = wiki.history(slug)
+        for position, rev in enumerate(history[:limit]):
+            if since is not None and rev.date <= since:
+                break
+            parent = history[position + 1].id if position + 1 < len(history) else None
+            candidates.append((rev.date, -position, slug, rev.id, parent, rev.author, rev.message))
+    candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+    changes = []
+    for date, _, slug, revision, parent, author, message in candidates[:limit]:
+        _, alerts, problems = _summary(wiki, slug, revision, parent)
+        changes.append(Change(slug=slug, revision=revision, parent=parent, author=author, date=date,
+                              message=message, alerts=alerts, problems_introduced=problems))
+    return changes
+
+
+def article_health(db_path: Path, references: Sequence[tuple[str, str | None]]) -> list[ReferenceHealth]:
+    """Link health of ``(ref id, url)`` pairs from the link database at ``db_path`` (never created here)."""
+    if not db_path.is_file():
+        return [ReferenceHealth(ref=ref, url=url, status="unchecked" if url else "no-url") for ref, url in references]
+    from .links.history import LinkDB  # only health needs the database
+
+    out = []
+    with LinkDB(db_path) as db:
+        for ref, url in references:
+            if not url:
+                out.append(ReferenceHealth(ref=ref, url=url, status="no-url"))
+                continue
+            state = db.state(url)
+            latest = state.latest
+            out.append(ReferenceHealth(
+                ref=ref, url=url, status=latest.status if latest else "unchecked",
+                checked_at=latest.checked_at if latest else None, http_status=latest.http_status if latest else None,
+                failures=state.dead.failures, confirmed_dead=state.dead.confirmed_dead,
+            ))
+    return out
