@@ -28,7 +28,12 @@ FORBIDDEN = {
     "audit": {"report", "scan", "cli"},
     "report": {"scan", "cli"},
     # The scan sits beside the audit: importers, static checks and the link checker in; no rendering, no archive.
-    "scan": {"archive", "report", "cli"},
+    "scan": {"archive", "report", "serve", "cli"},
+    # The merge reads models and saves through the store it is handed; review sits at the audit's level.
+    "merge": {"net", "links", "archive", "audit", "mediawiki", "report", "scan", "review", "serve", "cli"},
+    "review": {"net", "archive", "mediawiki", "report", "scan", "serve", "cli"},
+    # The server is a skin like the CLI: nothing imports either.
+    "serve": {"scan", "mediawiki", "cli"},
 }
 
 

@@ -22,7 +22,7 @@ from wikicore.merge import ItemKind, MergeConflict, MergeFailed, MergeResult, me
 from wikicore.models import Article
 from wikicore.store import Wiki
 
-from .wiki_helpers import article
+from .support.wiki_helpers import article
 
 # --- examples ---------------------------------------------------------------------------
 

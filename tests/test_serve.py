@@ -25,8 +25,8 @@ from wikicore.links.history import LinkDB, Observation
 from wikicore.report.base import CSP
 from wikicore.store import Wiki
 
-from .serve_helpers import ROOT, Server, serving
-from .wiki_helpers import article
+from .support.serve_helpers import ROOT, Server, serving
+from .support.wiki_helpers import article
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed")
 

@@ -1,30 +1,10 @@
-"""The new rooms keep the one-way imports: merge and review are library, serve is a skin nothing imports.
-
-Kept beside tests/test_architecture.py (and using its import walker) so the
-rules for these modules can join its FORBIDDEN table when that file is next
-edited.
-"""
+"""The server is a skin nothing imports, and FastAPI stays inside it (the import rules are in test_architecture)."""
 
 from __future__ import annotations
 
 import ast
 
 from .test_architecture import PACKAGE, _imports, _modules
-
-#: merge reads models (and saves through the store it is handed); review sits at the audit's level.
-RULES = {
-    "merge": {"net", "links", "archive", "audit", "mediawiki", "report", "scan", "cli", "serve", "review"},
-    "review": {"net", "archive", "mediawiki", "report", "scan", "cli", "serve"},
-    "serve": {"cli", "scan", "mediawiki"},
-}
-
-
-def test_the_new_modules_import_one_way() -> None:
-    for path in _modules():
-        top = path.relative_to(PACKAGE).with_suffix("").parts[0]
-        if top in RULES:
-            bad = (_imports(path) - {top}) & RULES[top]
-            assert not bad, f"{path} imports {sorted(bad)}"
 
 
 def test_nothing_imports_serve() -> None:

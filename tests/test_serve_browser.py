@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .browser import FLAGS, MEASURE, VIEWPORTS, artifacts_dir, chromium_path
-from .report_data import hostile_wiki
-from .serve_helpers import Server, serving
+from .support.browser import FLAGS, MEASURE, VIEWPORTS, artifacts_dir, chromium_path
+from .support.report_data import hostile_wiki
+from .support.serve_helpers import Server, serving
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed")
 

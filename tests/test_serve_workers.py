@@ -11,8 +11,8 @@ import pytest
 from wikicore.merge import save_merging
 from wikicore.store import Wiki
 
-from .serve_helpers import serving
-from .wiki_helpers import article, fsck_clean
+from .support.serve_helpers import serving
+from .support.wiki_helpers import article, fsck_clean
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed")
 

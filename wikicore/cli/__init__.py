@@ -152,7 +152,7 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
 
 # The command families register themselves on `main` when imported; they import `main`, the exit codes and
 # `fail` from here, so they come last.
-from . import archive, articles, audit, dumps, edit, review  # noqa: E402
+from . import archive, articles, audit, dumps, edit, review, serve  # noqa: E402
 
 __all__ = [
     "EXIT_CODES",
@@ -171,4 +171,5 @@ __all__ = [
     "fail",
     "main",
     "review",
+    "serve",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: A guard against a server that never comes up, not a measurement: start-up takes about a second.
 START_GUARD = 60.0
 
