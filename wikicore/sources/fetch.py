@@ -1,0 +1,73 @@
+"""Page bytes for the quote check and drift: the live page and the archive capture (raw replay).
+
+Kept small and apart from the pure modules on purpose: it is the one place
+here that touches the network, and it uses only the public names of
+:mod:`wikicore.net` (address policy, per-URL deadline and byte caps all live
+there). A capture is fetched in Wayback's raw mode (``id_``): the bytes the
+crawler saw, without the replay banner or rewritten links, so the capture's
+text and the live text are comparable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..net import CheckConfig, CheckSession, Deadline, Fetch
+from .extract import MAX_BODY_BYTES, PageText, TextKind, page_text
+
+__all__ = ["REPLAY_KEY", "fetch_capture", "fetch_page", "raw_capture_url", "source_config"]
+
+#: Replays are gated as one endpoint family, apart from the site's host (archives' stated limits).
+REPLAY_KEY = "archive:replay"
+
+_REPLAY = re.compile(r"(/web/\d{4,14})(?:[a-z]{2}_|\*)?/")
+
+
+def source_config(config: CheckConfig) -> CheckConfig:
+    """``config`` with a byte cap large enough for source texts (the link check reads far less)."""
+    return config if config.max_bytes >= MAX_BODY_BYTES else config.replace(max_bytes=MAX_BODY_BYTES)
+
+
+def raw_capture_url(capture_url: str) -> str:
+    """The raw (``id_``) replay URL of a Wayback-style capture URL; other URLs come back unchanged."""
+    return _REPLAY.sub(r"\1id_/", capture_url, count=1)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _text(fetch: Fetch) -> PageText:
+    if not fetch.ok:
+        reason = fetch.error or (f"HTTP {fetch.status}" if fetch.status is not None else "no answer")
+        return PageText(TextKind.NONE, "", "", unreadable=reason)
+    content_type = _header(fetch.headers, "Content-Type")
+    text = page_text(fetch.body, content_type)
+    if fetch.truncated and text.kind is TextKind.PDF:
+        # Half a PDF has no cross-reference table: say why instead of "cannot be read".
+        return PageText(TextKind.PDF, "", "", unreadable=f"too large (over {len(fetch.body)} bytes)")
+    if fetch.truncated and not text.truncated:
+        return PageText(text.kind, text.full, text.main, text.encoding, text.page_starts, True, text.unreadable)
+    return text
+
+
+def fetch_page(session: CheckSession, url: str, *, deadline: Deadline | None = None) -> tuple[Fetch, PageText]:
+    """GET ``url`` through the session (its policy, gate and caps) and read its text.
+
+    The session's own ``max_bytes`` still caps the body: build it from :func:`source_config`.
+    """
+    fetch = session.fetch(url, "GET", deadline=deadline, limit=MAX_BODY_BYTES)
+    return fetch, _text(fetch)
+
+
+def fetch_capture(
+    session: CheckSession, capture_url: str, *, deadline: Deadline | None = None
+) -> tuple[Fetch, PageText]:
+    """GET a capture in raw replay mode (:func:`raw_capture_url`) and read its text."""
+    fetch = session.fetch(raw_capture_url(capture_url), "GET", deadline=deadline, limit=MAX_BODY_BYTES, key=REPLAY_KEY)
+    return fetch, _text(fetch)
