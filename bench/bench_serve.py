@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_store import build_wiki  # noqa: E402
 from results_file import write_results  # noqa: E402
-
 from tests.serve_helpers import Server, free_port, serving, stop, wait_for  # noqa: E402
+
 from wikicore.models import Article  # noqa: E402
 from wikicore.store import LAYOUT_SHARDED, Wiki  # noqa: E402
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Quote checks and content drift on the test bed: accuracy, thresholds, CPU per page, PDF libraries.
 
-Measures, on the bed of ``tests/sourcebed.py`` (the real pages of trafilatura
+Measures, on the bed of ``tests/support/sourcebed.py`` (the real pages of trafilatura
 0.9.3's test cache, each with an unchanged, a trimmed, a reworded and a replaced
 live copy; fetched at run time into ``$WIKICORE_TEST_CACHE``, never committed):
 
@@ -40,8 +40,8 @@ import trafilatura  # noqa: E402
 from rapidfuzz import fuzz  # noqa: E402
 from results_file import write_results  # noqa: E402
 
-from tests.sourcebed import LIVE_TYPE, Outcome, build_bed, evaluate  # noqa: E402
-from tests.sourcedata import PDFMINER, TRAFILATURA, fetch_pinned  # noqa: E402
+from tests.support.sourcebed import LIVE_TYPE, Outcome, build_bed, evaluate  # noqa: E402
+from tests.support.sourcedata import PDFMINER, TRAFILATURA, fetch_pinned  # noqa: E402
 from wikicore.sources.charset import decode  # noqa: E402
 from wikicore.sources.extract import PageText, TextKind  # noqa: E402
 from wikicore.sources.html import main_text, visible_text  # noqa: E402

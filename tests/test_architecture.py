@@ -29,6 +29,9 @@ FORBIDDEN = {
     "report": {"scan", "cli"},
     # The scan sits beside the audit: importers, static checks and the link checker in; no rendering, no archive.
     "scan": {"archive", "report", "serve", "cli"},
+    # Page text, quotes and drift: bytes and strings in, records out; only its fetch module knows net.
+    "sources": {"store", "links", "archive", "audit", "mediawiki", "report", "scan", "cli", "serve", "models",
+                "serialize", "diff", "blame", "merge", "review"},
     # The merge reads models and saves through the store it is handed; review sits at the audit's level.
     "merge": {"net", "links", "archive", "audit", "mediawiki", "report", "scan", "review", "serve", "cli"},
     "review": {"net", "archive", "mediawiki", "report", "scan", "serve", "cli"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.sourcedata import CHARDET, japanese, pinned_or_skip
+from tests.support.sourcedata import CHARDET, japanese, pinned_or_skip
 from wikicore.sources.charset import Declared, codec_for, decode
 from wikicore.sources.extract import page_text
 from wikicore.sources.quotes import find_quote

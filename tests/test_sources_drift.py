@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sourcebed import bed_and_outcome
+from tests.support.sourcebed import bed_and_outcome
 from wikicore.sources.drift import SAME_MIN, DriftStatus, compare
 from wikicore.sources.fingerprint import fingerprint, hamming
 

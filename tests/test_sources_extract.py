@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sourcedata import web_pages
+from tests.support.sourcedata import web_pages
 from wikicore.sources.extract import MAX_BODY_BYTES, TextKind, kind_of, page_text
 from wikicore.sources.html import visible_text
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.sourcebed import bed_and_outcome
-from tests.sourcedata import japanese
+from tests.support.sourcebed import bed_and_outcome
+from tests.support.sourcedata import japanese
 from wikicore.net import CheckConfig, CheckSession
 from wikicore.sources.drift import DriftStatus, compare
 from wikicore.sources.extract import MAX_BODY_BYTES, TextKind

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sourcedata import pdf
+from tests.support.sourcedata import pdf
 from wikicore.sources.extract import TextKind, page_text
 from wikicore.sources.quotes import find_quote, locator_pages
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sourcebed import bed_and_outcome
+from tests.support.sourcebed import bed_and_outcome
 from wikicore.sources.extract import PageText, TextKind, page_text
 from wikicore.sources.quotes import FUZZY_THRESHOLD, MatchMethod, PreparedText, QuoteStatus, find_quote
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sourcebed import LIVE_TYPE, BedPage, bed_and_outcome
-from tests.sourcedata import pdf
+from tests.support.sourcebed import LIVE_TYPE, BedPage, bed_and_outcome
+from tests.support.sourcedata import pdf
 from wikicore.sources.extract import PageText, TextKind, page_text
 from wikicore.sources.quotes import PreparedText
 from wikicore.sources.verdict import QuoteVerdict, Where, check_quote

@@ -286,7 +286,7 @@ def evaluate(bed: list[BedPage]) -> Outcome:
 
 @functools.cache
 def _bed_and_outcome() -> tuple[list[BedPage], Outcome]:
-    from tests.sourcedata import web_pages
+    from tests.support.sourcedata import web_pages
 
     bed = build_bed(web_pages())
     return bed, evaluate(bed)
