@@ -478,7 +478,8 @@ def test_rescue_fills_archive_fields_from_nearest_before(fake: FakeWayback, vt: 
     assert refs["live"].url_status == UrlStatus.LIVE
     assert refs["dead"].url_status == UrlStatus.DEAD
     assert refs["said"].url_status == UrlStatus.DEAD  # the editor's word stands
-    assert [c.ref_id for c in result.changes] == ["cited", "dated", "live", "dead", "said"]
+    # The one the article marks dead comes first, then reading order.
+    assert [c.ref_id for c in result.changes] == ["said", "cited", "dated", "live", "dead"]
     assert {c.action for c in result.changes} == {RescueAction.FOUND}
     assert result.missing == ("lost",)
     assert article.references[0].archive_url is None  # the input is untouched
@@ -761,3 +762,93 @@ def test_cli_archive_shows_progress_on_a_terminal_only(wiki: Wiki, fake: FakeWay
     assert done.returncode == 0, text
     assert "\rlooking up 0/1 reference url(s)" in text and "looking up 1/1" in text
     assert "test-article: 0 found, 0 saved, 1 without a capture" in text
+
+
+# --- evidence wins --------------------------------------------------------------------------
+
+
+def _audited(db_path: Path, when: datetime, *observations: tuple[str, str, int | None]) -> None:
+    """Record one audit's verdicts, as ``wikicore audit`` writes them to the link history."""
+    with LinkDB(db_path) as db:
+        for url, status, http_status in observations:
+            db.record(Observation(url, when, status, http_status))
+
+
+def test_archive_save_never_calls_live_what_the_audit_just_found_failing(tmp_path: Path, vt: VirtualTime) -> None:
+    """The audit found 410, 404 and 403 (once: not yet confirmed dead); ``archive --save`` must not
+    save those pages, date their archive today, or write ``url_status: live`` over that evidence."""
+    from wikicore.audit.archiving import archive_article
+
+    gone, missing, walled, fine = (f"http://{name}.example/report" for name in ("gone", "missing", "walled", "fine"))
+    article = _article(
+        Reference(id="gone", url=gone, access_date="2018-03-01"),
+        Reference(id="missing", url=missing, access_date="2018-03-01"),
+        Reference(id="walled", url=walled, access_date="2018-03-01"),
+        Reference(id="fine", url=fine, access_date="2018-03-01"),
+    )
+    with Wiki.init(tmp_path / "w") as wiki, FakeWayback() as server:
+        wiki.save(article, "Add the article")
+        _audited(wiki.checks_path, datetime(2026, 1, 5, tzinfo=UTC),
+                 (gone, "dead", 410), (missing, "dead", 404), (walled, "blocked", 403), (fine, "live", 200))
+        outcome = archive_article(wiki, article.slug, client(server.base_url, vt), save_missing=True)
+        assert server.saved == [fine]  # a capture of a failing page is a capture of its error page
+        refs = {r.id: r for r in wiki.load(article.slug).references}
+    for ref_id in ("gone", "missing", "walled"):
+        assert refs[ref_id].url_status is None and refs[ref_id].archive_url is None, ref_id
+    assert refs["fine"].url_status == UrlStatus.LIVE
+    assert outcome.rescue.skipped == ("gone", "missing", "walled")
+    assert "3 not saved (known dead or failing)" in outcome.rescue.summary()
+
+
+def test_a_found_capture_of_a_failing_page_does_not_make_it_live(fake: FakeWayback, vt: VirtualTime) -> None:
+    article = _article(Reference(id="r", url=URL, access_date="2012-06-01"))
+    result = rescue_article(article, client(fake.base_url, vt), live_urls={URL}, failing_urls={URL})
+    (ref,) = result.article.references
+    assert ref.archive_url is not None and ref.url_status is None
+
+
+def test_the_capture_nearest_before_the_access_date_beats_a_new_save(vt: VirtualTime) -> None:
+    url = "http://cited.example/page"
+    article = _article(Reference(id="r", url=url, access_date="2018-06-01"))
+    captures = [Capture(url, "20170101000000"), Capture(url, "20180701000000"), Capture(url, "20250101000000")]
+    with FakeWayback(captures) as server:
+        result = rescue_article(article, client(server.base_url, vt), save_missing=True, live_urls={url})
+        assert server.saved == []
+    (ref,) = result.article.references
+    assert ref.archive_date == "2017-01-01"
+    assert [c.action for c in result.changes] == [RescueAction.FOUND]
+
+
+def test_references_marked_dead_are_rescued_first_and_never_saved(vt: VirtualTime) -> None:
+    marked = "http://marked.example/gone"
+    article = _article(
+        Reference(id="plain", url="http://plain.example/", access_date="2020-01-01"),
+        Reference(id="marked", url=marked, access_date="2015-01-01", url_status=UrlStatus.DEAD),
+        Reference(id="lost", url="http://lost.example/", access_date="2015-01-01", url_status=UrlStatus.DEAD),
+    )
+    with FakeWayback([Capture(marked, "20141201000000"), Capture("http://plain.example/", "20191201000000")]) as server:
+        result = rescue_article(article, client(server.base_url, vt), save_missing=True)
+        assert server.saved == []  # the wiki says the page is dead: a save would archive its error page
+    assert [c.ref_id for c in result.changes] == ["marked", "plain"]
+    refs = {r.id: r for r in result.article.references}
+    assert refs["marked"].archive_date == "2014-12-01" and refs["marked"].url_status == UrlStatus.DEAD
+    assert result.skipped == ("lost",) and result.missing == ("lost",)
+
+
+def test_link_evidence_tells_failing_from_confirmed_dead(tmp_path: Path) -> None:
+    from wikicore.archive.rescue import LinkEvidence, link_evidence
+
+    db_path = tmp_path / "checks.sqlite"
+    assert link_evidence(db_path, ["http://a.example/"]) == LinkEvidence()
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    _audited(db_path, start, ("http://live.example/", "live", 200), ("http://once.example/", "dead", 410),
+             ("http://wall.example/", "blocked", 403), ("http://soft.example/", "soft-404", 200),
+             ("http://slow.example/", "error", None))
+    for day in (0, 4, 8):
+        _audited(db_path, start + timedelta(days=day), ("http://gone.example/", "dead", 404))
+    evidence = link_evidence(db_path, ["http://live.example/", "http://once.example/", "http://wall.example/",
+                                       "http://soft.example/", "http://slow.example/", "http://gone.example/"])
+    assert evidence.live == {"http://live.example/"}
+    assert evidence.dead == {"http://gone.example/"}
+    assert evidence.failing == {"http://once.example/", "http://wall.example/", "http://soft.example/",
+                                "http://slow.example/", "http://gone.example/"}

@@ -335,3 +335,67 @@ def test_dates_before_the_web_or_the_wayback_machine_are_impossible() -> None:
     found = only(a, "date-impossible")
     assert [(f.ref_id, f.severity) for f in found] == [("r1", Severity.ERROR), ("r3", Severity.ERROR)]
     assert "1991-08-06" in found[0].message
+
+
+def _paragraph_article(*claims: dict[str, Any]) -> Article:
+    return Article.model_validate({
+        "slug": "t", "title": "T", "lead": [{"claims": list(claims)}],
+        "references": [{"id": "r1", "title": "A source"}, {"id": "r2", "title": "Another"}],
+    })
+
+
+def test_a_citation_ending_its_paragraph_covers_the_claims_before_it() -> None:
+    covered = _paragraph_article(
+        {"id": "c-1", "text": "The river is long. "},
+        {"id": "c-2", "text": "It flows north. "},
+        {"id": "c-3", "text": "It floods in spring.", "citations": [{"ref": "r1", "covers": "paragraph"}]},
+    )
+    assert only(covered, "claim-uncited") == []
+    per_claim = _paragraph_article(
+        {"id": "c-1", "text": "The river is long. "},
+        {"id": "c-2", "text": "It flows north. "},
+        {"id": "c-3", "text": "It floods in spring.", "citations": [{"ref": "r1"}]},
+    )
+    assert [f.claim_id for f in only(per_claim, "claim-uncited")] == ["c-1", "c-2"]
+
+
+def test_a_paragraph_citation_covers_only_back_to_the_previous_citation() -> None:
+    a = _paragraph_article(
+        {"id": "c-1", "text": "The town was founded in 1820. "},
+        {"id": "c-2", "text": "Its mayor is elected. ", "citations": [{"ref": "r2"}]},
+        {"id": "c-3", "text": "The school opened later. "},
+        {"id": "c-4", "text": "Trade grew.", "citations": [{"ref": "r1", "covers": "paragraph"}]},
+    )
+    assert [[c.ref for c in s] for s in a.lead[0].support()] == [[], ["r2"], ["r1"], ["r1"]]
+    # r2 supports its own claim only: the sentence before it is not covered by anything.
+    assert [f.claim_id for f in only(a, "claim-uncited")] == ["c-1"]
+
+
+def test_a_claim_tagged_citation_needed_is_always_uncited() -> None:
+    a = _paragraph_article(
+        {"id": "c-1", "text": "The river is long. "},
+        {"id": "c-2", "text": "It is the longest in Europe. ", "citation_needed": True,
+         "wikitext": "It is the longest in Europe.{{citation needed}} "},
+        {"id": "c-3", "text": "It floods in spring.", "citations": [{"ref": "r1", "covers": "paragraph"}]},
+    )
+    found = only(a, "claim-uncited")
+    assert [f.claim_id for f in found] == ["c-2"]
+    assert "tagged as needing a citation" in found[0].message
+    # Even when it cites something: the editor who tagged it says that source does not hold it up.
+    # (and r2 now stands between c-1 and the paragraph's citation, which no longer reaches c-1).
+    a.lead[0].claims[1].citations = [Citation(ref="r2")]
+    assert [f.claim_id for f in only(a, "claim-uncited")] == ["c-1", "c-2"]
+
+
+def test_a_reference_marked_dead_without_an_archive_is_a_warning() -> None:
+    a = article(
+        {"id": "dead", "type": "web", "url": "https://example.org/gone", "url_status": "dead"},
+        {"id": "rescued", "type": "web", "url": "https://example.org/old", "url_status": "dead",
+         "archive_url": "https://web.archive.org/web/20100101000000/https://example.org/old",
+         "archive_date": "2010-01-01"},
+        {"id": "live", "type": "web", "url": "https://example.org/live", "url_status": "live"},
+        {"id": "unmarked", "type": "web", "url": "https://example.org/unknown"},
+    )
+    found = only(a, "link-marked-dead-no-archive")
+    assert [(f.ref_id, f.severity) for f in found] == [("dead", Severity.WARNING)]
+    assert "https://example.org/gone" in found[0].message

@@ -77,6 +77,17 @@ def test_fail_on_with_an_error(runner: CliRunner, tmp_path: Path, fail_on: str, 
     assert "isbn-invalid" in result.stdout and "ERROR (1)" in result.stdout
 
 
+def test_a_reference_marked_dead_without_an_archive_is_reported_offline(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path, "marked", references=[
+        {"id": "gone", "type": "web", "title": "Gone", "url": "https://example.org/gone", "url_status": "dead"},
+    ])
+    result = audit(runner, str(path), "--offline", "--format", "json", "--fail-on", "warning")
+    assert result.exit_code == 1, result.output
+    (article,) = json.loads(result.stdout)["articles"]
+    (ref,) = article["references"]
+    assert [(p["code"], p["severity"]) for p in ref["problems"]] == [("link-marked-dead-no-archive", "warning")]
+
+
 def test_clean_article_exits_zero_even_on_warning(runner: CliRunner, tmp_path: Path) -> None:
     path = write(tmp_path, "clean", references=[{"id": "b", "type": "book", "title": "B", "isbn": "9780306406157"}])
     result = audit(runner, str(path), "--offline", "--fail-on", "warning")

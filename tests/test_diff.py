@@ -267,3 +267,28 @@ def test_archive_points_at_old_url_compares_pages_not_substrings(
     old = make(refs=[{"id": "r1", "url": old_url, "archive_url": archive_url}])
     new = make(refs=[{"id": "r1", "url": new_url, "archive_url": archive_url}])
     assert (AlertKind.ARCHIVE_POINTS_AT_OLD_URL in kinds(diff_articles(old, new))) is alert
+
+
+def test_a_citation_that_stops_covering_its_paragraph_is_seen() -> None:
+    covering = {"ref": "r1", "covers": "paragraph"}
+    old = make([claim("c1", "The river is long. "), {"id": "c2", "text": "It floods.", "citations": [covering]}])
+    new = make([claim("c1", "The river is long. "), claim("c2", "It floods.", "r1")])
+    diff = diff_articles(old, new)
+    (change,) = diff.claims
+    assert change.id == "c2"
+    assert [(c.ref, c.covers) for c in change.citations_removed] == [("r1", "paragraph")]
+    assert [(c.ref, c.covers) for c in change.citations_added] == [("r1", "claim")]
+    text = render_diff_text(diff)
+    assert "- cites r1, for the paragraph before it" in text and "+ cites r1\n" in text + "\n"
+    assert "for the paragraph before it" in render_diff_html(diff)
+
+
+def test_a_sentence_added_before_a_paragraph_citation_is_not_unsourced() -> None:
+    covering = {"ref": "r1", "covers": "paragraph"}
+    old = make([{"id": "c2", "text": "It floods.", "citations": [covering]}])
+    new = make([claim("c1", "The river is long. "), {"id": "c2", "text": "It floods.", "citations": [covering]}])
+    diff = diff_articles(old, new)
+    assert [c.kind for c in diff.claims] == [Change.ADDED]
+    assert AlertKind.UNSOURCED_CLAIM_ADDED not in kinds(diff)
+    lone = make([claim("c1", "The river is long. "), claim("c2", "It floods.", "r1")])
+    assert AlertKind.UNSOURCED_CLAIM_ADDED in kinds(diff_articles(make([claim("c2", "It floods.", "r1")]), lone))

@@ -94,3 +94,45 @@ def test_language_tag() -> None:
     assert Article.model_validate(article(language="en-GB")).language == "en-GB"
     with pytest.raises(ValidationError):
         Article.model_validate(article(language="english!"))
+
+
+OLD_FILE = """\
+$schema: ../schemas/article.schema.json
+schema_version: 1
+slug: river
+title: River
+lead:
+- claims:
+  - id: c-1
+    text: 'The river is long. '
+  - id: c-2
+    text: It floods.
+    citations:
+    - ref: r-1
+      locator: p. 4
+references:
+- id: r-1
+  title: Survey
+"""
+
+
+def test_files_written_before_paragraph_citations_load_and_save_unchanged() -> None:
+    from wikicore.serialize import dumps, loads
+
+    article = loads(OLD_FILE)
+    assert article.lead[0].claims[1].citations[0].covers == "claim"
+    assert not any(claim.citation_needed for claim in article.claims())
+    assert dumps(article) == OLD_FILE
+    # A per-claim citation supports its own claim only: the first sentence rests on nothing.
+    assert [bool(s) for s in article.lead[0].support()] == [False, True]
+
+
+def test_a_paragraph_citation_is_stored_only_when_it_covers_the_paragraph() -> None:
+    from wikicore.serialize import dumps, loads
+
+    text = OLD_FILE.replace("      locator: p. 4\n", "      locator: p. 4\n      covers: paragraph\n")
+    article = loads(text)
+    assert dumps(article) == text
+    assert [bool(s) for s in article.lead[0].support()] == [True, True]
+    with pytest.raises(ValidationError):
+        Claim.model_validate({"id": "c", "text": "x", "citations": [{"ref": "r", "covers": "section"}]})

@@ -219,3 +219,26 @@ def test_each_line_that_held_a_ref_gets_one_back(text: str) -> None:
     for line in exported.splitlines()[1:-1]:
         assert "<ref" in line or "{{sfn" in line or not line.startswith(("{{", "[[")), exported
     assert_round_trip(article)
+
+
+def test_paragraph_end_citations_round_trip_character_for_character() -> None:
+    from .test_wikitext_import import PARAGRAPHS
+
+    article = import_wikitext(PARAGRAPHS, title="River")
+    assert sum(c.covers == "paragraph" for claim in article.claims() for c in claim.citations) == 2
+    assert export_wikitext(article) == PARAGRAPHS
+    assert_round_trip(article)
+
+
+@pytest.mark.parametrize("name", ["anarchism", "toronto", "toronto_star"])
+def test_real_paragraph_citations_and_tags_survive_the_round_trip(
+    name: str, real_articles: dict[str, Path],  # noqa: F811
+) -> None:
+    article = import_path(real_articles[name], "wikitext")
+    flagged = [(claim.id, c.ref) for claim in article.claims() for c in claim.citations if c.covers == "paragraph"]
+    tagged = [claim.id for claim in article.claims() if claim.citation_needed]
+    assert flagged or tagged
+    again = reimport(article)
+    assert [(claim.id, c.ref) for claim in again.claims() for c in claim.citations if c.covers == "paragraph"] \
+        == flagged
+    assert [claim.id for claim in again.claims() if claim.citation_needed] == tagged

@@ -349,3 +349,32 @@ def test_a_ref_between_apostrophe_runs_keeps_them_apart() -> None:
     claim_ = article.claims()[0]
     assert claim_.text == "Y: rest."
     assert claim_.wikitext == "'''[[X|Y]]'''<nowiki/>''':''' rest."
+
+
+PARAGRAPHS = (
+    "The river is long. It flows north. It floods every spring.<ref>Survey, 2001.</ref>\n\n"
+    "The town was founded in 1820.<ref>Town records.</ref> Its mayor is elected yearly."
+    "{{citation needed|date=May 2010}} The school opened later. Trade grew quickly.<ref name=\"x\">Ledger.</ref>\n\n"
+    "Each sentence has its own.<ref>One.</ref> And so does this one.<ref>Two.</ref>\n"
+)
+
+
+def test_a_citation_ending_a_paragraph_is_recorded_as_covering_it() -> None:
+    article = import_wikitext(PARAGRAPHS, title="River")
+    first, second, third = article.lead
+    assert [[c.covers for c in claim.citations] for claim in first.claims] == [[], [], ["paragraph"]]
+    assert [[c.ref for c in support] for support in first.support()] == [[first.claims[2].citations[0].ref]] * 3
+    assert [claim.citation_needed for claim in second.claims] == [False, True, False, False]
+    assert [[c.covers for c in claim.citations] for claim in second.claims] == [["claim"], [], [], ["paragraph"]]
+    assert [bool(support) for support in second.support()] == [True, False, True, True]
+    # Cited sentence by sentence: nothing to cover, stored as before.
+    assert [[c.covers for c in claim.citations] for claim in third.claims] == [["claim"], ["claim"]]
+    assert "covers" not in dumps(article).split("- claims:")[3]
+    assert dumps(article).count("covers: paragraph") == 2 and dumps(article).count("citation_needed: true") == 1
+
+
+def test_refs_on_their_own_line_still_end_the_paragraph_before_them() -> None:
+    article = import_wikitext("The river is long. It flows north.\n<ref>Survey.</ref>\n", title="River")
+    claims = article.lead[0].claims
+    assert [[c.covers for c in claim.citations] for claim in claims][-1] == ["paragraph"]
+    assert all(article.lead[0].support())

@@ -398,8 +398,10 @@ def _claims_with_sections(article: Article | None) -> list[tuple[str | None, Cla
     return [(section.id if section else None, claim) for section, claim in article.claim_sections()]
 
 
-def _citation_key(citation: Citation) -> tuple[str, str | None]:
-    return citation.ref, citation.locator
+def _citation_key(citation: Citation) -> tuple[str, str | None, str]:
+    # What a citation supports is part of it: a paragraph-end citation that stops covering the
+    # sentences before it (one was added after it) leaves them unsourced, and a reviewer must see that.
+    return citation.ref, citation.locator, citation.covers
 
 
 def _value(value: object) -> str | list[str] | None:
@@ -536,6 +538,8 @@ def diff_articles(
     alerts: list[Alert] = []
     old_claims, new_claims = _claims_with_sections(old), _claims_with_sections(new)
     old_by_id = {claim.id: (sid, claim) for sid, claim in old_claims}
+    # A sentence added before the citation that ends its paragraph is covered by it (Wikipedia's convention).
+    supported = {claim.id for claim, support in new.iter_support() if support} if new is not None else set()
     new_pos = {claim.id: index for index, (_, claim) in enumerate(new_claims)}
 
     pairs: dict[str, tuple[tuple[str | None, Claim], MatchKind, float | None]] = {}  # new id -> old
@@ -564,7 +568,7 @@ def diff_articles(
             kind=Change.ADDED, id=claim.id, new_section=sid, new_text=claim.text,
             citations_added=list(claim.citations),
         )))
-        if not claim.citations:
+        if claim.id not in supported:
             alerts.append(Alert(kind=AlertKind.UNSOURCED_CLAIM_ADDED, claim_id=claim.id,
                                 message=f"claim {claim.id} was added without a source"))
     # Removed claims go right after the new position of the last kept claim before them.

@@ -282,6 +282,11 @@ class Citation(_Model):
     ref: Id = Field(description="Id of a reference of the same article.")
     locator: Text | None = Field(default=None, description="Page, section or timestamp in the source.")
     quote: Text | None = Field(default=None, description="The excerpt of the source that supports the claim.")
+    covers: Literal["claim", "paragraph"] = Field(
+        default="claim",
+        description="`paragraph`: the citation ends its paragraph and also supports the claims before it that "
+        "cite nothing themselves (Wikipedia's convention, WP:CITEFOOT); `claim` (the default): this claim only.",
+    )
 
 
 def _fill_id(data: Any, prefix: str, key: str) -> Any:
@@ -329,6 +334,11 @@ class Claim(_Model):
     wikitext: Text | None = Field(
         default=None, description="The exact source markup when it differs from `text` (wikitext import)."
     )
+    citation_needed: bool = Field(
+        default=False,
+        description="An editor tagged the claim as needing a citation (`{{citation needed}}` on import); "
+        "the audit reports it as uncited whatever cites or covers it.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -345,6 +355,26 @@ class Paragraph(_Model):
     def text(self) -> str:
         """The paragraph's text: its claims joined with nothing in between."""
         return "".join(claim.text for claim in self.claims)
+
+    def support(self) -> list[list[Citation]]:
+        """The citations that support each claim, in claim order.
+
+        A claim's own citations, else the ``covers: paragraph`` citations of the
+        next claim after it that cites anything (a citation that ends a paragraph
+        stands for the sentences back to the previous citation). A claim tagged
+        ``citation_needed`` is supported only by its own citations: the tag says
+        an editor found the paragraph's source does not cover it.
+        """
+        support: list[list[Citation]] = [[] for _ in self.claims]
+        covering: list[Citation] = []
+        for index in range(len(self.claims) - 1, -1, -1):
+            claim = self.claims[index]
+            if claim.citations:
+                support[index] = list(claim.citations)
+                covering = [c for c in claim.citations if c.covers == "paragraph"]
+            elif not claim.citation_needed:
+                support[index] = list(covering)
+        return support
 
 
 class Media(_Model):
@@ -567,6 +597,12 @@ class Article(_Model):
         yield from from_paragraphs(self.lead, "lead")
         for path, section in self.iter_sections():
             yield from from_paragraphs(section.paragraphs, f"{path}.paragraphs")
+
+    def iter_support(self) -> Iterator[tuple[Claim, list[Citation]]]:
+        """Yield ``(claim, citations supporting it)`` in reading order (see :meth:`Paragraph.support`)."""
+        paragraphs = [*self.lead, *(p for _, s in self.iter_sections() for p in s.paragraphs)]
+        for paragraph in paragraphs:
+            yield from zip(paragraph.claims, paragraph.support(), strict=True)
 
     def claims(self) -> list[Claim]:
         """Every claim in reading order."""

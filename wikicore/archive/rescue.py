@@ -24,10 +24,13 @@ from ..urls import parse_archive_url
 from .records import Archive, Snapshot, SnapshotQuery
 
 __all__ = [
+    "FAILING_STATUSES",
+    "LinkEvidence",
     "RescueAction",
     "RescueChange",
     "RescueProgress",
     "RescueResult",
+    "link_evidence",
     "link_health",
     "reference_date",
     "rescue_article",
@@ -71,8 +74,9 @@ class RescueResult:
     """The rescued article and what changed.
 
     ``missing`` lists ids of references still without an archive; ``skipped``
-    those not saved because their link is known dead; ``save_error`` why Save
-    Page Now was given up, if it was.
+    those not saved because their link is known dead or failing (the link
+    history's latest check, or the article's own ``url_status: dead``);
+    ``save_error`` why Save Page Now was given up, if it was.
     """
 
     article: Article
@@ -98,7 +102,7 @@ class RescueResult:
             where[change.archive or "unknown archive"] = where.get(change.archive or "unknown archive", 0) + 1
         parts = [f"{found} found", f"{saved} saved", f"{len(self.missing)} without a capture"]
         if self.skipped:
-            parts.append(f"{len(self.skipped)} not saved (known dead)")
+            parts.append(f"{len(self.skipped)} not saved (known dead or failing)")
         line = f"{self.article.slug}: " + ", ".join(parts)
         if where:
             line += " (" + ", ".join(f"{n} from {name}" for name, n in sorted(where.items())) + ")"
@@ -122,6 +126,10 @@ def reference_date(ref: Reference) -> date | None:
     return None
 
 
+def _marked_dead(ref: Reference) -> bool:
+    return ref.url_status == UrlStatus.DEAD
+
+
 def rescue_article(
     article: Article,
     archive: Archive,
@@ -129,6 +137,7 @@ def rescue_article(
     save_missing: bool = False,
     live_urls: set[str] | None = None,
     dead_urls: set[str] | None = None,
+    failing_urls: set[str] | None = None,
     progress: RescueProgress | None = None,
 ) -> RescueResult:
     """Give references with a ``url`` but no ``archive_url`` the capture nearest before they were cited.
@@ -137,15 +146,22 @@ def rescue_article(
 
     * ``archive_url``/``archive_date`` come from an existing HTTP 200 capture
       nearest before the access date (else the publication date), else after it;
+    * references the article itself marks dead (``url_status: dead``, from
+      ``{{dead link}}``) come first: readers of those have nothing to follow;
     * ``url_status`` is set only when the caller knows: ``dead`` for urls in
       ``dead_urls`` (IABot's rule: confirmed dead), ``live`` for urls in
-      ``live_urls``; an editor's value is never overwritten. CS1 shows a link
-      with an archive and no url-status as dead, so callers that checked the
-      links should pass what they found; without that knowledge nothing is claimed.
+      ``live_urls``; an editor's value is never overwritten, and ``live`` is
+      never written for a url in ``dead_urls`` or ``failing_urls`` (its latest
+      check failed: a 404, 410, bot wall or time-out is evidence, and a save
+      does not outweigh it). CS1 shows a link with an archive and no url-status
+      as dead, so callers that checked the links should pass what they found;
+      without that knowledge nothing is claimed.
     * with ``save_missing``, Save Page Now is asked for references still without
-      a capture, except those in ``dead_urls`` (a capture of a dead page is a
-      capture of its error page); a new capture is used only if it replays as a
-      200, which also shows the page was live, so it gets ``url_status: live``.
+      a capture, except those known dead or failing or marked dead (a capture
+      of such a page is a capture of its error page); a new capture is used only
+      if it replays as a 200, which also shows the page was live, so it gets
+      ``url_status: live``. A capture found before the reference's date always
+      wins over a new one (a save is dated today, not when the page was read).
       Saves are rate-limited by the archive client; if saving fails as a whole
       (:class:`~wikicore.errors.NetworkError`), saving stops, ``save_error``
       says why, and what was found so far is still returned.
@@ -156,21 +172,28 @@ def rescue_article(
     Returns a new, re-validated article; the input is not modified.
     """
     emit: RescueProgress = progress or (lambda phase, done, total: None)
-    live = live_urls or set()
-    dead = dead_urls or set()
-    # A url that is itself a snapshot link needs no archive of the archive.
-    todo = [
-        r
-        for r in article.references
-        if r.url and not r.archive_url and _is_http(r.url) and parse_archive_url(r.url) is None
-    ]
+    # Compared with the stripped url each query asks for.
+    live = {url.strip() for url in live_urls or ()}
+    dead = {url.strip() for url in dead_urls or ()}
+    failing = {url.strip() for url in failing_urls or ()}
+    # A url that is itself a snapshot link needs no archive of the archive. References the
+    # article marks dead go first: InternetArchiveBot's main job, and the first a budget should reach.
+    todo = sorted(
+        (
+            r
+            for r in article.references
+            if r.url and not r.archive_url and _is_http(r.url) and parse_archive_url(r.url) is None
+        ),
+        key=lambda r: not _marked_dead(r),
+    )
+    refused = {r.url.strip() for r in todo if r.url and _marked_dead(r)} | dead | failing
     queries = {r.id: SnapshotQuery(r.url.strip(), reference_date(r)) for r in todo if r.url}
     distinct = list(dict.fromkeys(queries.values()))
     emit("lookup", 0, len(distinct))
     found = archive.nearest(distinct) if queries else {}
     emit("lookup", len(distinct), len(distinct))
     to_save = (
-        len({queries[r.id].url for r in todo if found.get(queries[r.id]) is None and queries[r.id].url not in dead})
+        len({queries[r.id].url for r in todo if found.get(queries[r.id]) is None and queries[r.id].url not in refused})
         if save_missing
         else 0
     )
@@ -186,7 +209,7 @@ def rescue_article(
         snapshot = found.get(query)
         action = RescueAction.FOUND
         if snapshot is None and save_missing:
-            if query.url in dead:
+            if query.url in refused or _marked_dead(ref):
                 skipped.append(ref.id)
             elif save_error is None:
                 if query.url not in saved_urls:  # two references citing one page: one save
@@ -199,7 +222,7 @@ def rescue_article(
                 snapshot = saved_urls.get(query.url)
                 if snapshot is not None:
                     action = RescueAction.SAVED
-                    live = live | {query.url}  # a 200 capture made just now: the page is live
+                    live = live | {query.url}  # a 200 capture made just now of a page not known failing
         if snapshot is None:
             missing.append(ref.id)
             continue
@@ -210,7 +233,7 @@ def rescue_article(
         if ref.url_status is None:
             if query.url in dead:
                 update["url_status"] = UrlStatus.DEAD
-            elif query.url in live:
+            elif query.url in live and query.url not in failing:
                 update["url_status"] = UrlStatus.LIVE
         updates[ref.id] = update
         status = update.get("url_status")
@@ -252,6 +275,49 @@ def _save_verified(archive: Archive, url: str) -> Snapshot | None:
     if checked is None or not checked.ok:
         return None
     return dataclasses.replace(saved, status_code=checked.status_code)
+
+
+#: Latest verdicts that are evidence against a page: gone, a "not found" page, a bot wall, no answer.
+#: None of them says the page is live, so nothing built on them may say it either.
+FAILING_STATUSES = frozenset({"dead", "soft-404", "blocked", "error"})
+
+
+@dataclass(frozen=True)
+class LinkEvidence:
+    """What the link history says about some urls, for :func:`rescue_article`.
+
+    ``live``: the latest check was live; ``dead``: confirmed dead by IABot's
+    rule; ``failing``: the latest check failed (:data:`FAILING_STATUSES`),
+    confirmed or not.
+    """
+
+    live: frozenset[str] = frozenset()
+    dead: frozenset[str] = frozenset()
+    failing: frozenset[str] = frozenset()
+
+
+def link_evidence(db_path: Path, urls: Iterable[str]) -> LinkEvidence:
+    """Read :class:`LinkEvidence` from the link history; a missing file knows nothing (and is not created)."""
+    if not db_path.is_file():
+        return LinkEvidence()
+    from ..links.history import LinkDB  # only the CLI's rescue needs the history
+
+    live: set[str] = set()
+    dead: set[str] = set()
+    failing: set[str] = set()
+    with LinkDB(db_path) as db:
+        for url in dict.fromkeys(urls):
+            latest = db.latest(url)
+            if latest is None:
+                continue
+            if latest.status == "live":
+                live.add(url)
+                continue
+            if latest.status in FAILING_STATUSES:
+                failing.add(url)
+            if db.dead_state(url).confirmed_dead:
+                dead.add(url)
+    return LinkEvidence(frozenset(live), frozenset(dead), frozenset(failing))
 
 
 def link_health(db_path: Path, urls: Iterable[str]) -> tuple[set[str], set[str]]:

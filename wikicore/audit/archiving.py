@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..archive.rescue import RescueProgress, RescueResult, link_health, rescue_article
+from ..archive.rescue import RescueProgress, RescueResult, link_evidence, rescue_article
 from ..errors import NotFound
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ def archive_article(
 
     ``url_status`` is set only from what the wiki's link history knows (the
     audit's SQLite file): live for links last seen live, dead for links
-    confirmed dead; see :func:`~wikicore.archive.rescue.rescue_article` for the
+    confirmed dead, never live for links whose latest check failed (and
+    those are not saved either); see :func:`~wikicore.archive.rescue.rescue_article` for the
     rest of the rules and for ``save_missing`` and ``progress``.
 
     ``on_rescued`` is called with the rescue before anything is saved, so a
@@ -59,9 +60,10 @@ def archive_article(
     if latest is None:
         raise NotFound(f"no article {slug!r} in the wiki")
     article = wiki.load(slug, rev=latest.id)
-    live, dead = link_health(wiki.checks_path, [r.url for r in article.references if r.url])
+    evidence = link_evidence(wiki.checks_path, [r.url for r in article.references if r.url])
     result = rescue_article(
-        article, archive, save_missing=save_missing, live_urls=live, dead_urls=dead, progress=progress
+        article, archive, save_missing=save_missing, live_urls=set(evidence.live), dead_urls=set(evidence.dead),
+        failing_urls=set(evidence.failing), progress=progress,
     )
     if on_rescued is not None:
         on_rescued(result)

@@ -16,7 +16,11 @@ What the parser hands us is walked once per section body:
   exact markup (without ``<ref>`` tags);
 * a ``<ref>`` (or ``{{sfn}}``) becomes a citation of the sentence it follows;
   ``{{rp}}`` right after it gives the locator, ``{{dead link}}`` right after it
-  marks the reference dead (:mod:`.refs` collects them).
+  marks the reference dead (:mod:`.refs` collects them);
+* the citations that end a paragraph also cover the sentences before them
+  that cite nothing (Wikipedia's convention, WP:CITEFOOT): they are marked
+  ``covers: paragraph`` (:func:`mark_paragraph_end`), and a sentence tagged
+  ``{{citation needed}}`` is marked ``citation_needed`` (the tag stays in its markup).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from .markup import category_name, https, is_category_link, is_file_link, normal
 from .refs import Key, References, Use, rp_values
 from .vocabulary import EXTERNAL_LINKS_HEADINGS, IMAGE_OPTION, SEE_ALSO_HEADING
 
-__all__ = ["Builder", "ClaimDraft"]
+__all__ = ["Builder", "ClaimDraft", "mark_paragraph_end"]
 
 
 @dataclass
@@ -49,13 +53,41 @@ class ClaimDraft:
     text: str
     citations: list[Use]
     wikitext: str | None = None
+    citation_needed: bool = False
+    covers_paragraph: bool = False
 
     def data(self, cite: Callable[[Use], dict[str, Any]]) -> dict[str, Any]:
         """The claim as model data, each citation resolved by ``cite``."""
-        record: dict[str, Any] = {"text": self.text, "citations": [cite(use) for use in self.citations]}
+        citations = [cite(use) for use in self.citations]
+        if self.covers_paragraph:
+            citations = [{**citation, "covers": "paragraph"} for citation in citations]
+        record: dict[str, Any] = {"text": self.text, "citations": citations}
         if self.wikitext is not None:
             record["wikitext"] = self.wikitext
+        if self.citation_needed:
+            record["citation_needed"] = True
         return record
+
+
+def _statement(claim: ClaimDraft) -> bool:
+    # The same test as the uncited-claim check: stray punctuation is not a statement.
+    return any(ch.isalnum() for ch in claim.text)
+
+
+def mark_paragraph_end(paragraph: ParagraphDraft) -> None:
+    """Mark the citations ending ``paragraph`` as covering the uncited sentences before them.
+
+    Only when they end it (no statement after them) and cover something (a
+    statement since the previous citation cites nothing and is not tagged
+    ``{{citation needed}}``): a paragraph cited sentence by sentence is stored as before.
+    """
+    last = next((i for i in range(len(paragraph) - 1, -1, -1) if paragraph[i].citations), None)
+    if last is None or any(_statement(c) for c in paragraph[last + 1:]):
+        return
+    before = paragraph[:last]
+    previous = next((i for i in range(len(before) - 1, -1, -1) if before[i].citations), -1)
+    if any(_statement(c) and not c.citation_needed for c in before[previous + 1:]):
+        paragraph[last].covers_paragraph = True
 
 
 #: A paragraph before its references are resolved.
@@ -220,6 +252,8 @@ def _claims(kept: list[Seg], uses: list[tuple[int, Use]], previous: list[Paragra
     for sentence in split_sentences(plain_all)[:-1]:
         starts.append(starts[-1] + len(sentence))
     markup, text = _deal(kept, offsets, starts)
+    needed = {_sentence_at(starts, offset) for seg, offset in zip(kept, offsets, strict=True)
+              if seg.kind is Kind.NEEDED}
     citations: dict[int, list[Use]] = {}
     for kept_index, use in uses:
         offset = offsets[kept_index] if kept_index < len(offsets) else position
@@ -233,7 +267,7 @@ def _claims(kept: list[Seg], uses: list[tuple[int, Use]], previous: list[Paragra
             continue
         claim_text = "".join(text.get(index, []))
         claims.append(ClaimDraft(claim_text, carry + citations.get(index, []),
-                                 claim_markup if claim_markup != claim_text else None))
+                                 claim_markup if claim_markup != claim_text else None, index in needed))
         carry = []
     if carry:
         if claims:

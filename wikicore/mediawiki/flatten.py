@@ -25,7 +25,7 @@ from .markup import (
     parse,
     plain,
 )
-from .vocabulary import DEAD_LINK, LIST_MARKUP, RP, SFN, TEXT_PARAM, VERBATIM_TAGS
+from .vocabulary import CITATION_NEEDED, DEAD_LINK, LIST_MARKUP, RP, SFN, TEXT_PARAM, VERBATIM_TAGS
 
 __all__ = ["Kind", "Seg", "flatten", "plain_text"]
 
@@ -47,6 +47,8 @@ class Kind(enum.Enum):
     """A ``{{rp}}``: the page (and quote) of the citation right before it."""
     DEAD = "dead"
     """A ``{{dead link}}``: marks the reference cited right before it dead."""
+    NEEDED = "needed"
+    """A ``{{citation needed}}``: markup that reads as nothing and tags the sentence it ends."""
     GAP = "gap"
     """Where a citation was taken out of the prose (markup empty, or a ``<nowiki/>`` keeping two sides apart)."""
 
@@ -67,7 +69,8 @@ class Seg:
 
 #: What the templates that annotate a citation mean, by normalised name.
 _TEMPLATE_KINDS: dict[str, Kind] = {**{name: Kind.RP for name in RP}, **{name: Kind.DEAD for name in DEAD_LINK},
-                                    **{name: Kind.SFN for name in SFN}}
+                                    **{name: Kind.SFN for name in SFN},
+                                    **{name: Kind.NEEDED for name in CITATION_NEEDED}}
 
 
 def _template_plain(template: Template) -> str:

@@ -33,7 +33,7 @@ from ..importers import register
 from ..models import Article
 from ..serialize import article_from_data
 from .budget import PAGE_SECONDS, Deadline, check_size, check_unclosed
-from .builder import Builder, ParagraphDraft
+from .builder import Builder, ParagraphDraft, mark_paragraph_end
 from .markup import parse, plain
 from .refs import Use
 from .vocabulary import REDIRECT
@@ -163,6 +163,9 @@ class _Outline:
 
         def cite(use: Use) -> dict[str, Any]:
             return self.builder.refs.citation(use, contents)
+
+        for para in drafts:  # after refs standing alone joined the paragraph before them
+            mark_paragraph_end(para)
 
         def data(paragraphs: list[ParagraphDraft]) -> list[dict[str, Any]]:
             return [{"claims": [claim.data(cite) for claim in para]} for para in paragraphs]

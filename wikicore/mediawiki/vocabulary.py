@@ -103,6 +103,13 @@ RP = frozenset({"rp", "page needed"})
 #: Templates that mark the ref right before them dead. Source: Template:Dead_link and the redirects
 #: to it (Special:WhatLinksHere/Template:Dead_link, "redirect" filter).
 DEAD_LINK = frozenset({"dead link", "deadlink", "dead", "dl", "404", "broken link", "link broken"})
+#: Inline tags saying the sentence before them needs a source. Source: Template:Citation_needed and
+#: the redirects to it (Special:WhatLinksHere/Template:Citation_needed, "redirect" filter).
+CITATION_NEEDED = frozenset({
+    "citation needed", "cn", "fact", "citation-needed", "citationneeded", "cite needed", "cite-needed",
+    "citeneeded", "needcite", "need citation", "needs citation", "ref needed", "refneeded",
+    "reference needed", "source needed", "sourceneeded", "citation required", "proveit", "facts",
+})
 #: Short citations pointing at a full reference by author surnames and year.
 #: Source: Template:Sfn, Template:Sfnp and Template:Sfnm (Template:Harvard_citation_documentation).
 SFN = frozenset({"sfn", "sfnp", "sfnm"})

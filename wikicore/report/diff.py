@@ -108,9 +108,11 @@ def _claim_text_lines(change: ClaimChange, paint: _Paint) -> list[str]:
             lines.append(f"    moved: {_where(change.old_section)} -> {_where(change.new_section)}")
     if change.kind == Change.CHANGED:
         for citation in change.citations_added:
-            lines.append("    " + paint("add", f"+ cites {terminal(citation.ref)}") + _locator(citation.locator))
+            lines.append("    " + paint("add", f"+ cites {terminal(citation.ref)}") + _locator(citation.locator)
+                         + _covers(citation.covers))
         for citation in change.citations_removed:
-            lines.append("    " + paint("del", f"- cites {terminal(citation.ref)}") + _locator(citation.locator))
+            lines.append("    " + paint("del", f"- cites {terminal(citation.ref)}") + _locator(citation.locator)
+                         + _covers(citation.covers))
         for quote in change.quotes_changed:
             lines.append(
                 f"    quote from {terminal(quote.ref)}: {_value(quote.old_quote)} -> {_value(quote.new_quote)}"
@@ -122,6 +124,12 @@ def _claim_text_lines(change: ClaimChange, paint: _Paint) -> list[str]:
 
 def _locator(locator: str | None) -> str:
     return f" ({terminal(locator)})" if locator else ""
+
+
+def _covers(covers: str) -> str:
+    # A citation that ends its paragraph also holds up the sentences before it: when that changes,
+    # the same ref is removed and added, and only this says why.
+    return ", for the paragraph before it" if covers == "paragraph" else ""
 
 
 def render_diff_text(diff: ArticleDiff, color: bool = False) -> str:
@@ -209,8 +217,9 @@ def _claim_row(change: ClaimChange, lang: str) -> str:
     if change.moved:
         notes.append(f"moved {_e(_where(change.old_section))} → {_e(_where(change.new_section))}")
     if change.kind == Change.CHANGED:
-        notes += [f"+ cites {_e(c.ref)}{_e(_locator(c.locator))}" for c in change.citations_added]
-        notes += [f"− cites {_e(c.ref)}{_e(_locator(c.locator))}" for c in change.citations_removed]
+        notes += [f"+ cites {_e(c.ref)}{_e(_locator(c.locator) + _covers(c.covers))}" for c in change.citations_added]
+        notes += [f"− cites {_e(c.ref)}{_e(_locator(c.locator) + _covers(c.covers))}"
+                  for c in change.citations_removed]
         notes += [
             f"quote from {_e(q.ref)}: <del>{_e(q.old_quote or '')}</del> <ins>{_e(q.new_quote or '')}</ins>"
             for q in change.quotes_changed
