@@ -10,7 +10,7 @@ import pytest
 
 import wikicore
 import wikicore.checks as checks
-import wikicore.store.wiki as store  # where the store parses articles
+import wikicore.store.validate as store  # where the store parses articles
 from wikicore.audit import audit_wiki, wiki_audit_targets
 from wikicore.checks import KnownTitles, run_static_checks
 from wikicore.cli import main
