@@ -10,7 +10,7 @@ import pytest
 
 import wikicore
 import wikicore.audit.static as checks
-import wikicore.store.wiki as store  # where the store parses articles
+import wikicore.store.validate as store  # where the store parses articles
 from wikicore.audit import KnownTitles, audit_wiki, run_static_checks, wiki_audit_targets
 from wikicore.cli import main
 from wikicore.errors import InvalidInput, InvalidSlug, NotFound

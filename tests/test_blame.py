@@ -86,7 +86,7 @@ def _history(tmp_path: Path, n: int = 6) -> tuple[Wiki, list[Any]]:
 
 
 def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    import wikicore.store.wiki as store  # where the store parses articles
+    import wikicore.store.validate as store  # where the store parses articles
 
     calls: list[str] = []
     real = store.loads

@@ -336,9 +336,9 @@ def test_compare_and_swap_refuses_a_branch_that_moved(wiki: Wiki) -> None:
     r1 = wiki.save(article("a"), "a")
     r2 = wiki.save(article("b"), "b")
     # What index.commit() would have done blindly: the branch is at r2, not at the expected r1.
-    assert not wiki._compare_and_swap(r1.id, r1.id, "test")
+    assert not wiki.branch.swap(r1.id, r1.id, "test")
     assert tip(wiki.path) == r2.id
-    assert wiki._compare_and_swap(r1.id, r2.id, "test")
+    assert wiki.branch.swap(r1.id, r2.id, "test")
     assert tip(wiki.path) == r1.id
 
 

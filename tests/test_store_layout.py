@@ -16,7 +16,7 @@ from wikicore.errors import EditConflict, InvalidArticle, InvalidInput, InvalidR
 from wikicore.models import Article
 from wikicore.serialize import MAX_BYTES, dumps, loads
 from wikicore.store import LAYOUT_FLAT, LAYOUT_SHARDED, Unchanged, Wiki, path_of, shard_of
-from wikicore.store import wiki as wiki_module
+from wikicore.store import upkeep as upkeep_module
 
 from .support.wiki_helpers import article, fsck_clean, git, with_claims
 
@@ -299,7 +299,7 @@ def test_log_blobs_give_each_revisions_blob(wiki: Wiki) -> None:
 
 
 def test_saves_are_repacked_on_the_stores_schedule(wiki: Wiki, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wiki_module, "GC_LOOSE_OBJECTS", 0)  # any loose object in the sample dir triggers it
+    monkeypatch.setattr(upkeep_module, "GC_LOOSE_OBJECTS", 0)  # any loose object in the sample dir triggers it
     objects = wiki.common_dir / "objects"
     for n in range(120):
         wiki.save(article(f"s{n}"), f"s{n}")

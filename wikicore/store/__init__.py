@@ -1,33 +1,33 @@
 """The git store: a wiki whose every save is a commit (see :mod:`wikicore.store.wiki` for the design).
 
-The package holds the git environment and runner (:mod:`.gitenv`), raw tree
-editing and the tree layout (:mod:`.tree`), the writer lock (:mod:`.lock`), the
-SQLite collision index (:mod:`.index`), the ``git fast-import`` writer shared by
-bulk import, ``import-dump`` and ``migrate`` (:mod:`.fastimport`), and
-:class:`Wiki` itself. :class:`Revision` lives in :mod:`wikicore.revision`, so
-code that only shows revisions does not import git.
+One job a module:
+
+* :mod:`.wiki`: the facade, :class:`Wiki` (open/init, load/latest/history/list,
+  save/rename/import, diff and blame entry points), which owns the parts below;
+* :mod:`.validate`: what a write lets in (authors, messages, slugs, stored bytes), and reading an article back;
+* :mod:`.objects`: the object store: reads by commit and path, batch reads, raw tree edits, new commits;
+* :mod:`.history`: the streamed ``git log --raw`` reader that follows renames and layout moves;
+* :mod:`.branch`: revisions users name, the tip, and the one compare-and-swap loop every write publishes through;
+* :mod:`.collisions`: the slug/title collision checks and keeping their SQLite index (:mod:`.index`) in step;
+* :mod:`.bulk`: :class:`Bulk`, many articles through one ``git fast-import`` stream (:mod:`.fastimport`);
+* :mod:`.upkeep`: repacking on the store's schedule, the commit-graph, the layout and its migration;
+* :mod:`.gitenv` (the git environment and runner), :mod:`.tree` (raw trees and the layout),
+  :mod:`.lock` (the writer lock).
+
+:class:`Revision` lives in :mod:`wikicore.revision`, so code that only shows
+revisions does not import git.
 """
 
 from __future__ import annotations
 
 from ..revision import Revision
+from .branch import BRANCH, parse_revision
+from .bulk import DUMP_TRAILER, Bulk
 from .gitenv import CRASH_STEPS
 from .index import collision_key
 from .tree import LAYOUT_FLAT, LAYOUT_SHARDED, path_of, shard_of
-from .wiki import (
-    BRANCH,
-    DEFAULT_AUTHOR,
-    DUMP_TRAILER,
-    STATE_DIR,
-    Bulk,
-    ImportResult,
-    Unchanged,
-    Wiki,
-    parse_author,
-    parse_revision,
-    stored_bytes,
-    validate_slug,
-)
+from .validate import DEFAULT_AUTHOR, parse_author, stored_bytes, validate_slug
+from .wiki import STATE_DIR, ImportResult, Unchanged, Wiki
 
 __all__ = [
     "BRANCH",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 
-__all__ = ["CRASH_STEPS", "alive", "crash_point", "git_env", "run_git", "text"]
+__all__ = ["CRASH_STEPS", "GitRunner", "alive", "crash_point", "git_env", "run_git", "text"]
 
 #: The steps of a save at which ``WIKICORE_CRASH_AT`` can kill the process (tests only).
 CRASH_STEPS = ("after-hash-object", "after-mktree", "after-commit-tree", "before-update-ref", "after-update-ref")
@@ -24,7 +24,7 @@ CRASH_STEPS = ("after-hash-object", "after-mktree", "after-commit-tree", "before
 # Applied to every git process through the environment, so nothing user-controlled
 # is ever written into a config file and a hostile repo config cannot run code.
 # Automatic gc is off: the store repacks on its own schedule, under its writer lock
-# (see ``Wiki._housekeeping``), never in the middle of a save.
+# (see :meth:`wikicore.store.upkeep.Upkeep.housekeeping`), never in the middle of a save.
 _GIT_CONFIG: tuple[tuple[str, str], ...] = (
     ("core.hooksPath", os.devnull),
     ("core.fsmonitor", "false"),
@@ -96,3 +96,23 @@ def run_git(args: list[str], env: Mapping[str, str], cwd: Path, data: bytes | No
         detail = lines[-1] if lines else f"exit status {done.returncode}"
         raise StoreError(f"git {args[0]} failed: {detail}")
     return done.stdout
+
+
+class GitRunner:
+    """Where one wiki's repository is and how git runs there: from its directory, in :func:`git_env`'s environment.
+
+    Every part of the store runs git through one of these, so no part builds
+    an environment of its own (and none can forget to drop ``GIT_DIR``).
+    """
+
+    def __init__(self, cwd: Path, git_dir: Path, common_dir: Path) -> None:
+        self.cwd = cwd
+        self.git_dir = git_dir
+        # Refs, locks, objects and info/exclude live in the common dir (they differ in a linked worktree).
+        self.common_dir = common_dir
+        self.env = git_env(git_dir)
+
+    def run(self, args: list[str], data: bytes | None = None, check: bool = True,
+            env: Mapping[str, str] | None = None) -> bytes:
+        """``git args`` as :func:`run_git` runs it; ``env`` adds variables (a commit's identity, say)."""
+        return run_git(args, {**self.env, **env} if env else self.env, cwd=self.cwd, data=data, check=check)

@@ -3,16 +3,14 @@
 Why: a new article must not share its slug or title with another article
 after normalisation (NFKC, case folding, confusable letters). The old check
 read and rewrote a JSON file of every title on each new article (18.6 MB and
-9 s at 300,000 articles, issue 13). Here a new-article save asks two indexed
-queries and writes one row, so it costs the same at 300,000 as at 1,000.
+9 s at 300,000 articles). Here a new-article save asks two indexed queries and
+writes one row, so it costs the same at 300,000 as at 1,000.
 
-The index is a cache of the tree, never a source of truth: it records the id
-of the ``articles`` tree it describes. Under the writer lock the store compares
-that id with the tip's; if they differ (a foreign ``git commit``, a crash
-between publishing a commit and recording it, a deleted file) it brings the
-index up to date from ``git diff-tree`` between the two trees, or rebuilds it
-from the tree when the old one is gone. :meth:`Wiki.check_index` compares it
-with the tree entry by entry; :meth:`Wiki.rebuild_index` starts it afresh.
+This module is the SQLite layer and the key. The index is a cache of the tree,
+never a source of truth: it records the id of the ``articles`` tree it
+describes, and :mod:`wikicore.store.collisions` keeps it in step with the tip.
+:meth:`Wiki.check_index` compares it with the tree entry by entry;
+:meth:`Wiki.rebuild_index` starts it afresh.
 """
 
 from __future__ import annotations
@@ -31,8 +29,8 @@ KEY_VERSION = "2"
 # Letters of other scripts that render like Latin letters in common fonts: the
 # Cyrillic and Greek rows of Unicode's confusables.txt (UTS #39) that map to a
 # single Latin letter. Two slugs or titles whose only difference is such a
-# letter are the same name to a reader, so they collide (issue 9: a Cyrillic
-# "а" beside a Latin "a").
+# letter are the same name to a reader, so they collide (a Cyrillic "а" beside
+# a Latin "a" would otherwise make a second article that looks like the first).
 _CONFUSABLES = str.maketrans({
     # Cyrillic capitals and small letters
     "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
