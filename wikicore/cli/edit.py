@@ -136,9 +136,12 @@ def _exists(slug: str, latest: str | None) -> NoReturn:
     help="The commit id FILE was edited from [default: the `revision:` that `wikicore show` recorded in FILE; "
     "none means a new article]. HEAD is resolved at save time, so it guards nothing.",
 )
+@click.option("--merge", is_flag=True,
+              help="If the article changed since the base, merge the two edits claim by claim and save the result; "
+              "exit 3 only where both edits changed the same claim, reference or section.")
 @commit_options("'Edit SLUG'")
 @click.pass_obj
-def save(env: Env, file: Path, base: str | None, message: str | None, author: str | None) -> None:
+def save(env: Env, file: Path, base: str | None, merge: bool, message: str | None, author: str | None) -> None:
     """Save an edited article FILE (YAML or JSON) as a new revision; print its slug and revision.
 
     The base of the edit is --base, else the `revision:` that `wikicore show`
@@ -146,13 +149,15 @@ def save(env: Env, file: Path, base: str | None, message: str | None, author: st
     and the command exits with status 3 naming both revisions: diff them,
     merge, and save again with the newer base. With no base at all the article
     must be new. A save that changes nothing prints `no change` and makes no
-    revision.
+    revision. With --merge, an edit that touched other claims, references or
+    sections than the edit made since its base is merged with it and saved.
 
     \b
     Example:
         wikicore show my-article > my-article.yaml   # records `revision: <id>`
         wikicore save my-article.yaml -m "Source the population figure"
         wikicore save other.yaml --base 1a2b3c4d     # an explicit base wins
+        wikicore save my-article.yaml --merge        # someone saved meanwhile: merge, don't refuse
     """
     from ..serialize import dumps, load_path
 
@@ -164,7 +169,8 @@ def save(env: Env, file: Path, base: str | None, message: str | None, author: st
         click.echo(f"no change: {article.slug} is at {before.id}")
         return
     revision = wiki.save(
-        article, message or f"Edit {article.slug}", author=author, base=base if base is not None else article.revision
+        article, message or f"Edit {article.slug}", author=author, base=base if base is not None else article.revision,
+        merge=merge,
     )
     if before is not None and revision.id == before.id:
         click.echo(f"no change: {article.slug} is at {revision.id}")

@@ -465,7 +465,8 @@ class Wiki:
     # --- writing -------------------------------------------------------------
 
     def save(
-        self, article: Article, message: str, author: str | None = None, base: str | None = None
+        self, article: Article, message: str, author: str | None = None, base: str | None = None, *,
+        merge: bool = False,
     ) -> Revision:
         """Commit ``article``; return the new revision.
 
@@ -475,7 +476,16 @@ class Wiki:
         must equal its content at the tip, or :class:`EditConflict` names both
         revisions. A save that changes nothing makes no commit and returns the
         latest revision as :class:`Unchanged`. Saves of different articles never conflict.
+
+        ``merge=True``: when the article changed since ``base``, the other edit and
+        this one are merged claim by claim (:func:`wikicore.merge.save_merging`) and
+        the result is saved; only items both edits changed are a conflict
+        (:class:`~wikicore.merge.MergeConflict`, an :class:`EditConflict`).
         """
+        if merge and base is not None:
+            from ..merge import save_merging  # the merge builds on the store, not the other way round
+
+            return save_merging(self, article, base, message, author).revision
         if not isinstance(article, Article):
             raise InvalidInput("save() takes an Article")
         slug = validate_slug(article.slug)
