@@ -59,7 +59,7 @@ def test_edits_of_the_same_claim_still_conflict(shown: tuple[Path, Path, Path], 
     assert result.exit_code == 3
     assert "Traceback" not in result.output
     with Wiki.open(wiki_path) as wiki:
-        assert [c.text for c in wiki.load("foo").lead[0].claims][0] == "One, by Alice. "
+        assert wiki.load("foo").lead[0].claims[0].text == "One, by Alice. "
 
 
 def test_the_library_call_merges_too(shown: tuple[Path, Path, Path]) -> None:
