@@ -60,8 +60,8 @@ DEFAULT_DEADLINE = 20.0
 #: Decoded bytes read from one body at most: a 1 GiB page or a gzip bomb costs this much.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 #: Bytes of a 2xx body read for the verdict (title, "not found" markers, similarity).
-#: A page's <title> and its error text sit in the first few KiB; 64 KiB is the cap
-#: the issue names and costs one or two reads on a typical page.
+#: A page's <title> and its error text sit in the first few KiB; 64 KiB holds them on the pages
+#: we measured and costs one or two reads on a typical page.
 DEFAULT_KEEP_BYTES = 64 * 1024
 #: Requests in flight at once, across all hosts.
 DEFAULT_CONCURRENCY = 32

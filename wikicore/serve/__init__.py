@@ -1,7 +1,7 @@
 """``wikicore serve``: the wiki as an HTTP service, a skin over the library as the CLI is.
 
 The stack is **FastAPI over uvicorn**. FastAPI, not bare Starlette (which it is
-built on, so nothing is lost): the issue asks for an OpenAPI document built
+built on, so nothing is lost): clients want an OpenAPI document, built here
 from the Pydantic models, and wikicore's records (articles, diffs, blame,
 merges) already are Pydantic v2 models; FastAPI turns the same classes into
 the schema, with parameter validation that answers in our one error shape.
