@@ -585,11 +585,12 @@ def test_surt_keys_match_wayback_canonicalisation() -> None:
 @pytest.fixture(autouse=False)
 def fast_gates(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI uses the real process-wide gates: lift their intervals so tests do not wait 10 s."""
+    import wikicore.archive.endpoints as endpoints_module
     import wikicore.archive.gate as gate_module
     import wikicore.archive.wayback as wayback_module
 
     monkeypatch.setattr(gate_module, "_SHARED_GATES", {})
-    monkeypatch.setattr(wayback_module, "_OFFERS", {})  # what each (reused) port offered is forgotten
+    monkeypatch.setattr(endpoints_module, "_OFFERS", {})  # what each (reused) port offered is forgotten
     for name in ("AVAILABILITY_REQUESTS_PER_SECOND", "CDX_REQUESTS_PER_SECOND", "SAVE_REQUESTS_PER_SECOND"):
         monkeypatch.setattr(gate_module, name, 1000.0)
     monkeypatch.setattr(wayback_module, "SELF_HOSTED_CDX_REQUESTS_PER_SECOND", 1000.0)

@@ -328,11 +328,11 @@ def test_a_locked_cache_says_it_is_in_use(tmp_path: Path, monkeypatch: pytest.Mo
 
 @pytest.fixture(autouse=True)
 def _no_shared_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import wikicore.archive.endpoints as endpoints_module
     import wikicore.archive.gate as gate_module
-    import wikicore.archive.wayback as wayback_module
 
     monkeypatch.setattr(gate_module, "_SHARED_GATES", {})
-    monkeypatch.setattr(wayback_module, "_OFFERS", {})
+    monkeypatch.setattr(endpoints_module, "_OFFERS", {})
     for name in ("AVAILABILITY_REQUESTS_PER_SECOND", "CDX_REQUESTS_PER_SECOND", "SAVE_REQUESTS_PER_SECOND"):
         monkeypatch.setattr(gate_module, name, 1000.0)
     yield

@@ -314,11 +314,11 @@ def test_rescue_across_both_archives_names_each(pywb: PywbArchive) -> None:
 
 @pytest.fixture
 def fast_shared_gates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wikicore.archive.endpoints as endpoints_module
     import wikicore.archive.gate as gate_module
-    import wikicore.archive.wayback as wayback_module
 
     monkeypatch.setattr(gate_module, "_SHARED_GATES", {})
-    monkeypatch.setattr(wayback_module, "_OFFERS", {})
+    monkeypatch.setattr(endpoints_module, "_OFFERS", {})
     for name in ("AVAILABILITY_REQUESTS_PER_SECOND", "CDX_REQUESTS_PER_SECOND", "SAVE_REQUESTS_PER_SECOND"):
         monkeypatch.setattr(gate_module, name, 1000.0)
 

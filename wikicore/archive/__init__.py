@@ -9,6 +9,7 @@ One job a module:
 * :mod:`~wikicore.archive.transport` - the one HTTP seam (timeouts, deadline,
   byte cap, retries, ``Retry-After``; mementos are answers, not errors);
 * :mod:`~wikicore.archive.gate` - politeness per archive host;
+* :mod:`~wikicore.archive.endpoints` - where an archive's endpoints are and what it offers;
 * :mod:`~wikicore.archive.wayback` - :class:`WaybackArchive`, one client per
   root that discovers what the root offers (availability API, CDX, Memento)
   and remembers it;
@@ -26,25 +27,22 @@ from collections.abc import Mapping, Sequence
 
 from ..urls import parse_archive_url
 from .cache import ArchiveCache, CachedArchive
+from .endpoints import (
+    DEFAULT_BASE_URL,
+    ENV_WAYBACK_URL,
+    Endpoints,
+    Offers,
+    is_internet_archive,
+    offers_of,
+    wayback_base_from_env,
+)
 from .formats import CdxRow, Link, parse_availability, parse_cdx, parse_cdx_lines, parse_links
 from .gate import CDX_REQUESTS_PER_SECOND, MAX_RETRY_AFTER, ArchiveGate, shared_gate
 from .records import Archive, Snapshot, SnapshotQuery
 from .rescue import RescueAction, RescueChange, RescueResult, link_health, reference_date, rescue_article
 from .several import ArchiveSet, choose_nearest
 from .transport import DEFAULT_RETRY_AFTER, Answer, AnswerTooLarge, Transport, parse_retry_after
-from .wayback import (
-    BATCH_SIZE,
-    DEFAULT_BASE_URL,
-    ENV_WAYBACK_URL,
-    MAX_CDX_LOOKUPS,
-    MAX_REDIRECTS,
-    Endpoints,
-    Offers,
-    WaybackArchive,
-    is_internet_archive,
-    offers_of,
-    wayback_base_from_env,
-)
+from .wayback import BATCH_SIZE, MAX_CDX_LOOKUPS, MAX_REDIRECTS, WaybackArchive
 
 __all__ = [
     "BATCH_SIZE",
