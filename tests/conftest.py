@@ -26,6 +26,15 @@ SHARED_SEED = ROOT.parent / "shared" / "seeds" / "000_38cc082d7ed7b8e7.txt"
 SEED_ARTICLE = ROOT / "articles" / "azerbaijan-russia-relations.yaml"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Per-user state (the key sealing blame's cache) goes to a temporary home, not the developer's."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")

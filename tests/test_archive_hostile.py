@@ -336,3 +336,191 @@ def _no_shared_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("AVAILABILITY_REQUESTS_PER_SECOND", "CDX_REQUESTS_PER_SECOND", "SAVE_REQUESTS_PER_SECOND"):
         monkeypatch.setattr(gate_module, name, 1000.0)
     yield
+
+
+# --- every answer parsed in bounded time; one archive's bad answer is its own problem ------------
+
+#: Seconds a linear parse of these answers needs many times over; the quadratic tokenizer
+#: needed minutes for the 300 KB TimeMap (1.6 s at 30 KB, 21 s at 120 KB).
+GENEROUS = 5.0
+
+
+def _timed(work: Callable[[], object]) -> float:
+    started = time.monotonic()
+    work()
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<a " * 100_000,  # every '<' without a '>'
+        '<x>; a="' + "\\" * 150_000,  # a quoted value that never closes, escapes to the end
+        "<x>; rel=memento; " + " " * 300_000 + "=",  # a run of blanks before an unreadable '='
+        '<x>; a=" ' * 50_000,  # quoted values opened again and again
+    ],
+    ids=["open-angles", "open-quote", "blank-run", "reopened-quotes"],
+)
+def test_link_format_parsing_is_linear(body: str) -> None:
+    from wikicore.archive.formats import parse_links
+
+    assert _timed(lambda: parse_links(body)) < GENEROUS
+
+
+def test_an_answer_at_the_byte_cap_parses_within_the_deadline() -> None:
+    """8 MiB, the transport's cap, of well-formed mementos: parsing is part of the request's cost."""
+    from wikicore.archive.formats import parse_links
+    from wikicore.archive.transport import DEFAULT_MAX_BYTES
+
+    one = f'<{URL}>; rel="memento"; datetime="Mon, 01 Jan 2001 00:00:00 GMT",\n'
+    body = one * (DEFAULT_MAX_BYTES // len(one))
+    links: list[object] = []
+    assert _timed(lambda: links.extend(parse_links(body))) < 30
+    assert len(links) == DEFAULT_MAX_BYTES // len(one)
+
+
+def test_link_parsing_still_reads_quoted_commas_escapes_and_stops_at_an_open_angle() -> None:
+    from wikicore.archive.formats import parse_links
+
+    links = parse_links('<http://a/1>; rel="prev memento"; title="x, \\"y\\"; z", <http://a/2>; rel=memento, <http://a/')
+    assert [link.target for link in links] == ["http://a/1", "http://a/2"]
+    assert links[0].rels == {"prev", "memento"} and dict(links[0].attributes)["title"] == 'x, "y"; z'
+
+
+def timemap_of_open_angles(handler: BaseHTTPRequestHandler) -> None:
+    """No availability API, no CDX, and a TimeMap of 300 KB of '<a '."""
+    if "/timemap/" not in handler.path:
+        handler.send_response(404)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return
+    body = b"<a " * 100_000
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/link-format")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def test_a_timemap_of_open_angle_brackets_is_read_quickly_as_no_capture() -> None:
+    with Hostile(timemap_of_open_angles) as server:
+        archive = WaybackArchive(server.base_url, gate=quick_gate(), retries=0)
+        query = SnapshotQuery(URL, date(2012, 1, 1))
+        found: dict[SnapshotQuery, Snapshot | None] = {}
+        assert _timed(lambda: found.update(archive.nearest([query]))) < GENEROUS
+    assert found == {query: None}
+
+
+@pytest.mark.parametrize(
+    "value", ["Fri, 31 Dec 9999 23:30:00 -0100", "Fri, 31 Dec 9999 23:59:59 -0001", "Fri, 31 Dec 99999 23:30:00 GMT"]
+)
+def test_memento_datetimes_past_the_calendar_are_unreadable_not_a_crash(value: str) -> None:
+    from wikicore.archive.formats import http_date
+
+    assert http_date(value) is None
+
+
+@pytest.mark.parametrize(
+    "line", ['{"a":' * 100_000, "com,example)/page 20100101000000 " + '{"a":' * 100_000],
+    ids=["ndjson", "cdxj"],
+)
+def test_json_nested_past_the_recursion_limit_is_one_bad_row(line: str) -> None:
+    from wikicore.archive.formats import parse_cdx
+
+    good = f"com,example)/page 20100101000000 {URL} text/html 200 X 1"
+    assert parse_cdx(line) == []
+    assert [row.original for row in parse_cdx(f"{line}\n{good}")] == [URL]
+
+
+def test_a_json_table_nested_past_the_recursion_limit_is_no_capture() -> None:
+    from wikicore.archive.formats import parse_cdx
+    from wikicore.archive.transport import Answer
+
+    assert parse_cdx("[" * 100_000) == []
+    with pytest.raises(ValueError):
+        Answer(URL, 200, {}, b"[" * 100_000).json()
+
+
+def _answer(handler: BaseHTTPRequestHandler, headers: dict[str, str], body: bytes) -> None:
+    handler.send_response(200)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def overflowing_memento_datetime(handler: BaseHTTPRequestHandler) -> None:
+    """Every answer claims a capture time that overflows once converted to UTC."""
+    _answer(handler, {"Memento-Datetime": "Fri, 31 Dec 9999 23:30:00 -0100", "Content-Type": "application/json"},
+            b"{}")
+
+
+def deep_json(handler: BaseHTTPRequestHandler) -> None:
+    """Every availability and CDX answer is 100,000 '['."""
+    _answer(handler, {"Content-Type": "application/json"}, b"[" * 100_000)
+
+
+HOSTILE_ANSWERS = [overflowing_memento_datetime, deep_json]
+
+
+@pytest.mark.parametrize("route", HOSTILE_ANSWERS, ids=["memento-datetime", "deep-json"])
+def test_one_malformed_archive_beside_a_good_one_does_not_sink_the_lookup(route: Route) -> None:
+    from wikicore.archive import ArchiveSet
+
+    query = SnapshotQuery(URL, date(2012, 1, 1))
+    with FakeWayback([Capture(URL, "20100101000000")]) as good, Hostile(route) as bad:
+        several = ArchiveSet([WaybackArchive(good.base_url, gate=quick_gate(), retries=0),
+                              WaybackArchive(bad.base_url, gate=quick_gate(), retries=0)])
+        found = several.nearest([query])[query]
+    assert found is not None and found.wayback_timestamp == "20100101000000"
+
+
+def test_an_archive_that_fails_beside_a_good_one_is_reported_not_fatal() -> None:
+    from wikicore.archive import ArchiveSet
+
+    class Broken:
+        base_url = "http://broken.invalid"
+
+        def nearest(self, queries: Any) -> dict[SnapshotQuery, Snapshot | None]:
+            raise NetworkError("connection refused")
+
+    query = SnapshotQuery(URL, date(2012, 1, 1))
+    with FakeWayback([Capture(URL, "20100101000000")]) as good:
+        several = ArchiveSet([WaybackArchive(good.base_url, gate=quick_gate(), retries=0), Broken()])  # type: ignore[list-item]
+        assert several.nearest([query])[query] is not None
+    assert any("http://broken.invalid failed" in problem for problem in several.problems)  # said, for the notes
+    with pytest.raises(NetworkError):  # when every archive fails, the lookup as a whole did
+        ArchiveSet([Broken(), Broken()]).nearest([query])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("route", HOSTILE_ANSWERS, ids=["memento-datetime", "deep-json"])
+def test_cli_archive_and_audit_with_one_hostile_archive_use_the_good_one(tmp_path: Path, route: Route) -> None:
+    from wikicore.store import Wiki
+
+    wiki = Wiki.init(tmp_path / "wiki")
+    item = Article.model_validate({"slug": "s", "title": "T", "lead": [{"claims": [{"text": "A."}]}],
+                                   "references": [Reference(id="r", url=URL, access_date="2012-01-01")]})
+    wiki.save(item, "Add")
+    with FakeWayback([Capture(URL, "20100101000000")]) as good, Hostile(route) as bad:
+        archives = ["--wayback-url", good.base_url, "--archive", bad.base_url, "--archive-rate", "0"]
+        result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "archive", "s", *archives])
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.stderr
+        assert wiki.load("s").references[0].archive_url is not None
+
+
+@pytest.mark.parametrize("route", HOSTILE_ANSWERS, ids=["memento-datetime", "deep-json"])
+def test_an_audit_with_one_hostile_archive_finds_the_good_ones_capture(route: Route) -> None:
+    from wikicore.archive import ArchiveSet
+
+    local = "http://127.0.0.1:9/x"  # refused at once: the link check costs nothing
+    item = Article.model_validate({"slug": "s", "title": "T", "lead": [{"claims": [{"text": "A."}]}],
+                                   "references": [Reference(id="r", url=local, access_date="2012-01-01")]})
+    with FakeWayback([Capture(local, "20100101000000")]) as good, Hostile(route) as bad:
+        several = ArchiveSet([WaybackArchive(good.base_url, gate=quick_gate(), retries=0),
+                              WaybackArchive(bad.base_url, gate=quick_gate(), retries=0)])
+        report = audit_articles([(item, None)], archive=several)
+    found = report.articles[0].references[0].archive
+    assert found is not None and found.archive == good.base_url
+    assert not any("archive lookups failed" in note for note in report.notes)

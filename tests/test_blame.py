@@ -260,3 +260,85 @@ def test_blame_agrees_with_the_reference_fold_on_random_histories(tmp_path: Path
 
     assert compute_blame("x", versions) == wiki.blame("x")  # the public fold over parsed articles agrees
     wiki.close()
+
+
+# --- the cache accelerates, git decides: forged rows never change an answer ---------------------
+
+
+def _bob_then_carol(tmp_path: Path) -> tuple[Wiki, Any, Any]:
+    """Bob writes claim a; Carol adds claim b and leaves a alone."""
+    wiki = Wiki.init(tmp_path / "wiki")
+    bob = wiki.save(make("x", [{"id": "a", "text": "Bob's claim. "}]), "Bob", author="Bob <bob@example.org>")
+    carol = wiki.save(make("x", [{"id": "a", "text": "Bob's claim. "}, {"id": "b", "text": "Carol's. "}]), "Carol",
+                      author="Carol <carol@example.org>", base=bob.id)
+    return wiki, bob, carol
+
+
+def _forge(wiki: Wiki, sql: str, *params: Any) -> None:
+    import sqlite3
+
+    with sqlite3.connect(wiki.cache_path / "claims.sqlite") as db:
+        db.execute(sql, params)
+    db.close()
+
+
+def test_a_forged_fingerprint_does_not_move_a_claim_from_bob_to_carol(tmp_path: Path) -> None:
+    import sqlite3
+
+    wiki, _, _ = _bob_then_carol(tmp_path)
+    truth = wiki.blame("x")
+    assert truth.claims[0].text_changed.author == "Bob"
+    with sqlite3.connect(wiki.cache_path / "claims.sqlite") as db:
+        rows = {blob: json.loads(prints) for blob, prints in db.execute("SELECT blob, prints FROM claim_prints")}
+    db.close()
+    bobs = next(blob for blob, prints in rows.items() if len(prints) == 1)
+    forged = [["a", "0000000000000000", cites] for _, _, cites in rows[bobs]]
+    _forge(wiki, "UPDATE claim_prints SET prints = ? WHERE blob = ?", json.dumps(forged), bobs)
+    _forge(wiki, "DELETE FROM blame_results")  # make blame fold the fingerprints again
+    assert wiki.blame("x") == truth
+    wiki.close()
+
+
+@pytest.mark.parametrize(
+    "positions",
+    ['[["a", -1, -1, []], ["b", 1, 1, []]]', '[["a", true, true, []], ["b", 1, 1, []]]',
+     '[["a", 1, 1, []], ["b", 1, 1, []]]', '[["a", 0, 0, []], ["b", 0, 1, []]]'],
+    ids=["negative", "boolean", "in-range-forged", "changed-before-introduced"],
+)
+def test_a_forged_stored_blame_does_not_change_the_answer(tmp_path: Path, positions: str) -> None:
+    wiki, _, _ = _bob_then_carol(tmp_path)
+    truth = wiki.blame("x")
+    _forge(wiki, "UPDATE blame_results SET positions = ?", positions)
+    assert wiki.blame("x") == truth
+    assert wiki.blame("x") == truth
+    wiki.close()
+
+
+def test_a_fingerprint_filed_under_another_blob_is_not_used(tmp_path: Path) -> None:
+    """A row moved to another blob's id (a well-formed print, the wrong owner) is caught too."""
+    import sqlite3
+
+    wiki, _, _ = _bob_then_carol(tmp_path)
+    truth = wiki.blame("x")
+    with sqlite3.connect(wiki.cache_path / "claims.sqlite") as db:
+        (first, _), (_, b) = sorted(db.execute("SELECT blob, prints FROM claim_prints"), key=lambda r: len(r[1]))
+        db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", (b, first))
+        db.execute("DELETE FROM blame_results")
+    db.close()
+    assert wiki.blame("x") == truth
+    wiki.close()
+
+
+def test_a_sealing_key_others_can_read_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    wiki, _, _ = _bob_then_carol(tmp_path)
+    truth = wiki.blame("x")
+    key = tmp_path / "state" / "wikicore" / "cache.key"
+    assert key.is_file() and key.stat().st_mode & 0o777 == 0o600
+    os.chmod(key, 0o644)
+    _forge(wiki, "DELETE FROM blame_results")
+    _forge(wiki, "UPDATE claim_prints SET prints = '[]'")  # even a row sealed by it would not be read
+    assert wiki.blame("x") == truth
+    wiki.close()

@@ -247,7 +247,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     good = tmp_path / "good.txt"
     good.write_text("0:1:Alpha\n", encoding="utf-8")
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "g"), "--index", str(good)])
-    assert result.exit_code == 2 and "no bz2 stream at offset 0" in result.output  # dump.xml is not bz2
+    assert result.exit_code == 2 and "offset 0 is not the start of a bz2 stream" in result.output  # dump.xml is not bz2
     result = runner.invoke(main, ["scan", str(dump), "-o", str(tmp_path / "w"), "--scheduler", "tcp://127.0.0.1:1",
                                   "--workers", "2"])
     assert result.exit_code == 2 and "give one" in result.output

@@ -14,14 +14,27 @@ only on its blob, so it is cached by blob id in SQLite
 parses one article (the blamed one) instead of 1,000. The
 cache is only ever an accelerator: unreadable, damaged or locked, it is
 bypassed and blame parses as before.
+
+Nothing read back from it is believed on its shape alone: a well-formed row
+with a forged fingerprint would move a claim from one author to another. Every
+row is sealed with a keyed BLAKE2b over what it answers for (its blob id or
+history, and its value) under a per-user key kept outside the wiki
+(``$XDG_STATE_HOME/wikicore/cache.key``, mode 0600), so a row written by anyone
+else - another account sharing the folder, a wiki copied with its cache - or
+moved to another blob fails its seal; stored positions are range-checked
+besides. A row that fails empties the cache, which is rebuilt from the blobs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -131,6 +144,10 @@ def blame_blobs(
             with contextlib.suppress(TypeError, ValueError, KeyError, IndexError):
                 return _from_positions(slug, revisions, last, cache.get_result(key))
         known = cache.get_many({blob for _, blob in revisions}) if cache is not None else {}
+        if cache is not None and cache.damaged:
+            # A row that failed its seal or shape: nothing else in the file is believed either.
+            cache.clear()
+            known = {}
         missing = {blob: r for r, blob in revisions if blob not in known and blob != last_blob}
         fresh = {last_blob: _encode(last)}
         for (blob, _), article in zip(missing.items(), load(list(missing.items())), strict=True):
@@ -178,9 +195,16 @@ def _from_positions(slug: str, revisions: Sequence[tuple[Revision, str]], last: 
     if not isinstance(rows, list) or len(rows) != len(pairs):
         raise ValueError("stored blame does not fit")
     claims = []
+    count = len(revisions)
     for (section, claim), (claim_id, introduced, changed, cited) in zip(pairs, rows, strict=True):
-        if claim_id != claim.id or len(cited) != len(claim.citations):
+        if claim_id != claim.id or not isinstance(cited, list) or len(cited) != len(claim.citations):
             raise ValueError("stored blame does not fit")
+        # Positions index the history: integers (not booleans) in range, a text change
+        # no earlier than the claim's introduction, a citation no earlier either.
+        _position(introduced, 0, count)
+        _position(changed, introduced, count)
+        for i in cited:
+            _position(i, introduced, count)
         claims.append(ClaimBlame(
             id=claim.id, text=claim.text, section=section.id if section else None,
             introduced=revisions[introduced][0], text_changed=revisions[changed][0],
@@ -188,6 +212,61 @@ def _from_positions(slug: str, revisions: Sequence[tuple[Revision, str]], last: 
                        for c, i in zip(claim.citations, cited, strict=True)],
         ))
     return Blame(slug=slug, revision=revisions[-1][0], claims=claims)
+
+
+def _position(value: Any, low: int, count: int) -> None:
+    if type(value) is not int or not low <= value < count:
+        raise ValueError(f"stored position {value!r} is outside {low}..{count - 1}")
+
+
+def _valid_prints(prints: Any) -> bool:
+    """Whether ``prints`` has exactly the shape :func:`_encode` writes."""
+    return isinstance(prints, list) and all(
+        isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) and isinstance(entry[1], str)
+        and isinstance(entry[2], list)
+        and all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str)
+                and (c[1] is None or isinstance(c[1], str)) for c in entry[2])
+        for entry in prints
+    )
+
+
+#: Bytes of the per-user key that seals cache rows.
+_KEY_BYTES = 32
+
+
+def _cache_key() -> bytes | None:
+    """This user's key for sealing cache rows, made on first use; None when it cannot be kept safely."""
+    try:
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    except (RuntimeError, KeyError):  # no home directory to keep a key in
+        return None
+    path = Path(base) / "wikicore" / "cache.key"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(_KEY_BYTES))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as source:
+            info = os.fstat(source.fileno())
+            key = source.read(_KEY_BYTES + 1)
+    except OSError:
+        return None
+    # A key others could read or replace seals nothing: no cache rather than a forgeable one.
+    if (not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or len(key) != _KEY_BYTES
+            or (hasattr(os, "getuid") and info.st_uid != os.getuid())):
+        return None
+    return key
+
+
+def _seal(key: bytes, kind: str, name: str, value: str) -> str:
+    """What a row answers for (its kind, blob id or history, and value), keyed: forged or moved rows fail."""
+    message = "\0".join((kind, name, value)).encode("utf-8")
+    return hashlib.blake2b(message, key=key, digest_size=16).hexdigest()
 
 
 def _blame(slug: str, versions: Sequence[tuple[Revision, ClaimPrints]], last: Article) -> Blame:
@@ -245,20 +324,28 @@ def _blame(slug: str, versions: Sequence[tuple[Revision, ClaimPrints]], last: Ar
 class _PrintCache:
     """Claim fingerprints by blob id, and finished blames by exact history, in SQLite.
 
-    Blobs and commits never change, so entries never go stale.
+    Blobs and commits never change, so entries never go stale. Every row is
+    sealed (see the module doc); a row whose seal or shape is wrong sets
+    :attr:`damaged` and is not returned.
 
     Every failure (no permission, a full disk, a damaged or locked file, rows
     that do not have the expected shape) makes the cache miss, never fail the
     blame: it is rebuilt from the blobs, which are the truth.
     """
 
-    VERSION = 2  # PRAGMA user_version: a file of another version is emptied, not misread
+    VERSION = 3  # PRAGMA user_version: a file of another version is emptied, not misread
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, key: bytes) -> None:
         self._db = db
+        self._key = key
+        #: Rows read back that failed their seal or shape.
+        self.damaged = 0
 
     @classmethod
     def open(cls, cache_dir: Path) -> _PrintCache | None:
+        key = _cache_key()
+        if key is None:
+            return None
         try:
             cache_dir.mkdir(exist_ok=True)
             db = sqlite3.connect(cache_dir / "claims.sqlite", timeout=1.0)
@@ -269,48 +356,67 @@ class _PrintCache:
                 with db:
                     db.execute("DROP TABLE IF EXISTS claim_prints")
                     db.execute("DROP TABLE IF EXISTS blame_results")
-                    db.execute("CREATE TABLE claim_prints (blob TEXT PRIMARY KEY, prints TEXT NOT NULL)")
-                    db.execute("CREATE TABLE blame_results (history TEXT PRIMARY KEY, positions TEXT NOT NULL)")
+                    db.execute("CREATE TABLE claim_prints (blob TEXT PRIMARY KEY, prints TEXT NOT NULL, "
+                               "seal TEXT NOT NULL)")
+                    db.execute("CREATE TABLE blame_results (history TEXT PRIMARY KEY, positions TEXT NOT NULL, "
+                               "seal TEXT NOT NULL)")
                     db.execute(f"PRAGMA user_version = {cls.VERSION}")
         except sqlite3.Error:
             db.close()
             return None
-        return cls(db)
+        return cls(db, key)
+
+    def _sealed(self, kind: str, name: Any, value: Any, seal: Any) -> bool:
+        ok = (isinstance(name, str) and isinstance(value, str) and isinstance(seal, str)
+              and hmac.compare_digest(seal, _seal(self._key, kind, name, value)))
+        if not ok:
+            self.damaged += 1
+        return ok
 
     def get_many(self, blobs: Iterable[str]) -> dict[str, ClaimPrints]:
         found: dict[str, ClaimPrints] = {}
         with contextlib.suppress(sqlite3.Error):
             rows = self._db.execute(
-                "SELECT blob, prints FROM claim_prints WHERE blob IN (SELECT value FROM json_each(?))",
+                "SELECT blob, prints, seal FROM claim_prints WHERE blob IN (SELECT value FROM json_each(?))",
                 (json.dumps(sorted(blobs)),),
             )
-            for blob, text in rows:
-                with contextlib.suppress(ValueError, TypeError):
+            for blob, text, seal in rows:
+                if not self._sealed("prints", blob, text, seal):
+                    continue
+                try:
                     prints = json.loads(text)
-                    if isinstance(prints, list):
-                        found[blob] = prints
+                except (ValueError, RecursionError):
+                    prints = None
+                if _valid_prints(prints):
+                    found[blob] = prints
+                else:
+                    self.damaged += 1
         return found
 
     def put_many(self, entries: Mapping[str, str]) -> None:
-        """Store encoded fingerprints (:func:`_encode`) by blob id."""
+        """Store encoded fingerprints (:func:`_encode`) by blob id, sealed."""
         if not entries:
             return
         with contextlib.suppress(sqlite3.Error):
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO claim_prints (blob, prints) VALUES (?, ?)",
-                                     list(entries.items()))
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO claim_prints (blob, prints, seal) VALUES (?, ?, ?)",
+                    [(blob, text, _seal(self._key, "prints", blob, text)) for blob, text in entries.items()],
+                )
 
     def get_result(self, history: str) -> str | None:
         with contextlib.suppress(sqlite3.Error):
-            row = self._db.execute("SELECT positions FROM blame_results WHERE history = ?", (history,)).fetchone()
-            return row[0] if row and isinstance(row[0], str) else None
+            row = self._db.execute("SELECT positions, seal FROM blame_results WHERE history = ?",
+                                   (history,)).fetchone()
+            if row and self._sealed("positions", history, row[0], row[1]):
+                return str(row[0])
         return None
 
     def put_result(self, history: str, positions: str) -> None:
         with contextlib.suppress(sqlite3.Error):
             with self._db:
-                self._db.execute("INSERT OR REPLACE INTO blame_results (history, positions) VALUES (?, ?)",
-                                 (history, positions))
+                self._db.execute("INSERT OR REPLACE INTO blame_results (history, positions, seal) VALUES (?, ?, ?)",
+                                 (history, positions, _seal(self._key, "positions", history, positions)))
 
     def clear(self) -> None:
         """Forget every entry: one of them was not what this module writes."""

@@ -93,7 +93,7 @@ def _load(text: Any) -> Snapshot | None:
         raise DamagedRow("snapshot is not text")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise DamagedRow("snapshot is not JSON") from None
     if not isinstance(data, dict):
         raise DamagedRow("snapshot is not a JSON object")

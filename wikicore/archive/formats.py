@@ -34,6 +34,7 @@ __all__ = [
     "CdxRow",
     "Link",
     "http_date",
+    "load_json",
     "parse_availability",
     "parse_cdx",
     "parse_cdx_lines",
@@ -53,6 +54,19 @@ class CdxRow:
     original: str
     status: int | None
     mimetype: str | None = None
+
+
+def load_json(data: str | bytes) -> Any:
+    """A JSON document, with every way it can be unreadable raised as ValueError.
+
+    Nesting deeper than the interpreter's recursion limit (100,000 ``[`` in a
+    300 KB answer) raises RecursionError from :func:`json.loads`; to a caller it
+    is one more malformed answer, not an internal error.
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def status_of(value: Any) -> int | None:
@@ -99,7 +113,7 @@ def parse_cdx(text: str) -> list[CdxRow]:
 
 def _parse_json_table(body: str) -> list[CdxRow]:
     try:
-        table = json.loads(body)
+        table = load_json(body)
     except ValueError:
         return []
     if not isinstance(table, list) or not table or not isinstance(table[0], list):
@@ -119,14 +133,14 @@ def _parse_line(line: str) -> CdxRow | None:
         return None
     if line.startswith("{"):  # NDJSON (pywb's output=json)
         try:
-            item = json.loads(line)
+            item = load_json(line)
         except ValueError:
             return None
         return _from_mapping(item) if isinstance(item, dict) else None
     parts = line.split(" ", 2)
     if len(parts) == 3 and parts[2].startswith("{"):  # CDXJ: urlkey timestamp {json}
         try:
-            item = json.loads(parts[2])
+            item = load_json(parts[2])
         except ValueError:
             return None
         return _from_mapping(item, parts[1]) if isinstance(item, dict) else None
@@ -170,32 +184,48 @@ class Link:
         return "memento" in self.rels
 
 
+# Every branch consumes what it looks at and none can fail after scanning far
+# (possessive quantifiers, an unterminated ``<`` or quote running to the end), so
+# one pass over an answer is linear: with ``<[^>]*>`` every ``<`` without a ``>``
+# rescanned to the end, and 300 KB of ``<a `` took minutes (8 MiB, the answer
+# cap, hours).
+_SPACE = re.compile(r"\s*+")
 _TOKEN = re.compile(
-    r"\s*(?:<(?P<target>[^>]*)>"  # <target>
+    r"<(?P<target>[^>]*+)(?P<close>>?)"  # <target>, or an unterminated '<' that ends the list
     r"|(?P<sep>[;,])"  # separators
-    r'|(?P<attr>[^=;,\s]+)\s*(?:=\s*(?P<value>"(?:[^"\\]|\\.)*"|[^;,\s]*))?)'  # name[=value or "quoted"]
+    r'|(?P<attr>[^=;,\s]++)\s*+(?:=\s*+(?:"(?P<quoted>(?:[^"\\]|\\[\s\S]?)*+)"?|(?P<value>[^;,\s]*+)))?'  # name[=value]
 )
 
 
 def _links(text: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """(target, attributes) pairs, scanning once; tolerant of stray separators and whitespace."""
+    """(target, attributes) pairs in one linear pass; tolerant of stray separators and whitespace.
+
+    An unterminated ``<`` or quoted value is the end of what can be read: the
+    links before it are kept.
+    """
     target: str | None = None
     attributes: dict[str, str] = {}
     position = 0
-    while position < len(text):
+    length = len(text)
+    while True:
+        space = _SPACE.match(text, position)
+        position = space.end() if space else position
+        if position >= length:
+            break
         match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            position += 1  # an unreadable character: skip it rather than loop
+        if match is None:
+            position += 1  # an unreadable character ('='): skip it rather than loop
             continue
         position = match.end()
         if match["target"] is not None:
+            if not match["close"]:
+                break
             if target is not None:
                 yield target, attributes
             target, attributes = match["target"].strip(), {}
         elif match["attr"] is not None and target is not None:
-            value = match["value"] or ""
-            if value.startswith('"'):
-                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            quoted = match["quoted"]
+            value = re.sub(r"\\([\s\S])", r"\1", quoted) if quoted is not None else match["value"] or ""
             attributes.setdefault(match["attr"].lower(), value)
     if target is not None:
         yield target, attributes
@@ -226,9 +256,10 @@ def http_date(value: str | None) -> datetime | None:
         return None
     try:
         parsed = email.utils.parsedate_to_datetime(value.strip())
+        # Converting can overflow too: 9999-12-31 23:30 at -0100 is past datetime.max in UTC.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:

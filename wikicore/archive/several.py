@@ -16,11 +16,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NetworkError
 from ..urls import WAYBACK_HOSTS
 from .records import Archive, Snapshot, SnapshotQuery
 
 __all__ = ["ArchiveSet", "choose_nearest"]
+
+#: What one archive's unreadable or failed answer raises once it reaches the set:
+#: the parsers turn malformed bytes into "no capture", but a client must never
+#: sink its neighbours, so data errors that slip past them are that archive's too.
+_ONE_ARCHIVE_FAILED = (NetworkError, ValueError, ArithmeticError, RecursionError, LookupError)
 
 
 def choose_nearest(query: SnapshotQuery, candidates: Sequence[Snapshot | None]) -> Snapshot | None:
@@ -52,6 +57,8 @@ class ArchiveSet:
         if not archives:
             raise InvalidInput("an archive set needs at least one archive")
         self.archives = list(archives)
+        #: One line per archive that failed a whole batch (the others answered).
+        self.failures: list[str] = []
 
     def __repr__(self) -> str:
         return f"ArchiveSet({self.archives!r})"
@@ -78,15 +85,25 @@ class ArchiveSet:
 
     @property
     def problems(self) -> list[str]:
-        """Per-URL answers given up by any archive (over a byte cap)."""
-        return [p for archive in self.archives for p in getattr(archive, "problems", [])]
+        """Answers given up by any archive (over a byte cap), and archives that failed a whole batch."""
+        return [p for archive in self.archives for p in getattr(archive, "problems", [])] + self.failures
 
     def nearest(self, queries: Sequence[SnapshotQuery]) -> dict[SnapshotQuery, Snapshot | None]:
         """The nearest-before 200 capture of each query across all archives, else the nearest after."""
         if len(self.archives) == 1:
             return self.archives[0].nearest(queries)
         with concurrent.futures.ThreadPoolExecutor(len(self.archives), thread_name_prefix="wikicore-archives") as pool:
-            answers = list(pool.map(lambda archive: archive.nearest(queries), self.archives))
+            outcomes = list(pool.map(lambda archive: _asked(archive, queries), self.archives))
+        answers = [answer for answer in outcomes if not isinstance(answer, BaseException)]
+        errors = [(archive, error) for archive, error in zip(self.archives, outcomes, strict=True)
+                  if isinstance(error, BaseException)]
+        if not answers:  # every archive failed: the lookup as a whole did
+            archive, first = errors[0]
+            if isinstance(first, NetworkError):
+                raise first
+            raise NetworkError(f"{_name(archive)} gave an unreadable answer: {first}") from first
+        self.failures.extend(f"{_name(archive)} failed, the other archives answered: {error}"
+                             for archive, error in errors)
         return {query: choose_nearest(query, [answer.get(query) for answer in answers]) for query in queries}
 
     def _owner(self, archive_url: str) -> Archive:
@@ -109,3 +126,15 @@ class ArchiveSet:
     def save(self, url: str) -> Snapshot | None:
         """A new capture in the first archive."""
         return self.archives[0].save(url)
+
+
+def _name(archive: Archive) -> str:
+    return str(getattr(archive, "base_url", None) or repr(archive))
+
+
+def _asked(archive: Archive, queries: Sequence[SnapshotQuery]) -> dict[SnapshotQuery, Snapshot | None] | Exception:
+    """One archive's answers, or the error that ended its lookups (for :meth:`ArchiveSet.nearest` to weigh)."""
+    try:
+        return archive.nearest(queries)
+    except _ONE_ARCHIVE_FAILED as error:
+        return error

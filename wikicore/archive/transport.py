@@ -32,7 +32,6 @@ Internet Archive's clients wait a minute), and an answer with
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -47,7 +46,7 @@ from .. import __version__
 from ..errors import NetworkError, RateLimited
 from ..net import CheckConfig, CheckSession, RetryPolicy, parse_retry_after
 from ..net.deadline import activate, start
-from .formats import http_date
+from .formats import http_date, load_json
 from .gate import MAX_RETRY_AFTER, ArchiveGate
 
 __all__ = [
@@ -114,8 +113,8 @@ class Answer:
         return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
-        """The body as JSON; ValueError when it is not."""
-        return json.loads(self.body)
+        """The body as JSON; ValueError when it is not (however deep its nesting)."""
+        return load_json(self.body)
 
 
 #: Seconds before the first retry after a connection failure or a 5xx (then 2, 4... with jitter).

@@ -114,6 +114,8 @@ def look_up_archives(
         except NetworkError as error:
             return ArchiveAnswers(failed=str(error))
         emit(AuditEvent(AuditPhase.ARCHIVE, len(queries), total))
+        # One archive's failure beside a good one is that archive's problem: said, not fatal.
+        notes.extend(str(problem) for problem in getattr(inner, "problems", []))
         # A stored link to a capture the batch lookup just returned (same page, same
         # second) resolves: no replay request needed. Editors usually archive near
         # the access date, so this saves most of the per-link requests.

@@ -61,6 +61,8 @@ def archive_command(env: Env, slug: str, save_missing: bool, archive: ArchiveOpt
         env.wiki(), slug, client, save_missing=save_missing, message=message, author=author,
         progress=None if line is None else _lookups(line), on_rescued=lambda result: _found(result, line, quiet),
     )
+    for problem in getattr(client, "problems", []):
+        warn(problem)
     if outcome.revision is None:
         click.echo(f"{slug}: nothing to archive")
         return

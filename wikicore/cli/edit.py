@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import click
 
-from ..errors import EditConflict, InvalidInput
+from ..errors import EditConflict
 from ..report.base import terminal
 from . import EXIT_CONFLICT, Env, fail, main
 from .console import warn
@@ -89,35 +89,19 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
 def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
                  author: str | None) -> None:
     """`import` of several files or a directory: one commit, all or nothing (the store's bulk import)."""
-    from ..importers import detect_format, import_path
+    from ..importers import SUFFIXES
+    from ..importers.batch import find_sources, import_paths
 
     if slug is not None:
         raise click.UsageError("--slug names one article: give one FILE")
-    paths = _import_sources(files)
-    articles = [import_path(path, from_ or detect_format(path)) for path in paths]
+    sources = find_sources(files, SUFFIXES)
+    for skipped in sources.skipped:
+        warn(f"skipped {skipped}")
+    paths = list(sources.paths)
+    articles = import_paths(paths, from_)
     result = env.wiki().import_articles(articles, message or f"Import {len(articles)} articles", author=author,
                                         sources=[str(p) for p in paths])
     click.echo("".join(f"{name} {result.commit}\n" for name in result.slugs), nl=False)
-
-
-def _import_sources(items: tuple[Path, ...]) -> list[Path]:
-    """The files to import: files as given, directories walked for files with a known suffix."""
-    from ..importers import detect_format
-
-    def known(path: Path) -> bool:
-        return detect_format(path) != "text" or path.suffix.lower() == ".txt"
-
-    paths: list[Path] = []
-    for item in items:
-        if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.is_file() and known(p)
-                           and not any(part.startswith(".") for part in p.relative_to(item).parts))
-            if not found:
-                raise InvalidInput(f"{item}: no article files to import (.yaml, .json, .txt, .wiki, ...)")
-            paths.extend(found)
-        else:
-            paths.append(item)
-    return paths
 
 
 def _exists(slug: str, latest: str | None) -> NoReturn:

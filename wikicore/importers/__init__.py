@@ -16,7 +16,8 @@ from ..errors import ImportFailed, InvalidArticle, Problem
 from ..models import Article
 from ..serialize import article_from_data, loads, read_text
 
-__all__ = ["IMPORTERS", "Importer", "detect_format", "import_path", "import_text", "register", "split_warnings"]
+__all__ = ["IMPORTERS", "SUFFIXES", "Importer", "detect_format", "import_path", "import_text", "register",
+           "split_warnings"]
 
 
 class Importer(Protocol):
@@ -54,6 +55,9 @@ IMPORTERS["json"] = _stored("json")
 
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".txt": "text", ".wiki": "wikitext",
              ".wikitext": "wikitext", ".mediawiki": "wikitext"}
+
+#: The file name suffixes an import recognises (what a directory import picks up).
+SUFFIXES = tuple(_SUFFIXES)
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:

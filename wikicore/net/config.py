@@ -15,6 +15,8 @@ verdicts would be cached for a day.
 from __future__ import annotations
 
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -202,6 +204,10 @@ class CheckConfig:
 
 #: Bytes of a host-limits file read at most: a politeness table, not a data set.
 MAX_HOST_FILE = 1 << 20
+#: Largest per-host values a host file may set: a day between requests, ten thousand at once
+#: (past either, a value is a typo or an attack, and a 400-digit one overflows a float).
+MAX_HOST_INTERVAL = 86400.0
+MAX_HOST_CONCURRENCY = 10_000
 
 
 def load_host_limits(path: Path, default: Limit) -> dict[str, Limit]:
@@ -215,7 +221,11 @@ def load_host_limits(path: Path, default: Limit) -> dict[str, Limit]:
     :class:`~wikicore.errors.InvalidInput` naming the file and the host.
     """
     try:
-        with path.open("rb") as handle:
+        # Non-blocking: open() of a FIFO waits for a writer, and hung even `--offline`.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InvalidInput(f"{path}: the host file must be a regular file")
             raw = handle.read(MAX_HOST_FILE + 1)
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the host file: {exc.strerror or exc}") from None
@@ -223,8 +233,8 @@ def load_host_limits(path: Path, default: Limit) -> dict[str, Limit]:
         raise InvalidInput(f"{path}: a host file of more than {MAX_HOST_FILE} bytes")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInput(f"{path}: not a TOML file: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # also int()'s digit limit and deep nesting, beside TOMLDecodeError
+        raise InvalidInput(f"{path}: not a TOML file: {str(exc)[:200]}") from None
     hosts = data.get("hosts", {})
     if set(data) - {"hosts"} or not isinstance(hosts, dict):
         raise InvalidInput(f"{path}: expected only [hosts.\"NAME\"] tables")
@@ -234,9 +244,14 @@ def load_host_limits(path: Path, default: Limit) -> dict[str, Limit]:
             raise InvalidInput(f"{path}: host {host!r}: only 'concurrency' and 'interval' may be set")
         concurrency = table.get("concurrency", default.concurrency)
         interval = table.get("interval", default.interval)
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise InvalidInput(f"{path}: host {host!r}: concurrency must be a whole number of at least 1")
-        if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 <= interval < math.inf:
-            raise InvalidInput(f"{path}: host {host!r}: interval must be a finite number of seconds, 0 or more")
+        if (isinstance(concurrency, bool) or not isinstance(concurrency, int)
+                or not 1 <= concurrency <= MAX_HOST_CONCURRENCY):
+            raise InvalidInput(f"{path}: host {host!r}: concurrency must be a whole number from 1 to "
+                               f"{MAX_HOST_CONCURRENCY}")
+        if (isinstance(interval, bool) or not isinstance(interval, int | float)
+                or not 0 <= interval <= MAX_HOST_INTERVAL):
+            # Checked before float(): an integer of 400 digits overflows it.
+            raise InvalidInput(f"{path}: host {host!r}: interval must be a number of seconds from 0 to "
+                               f"{MAX_HOST_INTERVAL:g}")
         limits[str(host).lower()] = Limit(concurrency, float(interval))
     return limits

@@ -82,7 +82,8 @@ def _url_table() -> Mapping[str, Renderer]:
     def text(summary: Any, options: RenderOptions) -> list[str]:
         statuses = ", ".join(f"{count} {status}" for status, count in summary.by_status.items()) or "none"
         return [f"{terminal(summary.table)}: {summary.urls} url(s): {statuses}; {summary.errors} error(s), "
-                f"{summary.warnings} warning(s), {summary.confirmed_dead} confirmed dead\n"]
+                f"{summary.warnings} warning(s), {summary.confirmed_dead} confirmed dead"
+                + (f"; {summary.too_long} over-long url(s) not checked" if summary.too_long else "") + "\n"]
 
     return {"text": text, "json": lambda summary, options: [json.dumps(dataclasses.asdict(summary), indent=2) + "\n"]}
 

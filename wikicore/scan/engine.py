@@ -31,7 +31,7 @@ from typing import Any
 from .. import __version__
 from ..errors import InvalidInput, NetworkError, WikicoreError
 from .rows import BatchCounts
-from .source import BZ2_MAGIC, DAMAGED, Page, chunk_ranges, iter_batches, open_dump, read_header, read_index
+from .source import DAMAGED, Page, chunk_ranges, iter_batches, open_dump, read_header, read_index
 
 #: A Dask client or future: Dask's API is untyped, so it is held as Any behind this module's functions.
 Client = Any
@@ -107,9 +107,9 @@ def _connect(scheduler: str | None, workers: int | None) -> tuple[Client, Any]:
     """A client on the given scheduler, or on a new local cluster of ``workers`` processes."""
     distributed: Any = importlib.import_module("distributed")
     if scheduler is not None:
-        address = scheduler.strip()
-        if "://" not in address and ":" not in address:
-            raise InvalidInput(f"--scheduler {scheduler!r}: not a scheduler address (tcp://HOST:PORT)")
+        from .scheduler import check_scheduler
+
+        address = check_scheduler(scheduler)  # what answers there is looked at before Dask reads a byte of it
         try:
             client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as error:
@@ -132,12 +132,86 @@ def _connect(scheduler: str | None, workers: int | None) -> tuple[Client, Any]:
     return distributed.Client(cluster), cluster
 
 
+def _resolved(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` made absolute; a symlink loop is bad input, not a crash."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: Python < 3.13's "Symlink loop"
+        raise InvalidInput(f"{path}: not a usable {what}: {getattr(error, 'strerror', None) or error}") from None
+
+
 def _check_output(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InvalidInput(f"{out}: exists and is not a directory")
-    taken = [name for name in (*TABLES, MANIFEST) if (out / name).exists()]
+    try:
+        if out.exists() and not out.is_dir():
+            raise InvalidInput(f"{out}: exists and is not a directory")
+        taken = [name for name in (*TABLES, MANIFEST) if (out / name).exists()]
+    except OSError as error:  # a symlink loop below, a path through a file: stat fails
+        raise InvalidInput(f"{out}: not a usable output directory: {error.strerror or error}") from None
     if taken:
         raise InvalidInput(f"{out}: already holds a scan ({', '.join(taken)}); choose an empty directory")
+
+
+#: The file a running scan holds locked inside its hidden working directory.
+_PARTIAL_LOCK = ".lock"
+#: A working directory without a lock file (made by a scan killed before it took the lock,
+#: or by an older version) counts as abandoned once it is this old (seconds).
+_UNLOCKED_PARTIAL_AGE = 3600.0
+
+
+def _make_output(out: Path) -> tuple[bool, Path, int | None]:
+    """Create the output and this scan's hidden working directory, locked; remove abandoned ones.
+
+    A scan killed with SIGKILL cannot remove its ``.scan-partial-*`` directory, but
+    the kernel releases its lock: a later scan into the same output finds such a
+    directory unlocked and removes it. Returns (whether the output was created,
+    the working directory, the lock's descriptor or None where locks are not available).
+    """
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(out)
+        partial = out / f".scan-partial-{uuid.uuid4().hex[:12]}"
+        partial.mkdir()
+    except OSError as error:  # under /proc, under a regular file, read-only, no space
+        raise InvalidInput(f"{out}: cannot write a scan there: {error.strerror or error}") from None
+    return created, partial, _lock(partial / _PARTIAL_LOCK, blocking=True)
+
+
+def _lock(path: Path, *, blocking: bool) -> int | None:
+    """An exclusive ``flock`` on ``path`` (created); None when taken by someone else or unsupported."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): abandoned directories are found by age alone
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Remove the working directories of scans that died (their lock is free, or they have none and are old)."""
+    for partial in out.glob(".scan-partial-*"):
+        with contextlib.suppress(OSError):  # one we cannot judge or remove is left, as before
+            if partial.is_symlink() or not partial.is_dir():
+                continue
+            lock = partial / _PARTIAL_LOCK
+            if lock.is_file():
+                fd = _lock(lock, blocking=False)
+                if fd is None:
+                    continue  # a running scan holds it
+                try:
+                    shutil.rmtree(partial, ignore_errors=True)
+                finally:
+                    os.close(fd)
+            elif time.time() - partial.stat().st_mtime > _UNLOCKED_PARTIAL_AGE:
+                shutil.rmtree(partial, ignore_errors=True)
 
 
 def _stream_errors(dump: Path, batches: Iterator[tuple[list[Page], int]]) -> Iterator[tuple[list[Page], int]]:
@@ -178,8 +252,8 @@ def scan_dump(
     :class:`~wikicore.errors.NetworkError` when the scheduler cannot be reached.
     """
     started = time.monotonic()
-    dump_path = Path(dump).resolve()
-    out_path = Path(out).resolve()
+    dump_path = _resolved(dump, "dump file")
+    out_path = _resolved(out, "output directory")
     if not dump_path.is_file():
         raise InvalidInput(f"{dump_path}: no such dump file")
     for name, value in (("workers", workers), ("batch_pages", batch_pages), ("batch_chars", batch_chars),
@@ -196,19 +270,11 @@ def scan_dump(
     header = b""
     if index is not None:
         size = dump_path.stat().st_size
-        offsets = read_index(Path(index), size)
-        with dump_path.open("rb") as probe:
-            probe.seek(offsets[0])
-            if probe.read(3) != BZ2_MAGIC:
-                raise InvalidInput(f"{dump_path}: no bz2 stream at offset {offsets[0]}: "
-                                   f"not the multistream dump of index {index}")
+        offsets = read_index(Path(index), size, dump_path)  # every offset a stream start of this dump
         header = read_header(dump_path, offsets[0])
         ranges = chunk_ranges(offsets, size, streams_per_task)
 
-    created = not out_path.exists()
-    out_path.mkdir(parents=True, exist_ok=True)
-    partial = out_path / f".scan-partial-{uuid.uuid4().hex[:12]}"
-    partial.mkdir()
+    created, partial, lock = _make_output(out_path)
     client, cluster = None, None
     try:
         client, cluster = _connect(scheduler, workers)
@@ -258,6 +324,8 @@ def scan_dump(
         if cluster is not None:
             cluster.close()
         shutil.rmtree(partial, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
         if created and not (out_path / MANIFEST).exists():
             with contextlib.suppress(OSError):
                 out_path.rmdir()  # a directory made for a scan that failed goes too (only if empty)

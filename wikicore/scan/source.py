@@ -31,6 +31,7 @@ from ..mediawiki.dump import iter_dump
 
 __all__ = [
     "BZ2_MAGIC",
+    "MAX_INDEX_LINE",
     "ByteRange",
     "Page",
     "chunk_ranges",
@@ -48,6 +49,14 @@ BZ2_MAGIC = b"BZh"
 _HOLDBACK = 64
 #: Largest header (bytes before the first indexed stream) we decompress: siteinfo is a few KB.
 MAX_HEADER_BYTES = 16 * 1024 * 1024
+#: Longest index line read (characters): ``offset:page_id:title`` with a title of at most
+#: 255 bytes (MediaWiki's limit) is under 300; a 1,138-byte bz2 file can hold a 1.5 GB line.
+MAX_INDEX_LINE = 4096
+#: Digits of an offset: 20 hold any 64-bit file size (int() of 5,000 digits raises ValueError).
+_MAX_OFFSET_DIGITS = 20
+#: What follows ``BZh`` + level at a stream's start: a block's magic (the digits of pi) or, for an
+#: empty stream, the end-of-stream magic (sqrt(pi)); bzip2's file format.
+_STREAM_STARTS = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")
 
 
 @dataclass(frozen=True)
@@ -135,35 +144,58 @@ def iter_batches(
 # --- multistream ------------------------------------------------------------------
 
 
-def read_index(index: Path, dump_size: int) -> list[int]:
+def read_index(index: Path, dump_size: int, dump: Path | None = None) -> list[int]:
     """The distinct stream offsets of a multistream index (``offset:page_id:title`` lines), sorted.
 
     The index may be plain text or bz2 (as Wikimedia publishes it). Offsets must be
-    whole numbers inside the dump; anything else is bad input naming the line.
+    whole numbers inside the dump; anything else is bad input naming the line, as
+    is a line over :data:`MAX_INDEX_LINE` characters. With ``dump``, every offset
+    must also be where a bz2 stream starts in it: an index of another dump, or
+    offsets shifted by a few bytes, would otherwise scan as nothing but bad pages.
     """
     if not index.is_file():
         raise InvalidInput(f"{index}: no such index file")
-    offsets: set[int] = set()
+    offsets: dict[int, int] = {}
     try:
         with open_dump(index) as raw, io.TextIOWrapper(raw, encoding="utf-8", errors="strict") as lines:
-            for number, line in enumerate(lines, 1):
+            number = 0
+            while line := lines.readline(MAX_INDEX_LINE + 1):  # never a whole unbounded line
+                number += 1
+                if len(line) > MAX_INDEX_LINE:
+                    raise InvalidInput(f"{index}:{number}: a line over {MAX_INDEX_LINE} characters: "
+                                       "not a multistream index")
                 if not line.strip():
                     continue
                 head = line.split(":", 1)[0].strip()
-                if not head.isdigit() or ":" not in line:
+                if not (head.isascii() and head.isdigit() and len(head) <= _MAX_OFFSET_DIGITS) or ":" not in line:
                     raise InvalidInput(f"{index}:{number}: not an 'offset:page_id:title' line: {line.strip()[:80]!r}")
                 offset = int(head)
                 if offset >= dump_size:
                     raise InvalidInput(f"{index}:{number}: offset {offset} is past the end of the dump "
                                        f"({dump_size} bytes): is this the dump's own index?")
-                offsets.add(offset)
+                offsets.setdefault(offset, number)
     except UnicodeDecodeError as error:
         raise InvalidInput(f"{index}: not a UTF-8 text index: {error}") from None
     except (OSError, EOFError) as error:
         raise InvalidInput(f"{index}: {error}") from None
     if not offsets:
         raise InvalidInput(f"{index}: the index lists no streams")
-    return sorted(offsets)
+    ordered = sorted(offsets)
+    if dump is not None:
+        _check_streams(dump, index, ordered, offsets)
+    return ordered
+
+
+def _check_streams(dump: Path, index: Path, ordered: list[int], lines: dict[int, int]) -> None:
+    """Refuse an index whose offsets are not stream starts in ``dump`` (one seek and 10 bytes each)."""
+    with dump.open("rb") as handle:
+        for offset in ordered:
+            handle.seek(offset)
+            head = handle.read(10)
+            if not (head[:3] == BZ2_MAGIC and head[3:4] in b"123456789" and len(head[3:4]) == 1
+                    and head[4:] in _STREAM_STARTS):
+                raise InvalidInput(f"{index}:{lines[offset]}: offset {offset} is not the start of a bz2 stream "
+                                   f"in {dump}: is this the dump's own index?")
 
 
 def chunk_ranges(offsets: list[int], dump_size: int, streams_per_task: int) -> list[ByteRange]:

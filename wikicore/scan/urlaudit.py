@@ -46,7 +46,10 @@ def url_severity(status: LinkStatus) -> str | None:
 
 @dataclass(frozen=True)
 class UrlAuditSummary:
-    """What a url audit found: counts per verdict, and where the verdicts were written."""
+    """What a url audit found: counts per verdict, and where the verdicts were written.
+
+    ``too_long`` counts URLs over :data:`MAX_URL_CHARS`, which were not checked.
+    """
 
     scan: str
     table: str
@@ -55,26 +58,68 @@ class UrlAuditSummary:
     errors: int
     warnings: int
     confirmed_dead: int
+    too_long: int = 0
 
 
-def _iter_urls(scan: Path) -> Iterator[str]:
-    import pyarrow.dataset as ds
+#: URLs longer than this are not checked (nor recorded in the link history): RFC 9110 §4.1
+#: asks senders and recipients to support at least 8,000 octets, and a longer value in a
+#: foreign table is an attack (one 200 MB URL cost 3.26 GB and grew the link cache 600 MB).
+MAX_URL_CHARS = 8000
+
+#: Uncompressed bytes of one row group's ``url`` column read at once, from the file's footer:
+#: a 6.5 KB zstd file can hold 200 MB of text. A scan's own row group is one reduce bucket,
+#: far below this.
+MAX_GROUP_BYTES = 256 * 1024 * 1024
+
+_STRING_TYPES = ("string", "large_string")
+
+
+@dataclass
+class _Skipped:
+    too_long: int = 0
+
+
+def _table_files(table_dir: Path) -> list[Path]:
+    """The Parquet files of a table, as Arrow's dataset discovery sees them (hidden and ``_`` files left out)."""
+    return sorted(path for path in table_dir.rglob("*") if path.is_file()
+                  and not any(part.startswith((".", "_")) for part in path.relative_to(table_dir).parts))
+
+
+def _iter_urls(scan: Path, skipped: _Skipped) -> Iterator[str]:
+    """The table's URLs, each file's schema and each row group's size checked before its values are read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     table_dir = scan / "urls"
     if not table_dir.is_dir():
         raise InvalidInput(f"{scan}: no urls table here (expected {table_dir}; run `wikicore scan` first)")
-    try:
-        dataset = ds.dataset(table_dir, format="parquet")
-        if "url" not in dataset.schema.names:
-            raise InvalidInput(f"{table_dir}: the table has no 'url' column: not a wikicore scan")
-        for batch in dataset.to_batches(columns=["url"], batch_size=_ROWS_PER_GROUP):
-            for url in batch.column(0).to_pylist():
-                if url:
-                    yield url
-    except OSError as error:  # pyarrow's ArrowInvalid derives from ValueError; IO errors from OSError
-        raise InvalidInput(f"{table_dir}: unreadable: {error}") from None
-    except ValueError as error:
-        raise InvalidInput(f"{table_dir}: not a Parquet table: {error}") from None
+    for path in _table_files(table_dir):
+        try:
+            parquet = pq.ParquetFile(path)
+            schema = parquet.schema_arrow
+            if "url" not in schema.names:
+                raise InvalidInput(f"{path}: the table has no 'url' column: not a wikicore scan")
+            kind = schema.field("url").type
+            if str(kind) not in _STRING_TYPES:
+                raise InvalidInput(f"{path}: the 'url' column holds {kind}, not text: not a wikicore scan")
+            column = schema.get_field_index("url")
+            metadata = parquet.metadata
+            for group in range(metadata.num_row_groups):
+                size = metadata.row_group(group).column(column).total_uncompressed_size
+                if size > MAX_GROUP_BYTES:
+                    raise InvalidInput(f"{path}: row group {group} holds {size:,} bytes of urls, over "
+                                       f"{MAX_GROUP_BYTES:,}: not a wikicore scan")
+                urls = parquet.read_row_group(group, columns=["url"]).column(0)
+                fits = pc.less_equal(pc.utf8_length(urls), MAX_URL_CHARS)
+                skipped.too_long += len(urls) - urls.null_count - (pc.sum(fits).as_py() or 0)
+                for url in pc.filter(urls, fits).to_pylist():
+                    if url:
+                        yield url
+        except OSError as error:
+            raise InvalidInput(f"{path}: unreadable: {error}") from None
+        except (ValueError, TypeError, pa.ArrowException) as error:  # ArrowInvalid, ArrowTypeError among them
+            raise InvalidInput(f"{path}: not a readable Parquet table: {error}") from None
 
 
 def audit_url_table(
@@ -104,7 +149,8 @@ def audit_url_table(
         ("checked_at", pa.string()), ("failures", pa.int64()), ("confirmed_dead", pa.bool_()),
         ("from_cache", pa.bool_()),
     ])
-    urls = _iter_urls(root)
+    skipped = _Skipped()
+    urls = _iter_urls(root, skipped)
     first = next(urls, None)  # a missing or broken table is reported before any file is touched
     target = root / RESULTS_TABLE / "part-000000.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +200,7 @@ def audit_url_table(
         raise
     return UrlAuditSummary(
         scan=str(root), table=str(target.parent), urls=sum(counts.values()), by_status=dict(sorted(counts.items())),
-        errors=errors, warnings=warnings, confirmed_dead=dead,
+        errors=errors, warnings=warnings, confirmed_dead=dead, too_long=skipped.too_long,
     )
 
 
