@@ -185,8 +185,10 @@ def test_private_addresses_refused_without_allow_private(
     path = write(tmp_path, "private", references=[{"id": "ok", "type": "web", "url": web.url("/ok")}])
     result = audit(runner, str(path), "--wayback-url", wayback.base_url, "--format", "json")
     ref = json.loads(result.stdout)["articles"][0]["references"][0]
-    assert ref["status"] == "invalid" and web.records == []
-    assert result.exit_code == 1
+    assert ref["status"] == "unchecked" and web.records == []
+    assert [p["code"] for p in ref["problems"]] == ["link-not-checked"]
+    assert "--allow-private would check it" in ref["problems"][0]["message"]
+    assert result.exit_code == 0  # a warning, not an error: nothing is known against the link
     assert (tmp_path / "xdg" / "wikicore" / "checks.sqlite").exists()  # the documented default for files
 
 

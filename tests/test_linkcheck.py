@@ -60,7 +60,7 @@ def checker() -> Iterator[LinkChecker]:
         ("/reset", LinkStatus.ERROR, None),
         ("/huge?nohead", LinkStatus.LIVE, 200),
         ("/gzip-bomb?nohead", LinkStatus.LIVE, 200),
-        ("/metadata", LinkStatus.INVALID, None),
+        ("/metadata", LinkStatus.UNCHECKED, None),  # refused by policy: not a verdict on the site
     ],
 )
 def test_verdicts(
@@ -115,19 +115,40 @@ def test_no_url(checker: LinkChecker) -> None:
     assert checker.check("").status is LinkStatus.NO_URL
 
 
-def test_loopback_is_invalid_without_allow_private(web: HostileWeb) -> None:
+def test_loopback_is_not_checked_without_allow_private(web: HostileWeb) -> None:
     with LinkChecker(CheckConfig()) as c:
         result = c.check(web.url("/page/refused"))
-    assert result.status is LinkStatus.INVALID and "loopback address" in (result.error or "")
+    assert result.status is LinkStatus.UNCHECKED and "loopback address" in (result.error or "")
     assert "--allow-private would check it" in (result.error or "")
     web.settle()
     assert web.count("/page/refused") == 0
 
 
-def test_redirect_to_metadata_is_invalid(web: HostileWeb, checker: LinkChecker) -> None:
+def test_redirect_to_metadata_is_not_checked(web: HostileWeb, checker: LinkChecker) -> None:
     result = checker.check(web.url("/to?u=http://169.254.169.254/latest/meta-data/"))
-    assert result.status is LinkStatus.INVALID
+    assert result.status is LinkStatus.UNCHECKED
     assert result.redirects == ("http://169.254.169.254/latest/meta-data/",)
+
+
+def test_a_refusal_is_never_recorded_and_allow_private_takes_effect_at_once(web: HostileWeb, tmp_path: Path) -> None:
+    url = web.url("/page/refused-then-allowed")
+    with LinkDB(tmp_path / "checks.sqlite") as db:
+        refused = list(check_urls([url], CheckConfig(), db))
+        assert [r.status for r in refused] == [LinkStatus.UNCHECKED]
+        assert "--allow-private would check it" in (refused[0].error or "")
+        assert db.history(url) == []  # the site was never asked: nothing observed
+        allowed = list(check_urls([url], CheckConfig(allow_private=True), db))
+    assert [(r.status, r.from_cache) for r in allowed] == [(LinkStatus.LIVE, False)]
+
+
+def test_a_refusal_an_older_version_recorded_is_not_reused(web: HostileWeb, tmp_path: Path) -> None:
+    from wikicore.links.history import Observation, utc_now
+
+    url = web.url("/page/refused-long-ago")
+    with LinkDB(tmp_path / "checks.sqlite") as db:
+        db.record(Observation(url, utc_now(), "invalid", None, None, (), "127.0.0.1 is a loopback address"))
+        again = list(check_urls([url], CheckConfig(allow_private=True), db))
+    assert [(r.status, r.from_cache) for r in again] == [(LinkStatus.LIVE, False)]
 
 
 def test_a_server_that_refuses_head_is_live_with_one_get(web: HostileWeb, checker: LinkChecker) -> None:

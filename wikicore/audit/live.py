@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from ..archive import (
     DEFAULT_BASE_URL,
@@ -28,10 +29,12 @@ from ..errors import NetworkError
 from ..links.checker import LinkResult, LinkStatus, check_urls
 from ..links.history import LinkDB
 from ..net import host_key
+from ..net.failures import LOOKUP_WORDS
+from ..net.resolver import is_ip_literal
 from .options import AuditEvent, AuditOptions, AuditPhase, Progress
 from .static import normalise_url
 
-__all__ = ["ArchiveAnswers", "base_for", "check_links", "look_up_archives", "network_down"]
+__all__ = ["OFFLINE", "ArchiveAnswers", "base_for", "check_links", "look_up_archives", "network_down"]
 
 
 def check_links(
@@ -39,7 +42,10 @@ def check_links(
 ) -> tuple[dict[str, LinkResult], int]:
     """Stream the distinct urls through the checker; keep only the small result records.
 
-    Returns the results by url and how many damaged rows of the history were skipped.
+    Returns the results by url and how many damaged rows of the history were
+    skipped. In a run where no host answered at all (:func:`network_down`), the
+    failures are this machine's, not the sites': they become ``unchecked``
+    (the checker recorded none of them) and the audit exits 5.
     """
     results: dict[str, LinkResult] = {}
     if not urls:
@@ -49,29 +55,75 @@ def check_links(
     for done, result in enumerate(checked, 1):
         results[result.url] = result
         emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
+    offline = _offline(results)
+    if offline is not None:
+        for url in offline[1]:
+            result = results[url]
+            results[url] = replace(
+                result, status=LinkStatus.UNCHECKED, error=f"{OFFLINE}; {result.error or 'no answer'}",
+                failures=0, first_failed=None, confirmed_dead=False,
+            )
     return results, db.damaged if db is not None else 0
 
 
-#: Checks without any answer, over at least this many hosts, before "the network is down".
-_DOWN_MIN_CHECKS = 3
-_DOWN_MIN_HOSTS = 2
+#: How a failure reads when its run showed the checker cut off: the checker, not the site, failed.
+OFFLINE = "not checked: the checker itself was offline or blocked in this run"
+
+
+def _failed_now(result: LinkResult) -> bool:
+    """A failure checked in this run that got no HTTP answer (a refusal by our policy is no check)."""
+    if result.from_cache or result.http_status is not None:
+        return False
+    if result.status is LinkStatus.UNCHECKED:
+        return (result.error or "").startswith(OFFLINE)
+    return result.status in (LinkStatus.DEAD, LinkStatus.ERROR)
+
+
+def _lookup_failed(result: LinkResult) -> bool:
+    return (result.error or "").removeprefix(f"{OFFLINE}; ").startswith(LOOKUP_WORDS)
+
+
+def _offline(links: dict[str, LinkResult]) -> tuple[str, list[str]] | None:
+    """Why this run's failures are the checker's own, and which; ``None`` when the checker was online.
+
+    The rule the checker applies before recording (``wikicore.links.checker``):
+    no answer at all, or no host *name* answered and every named host failed
+    its lookup (only IP-literal hosts, which need no resolver, answered).
+    """
+    answered = [r for r in links.values() if not r.from_cache and r.http_status is not None]
+    failed = [r for r in links.values() if _failed_now(r)]
+    if not failed:
+        return None
+    if not answered:
+        culprits, what = failed, "answered"
+    else:
+        if any(not is_ip_literal(urlsplit(r.url).hostname or "") for r in answered):
+            return None
+        culprits = [r for r in failed if _lookup_failed(r)]
+        if not culprits:
+            return None
+        what = "resolved (only addresses without a name answered)"
+    hosts = {host_key(r.url) for r in culprits}
+    reasons = Counter((r.error or "no answer").removeprefix(f"{OFFLINE}; ").split(";")[0] for r in culprits)
+    common = ", ".join(f"{why} ({count})" for why, count in reasons.most_common(3))
+    message = (
+        f"the network failed as a whole: none of {len(culprits)} url(s) on {len(hosts)} host(s) {what} "
+        f"({common}); no failure was recorded"
+    )
+    return message, [r.url for r in culprits]
 
 
 def network_down(links: dict[str, LinkResult]) -> str | None:
-    """Say so when no url checked now got any answer at all, over several hosts.
+    """Say so when the checker itself was offline or blocked in this run.
 
-    One site refusing is that site's problem; every site failing to answer
-    (no route, no resolver, a firewall) is ours, and its verdicts mean nothing.
+    One site failing among others that answer is that site's problem; every
+    site failing to answer (no route, no resolver, a firewall) is ours, and its
+    verdicts mean nothing, even with one site cited: a failure counts against
+    a site only in a run where other hosts answered (InternetArchiveBot likewise
+    stops when it finds itself the one blocked).
     """
-    fresh = [r for r in links.values() if not r.from_cache and r.status is not LinkStatus.INVALID]
-    if len(fresh) < _DOWN_MIN_CHECKS or any(r.http_status is not None for r in fresh):
-        return None
-    hosts = {host_key(r.url) for r in fresh}
-    if len(hosts) < _DOWN_MIN_HOSTS:
-        return None
-    reasons = Counter((r.error or "no answer").split(";")[0] for r in fresh)
-    common = ", ".join(f"{why} ({count})" for why, count in reasons.most_common(3))
-    return f"the network failed as a whole: none of {len(fresh)} url(s) on {len(hosts)} host(s) answered ({common})"
+    offline = _offline(links)
+    return offline[0] if offline else None
 
 
 @dataclass

@@ -15,7 +15,10 @@ link-dead-archived              info      dead; the stored ``archive_url`` works
 link-soft-404                   warning   answers 200 with an error page
 link-blocked                    warning   401/403/429, bot wall or paywall: a human must look
 link-error                      info      timeout, reset, 5xx, TLS: probably transient
-link-invalid                    error     refused by the checker (e.g. private address)
+link-invalid                    error     a malformed url the checker cannot request
+link-not-checked                warning   refused by policy (a private address: ``--allow-private``
+                                          would check it) or the host's turn never came: not a verdict
+link-behind-wall                info      live, behind a paywall or a consent page readers must pass
 archive-url-unresolved          warning   the stored ``archive_url`` leads to no capture
 archive-missing                 info      a live link with no snapshot at all: archive it now
 link-excluded-no-archive        error     ``url_status`` usurped/unfit (not checked) and no working
@@ -60,6 +63,8 @@ LIVE_CODES: dict[str, Severity] = {
     "link-blocked": Severity.WARNING,
     "link-error": Severity.INFO,
     "link-invalid": Severity.ERROR,
+    "link-not-checked": Severity.WARNING,
+    "link-behind-wall": Severity.INFO,
     "archive-url-unresolved": Severity.WARNING,
     "archive-missing": Severity.INFO,
     "link-excluded-no-archive": Severity.ERROR,

@@ -238,6 +238,13 @@ def _link_problems(
         else:
             yield pool.live("link-error", f"could not be checked ({result.error or http}); probably transient")
     elif status == LinkStatus.INVALID:
-        yield pool.live("link-invalid", f"refused by the checker: {result.error or 'invalid url'}")
-    elif status == LinkStatus.LIVE and snapshot is None and not stored_ok and not archive_unknown:
+        yield pool.live("link-invalid", result.error or "malformed url")
+    elif status == LinkStatus.UNCHECKED:
+        # Refused by our policy, or our queue never reached the host: nothing is known of the site.
+        why = result.error or "not checked"
+        yield pool.live("link-not-checked", why if why.startswith("not checked") else f"not checked: {why}")
+    if status == LinkStatus.LIVE and result.error:
+        # A paywall or consent page: live, since a reader can get through; the note says what they meet.
+        yield pool.live("link-behind-wall", result.error)
+    if status == LinkStatus.LIVE and snapshot is None and not stored_ok and not archive_unknown:
         yield pool.live("archive-missing", "no archived copy exists yet; consider saving one")

@@ -29,12 +29,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from ..net import CheckConfig, Fetch, url_problem
 from ..net.aio import AsyncSession, LoopThread
+from ..net.failures import LOOKUP_WORDS, Failure
+from ..net.resolver import is_ip_literal
 from .history import Clock, LinkDB, Observation, dead_state, utc_now
-from .soft404 import SOFT404_SIMILARITY, Probe, ProbeCache
-from .verdicts import BLOCKED_STATUSES, STATUSES, LinkResult, LinkStatus, verdict, with_history
+from .soft404 import SOFT404_SIMILARITY, Probe, ProbeCache, needs_site_probe, site_url
+from .verdicts import BLOCKED_STATUSES, NOT_OBSERVED, STATUSES, LinkResult, LinkStatus, verdict, with_history
 
 __all__ = [
     "BLOCKED_STATUSES",
@@ -56,8 +59,13 @@ RECORD_EVERY = 2.0
 #: URLs handed to the event loop at once (a hand-over wakes the loop: once per chunk, not per URL).
 _SUBMIT_CHUNK = 256
 
+#: Remembered statuses that are observations of a site. A row saying ``invalid`` or
+#: ``unchecked`` (a policy refusal written by an older version) is no observation: reusing
+#: it would keep refusing a URL after --allow-private.
+_REUSABLE = STATUSES - {LinkStatus.INVALID.value, LinkStatus.UNCHECKED.value, LinkStatus.NO_URL.value}
+
 #: What one check fetched: the GET and its directory's probe, or ``None`` after a surprise.
-_Fetched = tuple[Fetch, Probe | None] | None
+_Fetched = tuple[Fetch, Probe | None, Probe | None] | None
 
 
 class LinkChecker:
@@ -125,15 +133,16 @@ class LinkChecker:
         assert self._session is not None and self._probes is not None
         probes = self._probes
         try:
-            expires = time.monotonic() + self.config.deadline
             early = None
             if self.config.soft404 and url not in probes:
                 early = asyncio.ensure_future(probes.probe(url))  # beside the GET, not after it
-            get = await self._session.fetch(url, "GET", expires=expires, limit=self.config.keep_bytes)
+            get = await self._session.fetch(url, "GET", limit=self.config.keep_bytes)
             probe = await probes.probe(url) if get.ok and self.config.soft404 else None
             if early is not None and not early.done() and not get.ok:
                 early.cancel()
-            return get, probe
+            # Redirected elsewhere than its directory's unknown paths go: ask where the site's go.
+            site = await probes.probe(site_url(url)) if probe is not None and needs_site_probe(get, probe) else None
+            return get, probe, site
         except Exception:  # reported by the caller as this URL's error; one URL must not end an audit
             return None
 
@@ -142,8 +151,12 @@ class LinkChecker:
         now = self.clock()
         if fetched is None:
             return LinkResult(url, LinkStatus.ERROR, None, None, now, error="unexpected failure while checking"), None
-        fetch, probe = fetched
-        status, reason = verdict(fetch, probe, soft404=self.config.soft404)
+        fetch, probe, site = fetched
+        status, reason = verdict(fetch, probe, soft404=self.config.soft404, site=site)
+        if fetch.failure in NOT_OBSERVED:
+            # Not an observation of the site: never recorded, so a changed setting
+            # (--allow-private) or a quieter queue takes effect on the next run.
+            return LinkResult(url, status, None, fetch.final_url, now, fetch.redirects, reason), None
         observation = Observation(url, now, status.value, fetch.status, fetch.final_url, fetch.redirects, reason)
         history: tuple[Observation, ...] = ()
         if self.db is not None:
@@ -167,7 +180,7 @@ class LinkChecker:
         if self.db is not None and not refresh:
             state = self.db.state(url, self.config.dead_failures, self.config.dead_spacing)
             obs = state.fresh(self.config.ttl, now)
-            if obs is not None and obs.status in STATUSES:
+            if obs is not None and obs.status in _REUSABLE:
                 status, reason = with_history(LinkStatus(obs.status), obs.error, state.dead)
                 dead = state.dead
                 return LinkResult(
@@ -207,6 +220,12 @@ class LinkChecker:
         a thousand times cannot hold up the others beyond its share. At most a
         window of URLs is read ahead, so memory does not grow with the input
         (beyond the set of URLs already seen, used to skip duplicates).
+
+        Failures without any answer (no name, no route, refused) are recorded
+        only once the run has shown that this machine is online (:class:`_Witness`):
+        a run in which nothing answered says more about this machine than about
+        the sites, so it records none of them (callers tell the user, e.g. the
+        audit's exit 5).
         """
         loop, _, _ = self._engine()
         done: queue.SimpleQueue[tuple[str, _Fetched]] = queue.SimpleQueue()
@@ -217,6 +236,7 @@ class LinkChecker:
         exhausted = False
         batch: list[Observation] = []
         written = time.monotonic()
+        witness = _Witness()
 
         def flush() -> None:
             nonlocal written
@@ -258,8 +278,8 @@ class LinkChecker:
                 url, outcome = done.get()
                 running -= 1
                 result, observation = self._judge(url, outcome)
-                if observation is not None:
-                    batch.append(observation)
+                if observation is not None and outcome is not None:
+                    batch.extend(witness.admit(observation, outcome[0]))
                 if len(batch) >= RECORD_BATCH or (batch and time.monotonic() - written >= RECORD_EVERY):
                     flush()
                 yield emit(result)
@@ -281,6 +301,56 @@ class LinkChecker:
             task = asyncio.ensure_future(one(url))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+
+
+class _Witness:
+    """Holds a run's failures until the run shows that the checker itself is online.
+
+    A failure is evidence against its site only in a run where other hosts
+    answered: on a machine without DNS or a route every site fails alike, and
+    recording that would let three offline runs confirm Wikipedia dead. An
+    answer from a host *name* proves the resolver and the route, and releases
+    every held failure; an answer from an IP-literal host (which needs no
+    lookup) proves the route only, and releases all but failed lookups. What is
+    still held when the run ends is dropped, never recorded.
+    """
+
+    def __init__(self) -> None:
+        self.named = False  # a host name answered: lookups and routes work
+        self.routed = False  # some host answered: routes work
+        self.lookups: list[Observation] = []
+        self.others: list[Observation] = []
+        self._literal: dict[str, bool] = {}  # by netloc: parsing every answer's URL showed in profiles
+
+    def _by_name(self, url: str) -> bool:
+        netloc = url.split("/", 3)[2] if url.count("/") >= 2 else url
+        known = self._literal.get(netloc)
+        if known is None:
+            known = self._literal[netloc] = is_ip_literal(urlsplit(url).hostname or "")
+        return not known
+
+    def admit(self, observation: Observation, fetch: Fetch) -> list[Observation]:
+        """What of ``observation`` (and of those held before it) may be recorded now."""
+        if observation.http_status is not None:
+            if self.named:
+                return [observation]
+            released = [observation, *self.others]
+            self.others.clear()
+            self.routed = True
+            if not self.named and self._by_name(fetch.url):
+                self.named = True
+                released += self.lookups
+                self.lookups.clear()
+            return released
+        if self.named:
+            return [observation]
+        if fetch.failure in (Failure.DNS, Failure.DNS_TEMPORARY) or (fetch.error or "").startswith(LOOKUP_WORDS):
+            self.lookups.append(observation)
+            return []
+        if self.routed:
+            return [observation]
+        self.others.append(observation)
+        return []
 
 
 def check_urls(

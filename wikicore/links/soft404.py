@@ -8,7 +8,10 @@ away, the site is asked for a random sibling path once per host and directory
 coarse) and the answer compared: the status, where redirects ended, and the
 similarity of the bodies after stripping digits and the paths themselves.
 
-Every rule lives here, so a change to what counts as a soft 404 is made once.
+Every rule lives here, named in :data:`RULES` and in the reason it gives, so a
+change to what counts as a soft 404 is made once; the README's "Verdicts"
+section lists each with the real page that motivated it, and
+``tests/test_realweb.py`` holds it to that page.
 """
 
 from __future__ import annotations
@@ -25,8 +28,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..net import Fetch, host_key
 
-__all__ = ["PROBE_CACHE", "SOFT404_SIMILARITY", "Probe", "ProbeCache", "page_text", "probe_key", "probe_url",
-           "soft404_reason"]
+__all__ = [
+    "PROBE_CACHE",
+    "RULES",
+    "SOFT404_SIMILARITY",
+    "Probe",
+    "ProbeCache",
+    "needs_site_probe",
+    "page_text",
+    "probe_key",
+    "probe_url",
+    "site_url",
+    "soft404_reason",
+]
 
 #: Bodies at least this similar to the random-path probe are the site's "not found" page.
 SOFT404_SIMILARITY = 0.9
@@ -38,15 +52,28 @@ PROBE_CACHE = 4096
 _MARKER_BYTES = 32768
 
 _TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+# Not-found words, never a bare number: a podcast called "The 404", the "Section 404" permits of US
+# environmental law and paginated "Page 404" titles are live pages. A 404 or 410 counts only
+# beside words that make it an error ("Error 404", "404 - Page Not Found", "HTTP 410").
 _TITLE_MARKERS = re.compile(
-    r"\b(?:404|410|not found|page not found|no longer (?:available|exists)|does(?:n't| not) exist"
-    r"|page (?:is )?missing|page unavailable|error 404)\b",
+    r"\b(?:not found|page not found|no longer (?:available|exists)|does(?:n't| not) exist"
+    r"|page (?:is )?missing|page unavailable|(?:error|http|fehler|erreur) ?:? ?4(?:04|10)"
+    r"|4(?:04|10) ?(?:[-:|–—] ?)?(?:error|not found|page not found|gone|seite nicht gefunden|page introuvable))\b"
+    r"|seite nicht gefunden|page introuvable|página no encontrada",
     re.IGNORECASE,
 )
 _BODY_MARKERS = re.compile(
     r"page not found|404 not found|error 404|no longer available|(?:page|article|content) (?:you (?:are|were|'re) "
     r"looking for|you requested) (?:could not be found|cannot be found|does(?:n't| not) exist|is no longer)"
     r"|this page does(?:n't| not) exist|page (?:has been|was) removed",
+    re.IGNORECASE,
+)
+# An archive's own answer for a URL it holds no copy of, served 200 by the Wayback Machine for an
+# excluded site (recorded in the ``wayback`` package's cassettes: "Sorry. This URL has been excluded
+# from the Wayback Machine."), and its "Hrm. The Wayback Machine has not archived that URL." page.
+_ARCHIVE_MARKERS = re.compile(
+    r"this url has been excluded from the wayback machine|wayback machine has not archived that url"
+    r"|this (?:url|page|site) (?:is|has) not (?:been )?archived|no captures? (?:found|exist) for",
     re.IGNORECASE,
 )
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -117,6 +144,19 @@ def probe_key(url: str) -> str:
     return _directory(url)[0]
 
 
+def site_url(url: str) -> str:
+    """The root of ``url``'s site: its probe tells where unknown paths of the whole site are sent."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+def needs_site_probe(fetch: Fetch, probe: Probe | None) -> bool:
+    """Whether a 2xx reached by redirect needs the site's probe too: its directory's did not end where it did."""
+    if not fetch.redirects or probe_key(fetch.url) == probe_key(site_url(fetch.url)):
+        return False
+    return probe is None or not (probe.redirected and probe.final_url == fetch.final_url)
+
+
 def probe_url(url: str) -> tuple[str, str]:
     """``(cache key, sibling URL)``: a random name in the same directory as ``url``."""
     key, directory = _directory(url)
@@ -125,22 +165,81 @@ def probe_url(url: str) -> tuple[str, str]:
     return key, urlunsplit((parts.scheme, parts.netloc, sibling, "", ""))
 
 
-def soft404_reason(fetch: Fetch, probe: Probe | None) -> str | None:
-    """Why the 2xx ``fetch`` is a "not found" page in disguise, or ``None`` when it is a real page."""
+#: The soft-404 rules, by name; each is documented beside the real page that motivated it
+#: (README, "Verdicts"). A reason starts with its rule's name, so a report says which rule spoke.
+RULES = ("not-found-words", "archive-no-copy", "redirect-like-unknown-path", "same-as-unknown-path")
+
+
+def _same_page(a: str | None, b: str | None) -> bool:
+    """Two URLs naming one page: scheme, host case and a trailing slash aside."""
+    if not a or not b:
+        return False
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (
+        pa.netloc.lower() == pb.netloc.lower()
+        and (pa.path.rstrip("/") or "/") == (pb.path.rstrip("/") or "/")
+        and pa.query == pb.query
+    )
+
+
+def _is_root(url: str) -> bool:
+    parts = urlsplit(url)
+    return (parts.path.rstrip("/") == "") and not parts.query
+
+
+def soft404_reason(fetch: Fetch, probe: Probe | None, site: Probe | None = None) -> str | None:
+    """Why the 2xx ``fetch`` is a "not found" page in disguise, or ``None`` when it is a real page.
+
+    ``probe`` is how the URL's directory answers a random path; ``site`` how the
+    site's root directory does (asked only for a URL that redirected elsewhere).
+    The rules, strongest first (:data:`RULES`):
+
+    * ``not-found-words``: the title or the top of the text says "not found" in words;
+    * ``archive-no-copy``: an archive's own "excluded" or "not archived" page;
+    * ``redirect-like-unknown-path``: a deep URL sent to the page that unknown
+      paths of its directory or of the site are sent to (InternetArchiveBot's
+      redirect-to-root rule, generalised); never for the site's root itself;
+    * ``same-as-unknown-path``: the same content as a random path gets.
+
+    A URL that *is* the page unknown paths lead to (a home page cited as such)
+    is live: sharing its content with the unknown paths proves nothing.
+    """
     title = _title(fetch.body)
     if title and _TITLE_MARKERS.search(title):
-        return f"soft 404: title {title[:80]!r}"
-    marker = _BODY_MARKERS.search(_TAG_RE.sub(" ", page_text(fetch.body[:_MARKER_BYTES])))
+        return f"soft 404 (not-found-words): title {title[:80]!r}"
+    text = _TAG_RE.sub(" ", page_text(fetch.body[:_MARKER_BYTES]))
+    marker = _BODY_MARKERS.search(text)
     if marker:
-        return f"soft 404: page says {marker.group(0)!r}"
-    if probe is None or probe.status is None or not 200 <= probe.status < 300:
-        return None
+        return f"soft 404 (not-found-words): page says {marker.group(0)!r}"
+    # The whole body read: the Wayback Machine's "excluded" sentence sits at byte 56,719 of its page,
+    # after the toolbar; the phrases are the archive's own, never an article's.
+    low = fetch.body.lower()
+    archive = (
+        _ARCHIVE_MARKERS.search(_TAG_RE.sub(" ", page_text(fetch.body)))
+        if b"archive" in low or b"wayback" in low or b"captures" in low
+        else None
+    )
+    if archive:
+        return f"soft 404 (archive-no-copy): the archive says {archive.group(0)!r}"
     start = urlsplit(fetch.url)
     final = fetch.final_url or fetch.url
-    if fetch.redirects and probe.redirected and final == probe.final_url and urlsplit(final).path != start.path:
-        return f"soft 404: redirects to {final} like a random path does"
+    if _is_root(fetch.url):
+        return None  # the root is what unknown paths are sent to, not a page that went missing
+    answered = [p for p in (probe, site) if p is not None and p.status is not None and 200 <= p.status < 300]
+    if any(p.redirected and _same_page(fetch.url, p.final_url) for p in answered):
+        return None  # the cited URL is itself the page unknown paths lead to
+    if fetch.redirects and urlsplit(final).path != start.path:
+        for p in answered:
+            if p.redirected and _same_page(final, p.final_url):
+                return f"soft 404 (redirect-like-unknown-path): redirects to {final} like a random path does"
+    if probe is None or probe.status is None or not 200 <= probe.status < 300:
+        return None
+    if probe.redirected and not fetch.redirects:
+        # Strong against weak: the site sends unknown paths elsewhere but answered this URL in place,
+        # so it knows the URL; equal content alone (a page mirrored at two addresses) does not overrule that.
+        return None
     if _similar(_normalise(fetch.body, (start.path, urlsplit(final).path)), probe.text):
-        return "soft 404: same page as a random path on this site"
+        return "soft 404 (same-as-unknown-path): same page as a random path on this site"
     return None
 
 

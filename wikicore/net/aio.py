@@ -15,9 +15,11 @@ the same :class:`~wikicore.net.Fetch`:
   addresses, which also defeats DNS rebinding; IP-literal hosts, which aiohttp
   does not resolve, are vetted by hand; every redirect hop is a new request
   through the same checks, since redirects are followed by hand;
-* **deadline**: one ``asyncio.timeout_at`` around the whole fetch (all hops,
+* **deadline**: one ``asyncio.timeout`` around the whole fetch (all hops,
   retries and reads), so a slow-loris server cannot stretch it; connect and
-  per-read timeouts inside it;
+  per-read timeouts inside it. It starts when the first request is sent, and
+  the fetch's later hops and retries go before checks still queued at the gate,
+  so a URL's time measures its site, never the backlog of its host;
 * **byte caps**: bodies are read in chunks and decompressed by us with
   ``max_length`` (aiohttp's own decompression is off), so a gzip bomb costs the
   cap, not its inflated size;
@@ -51,7 +53,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from .config import CheckConfig
 from .failures import AddressRefused, Failure, LookupTimeout, classify_aiohttp
 from .fetch import CHUNK, REDIRECT_CODES, REDIRECT_DRAIN, Fetch, RedirectChain, failed_fetch
-from .gate import RateGate
+from .gate import HostBusy, RateGate
 from .policy import host_key, refusal, refusal_message, url_problem, vetted
 from .resolver import RESOLVER
 
@@ -156,6 +158,27 @@ class _Decoder:
         return bytes(out)
 
 
+# --- the deadline ----------------------------------------------------------------------------
+
+
+class _Budget:
+    """One fetch's deadline, started by its first request sent (the wait for a turn is not the site's time)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expires = float("inf")
+        self.started = False
+        self.timer: asyncio.Timeout | None = None
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        self.expires = time.monotonic() + self.seconds
+        if self.timer is not None:
+            self.timer.reschedule(asyncio.get_running_loop().time() + self.seconds)
+
+
 # --- the session --------------------------------------------------------------------------------
 
 
@@ -194,36 +217,43 @@ class AsyncSession:
         url: str,
         method: str = "GET",
         *,
-        expires: float | None = None,
         limit: int | None = None,
         key: str | None = None,
+        urgent: bool = False,
     ) -> Fetch:
         """Fetch ``url`` as :meth:`CheckSession.fetch <wikicore.net.CheckSession.fetch>` does.
 
-        ``expires`` (a ``time.monotonic()`` instant) shares one deadline between
-        several fetches of one check; by default the fetch gets ``config.deadline``.
+        The deadline (``config.deadline``) starts when the first request is
+        sent, not while the URL waits for its host's turn: it measures the site,
+        not our queue. Redirect hops and retries of the fetch are ``urgent`` at
+        the gate (served before checks still queued); ``urgent`` makes the
+        first request so too. A first turn that does not come (the host's slots
+        did not move for ``config.host_wait`` seconds) ends the fetch as
+        :attr:`Failure.HOST_BUSY`: nothing was asked of the site.
         """
         started = time.monotonic()
-        expires = started + self.config.deadline if expires is None else expires
         cap = self.config.max_bytes if limit is None else min(limit, self.config.max_bytes)
         method = method.upper()
         chain = RedirectChain(url, method, started)
-        loop = asyncio.get_running_loop()
+        budget = _Budget(self.config.deadline)
         try:
-            async with asyncio.timeout_at(loop.time() + max(0.0, expires - time.monotonic())):
-                return await self._follow(chain, cap, key, expires)
+            async with asyncio.timeout(None) as budget.timer:
+                return await self._follow(chain, cap, key, budget, urgent)
         except TimeoutError:
             return Fetch(
                 url, method, None, chain.current, tuple(chain.hops), {}, b"", 0, False, Failure.DEADLINE,
                 f"timed out after {self.config.deadline:g} s", max(1, chain.attempts), time.monotonic() - started,
             )
+        except HostBusy as busy:
+            return failed_fetch(url, method, Failure.HOST_BUSY, str(busy), started)
 
-    async def _follow(self, chain: RedirectChain, cap: int, key: str | None, expires: float) -> Fetch:
+    async def _follow(self, chain: RedirectChain, cap: int, key: str | None, budget: _Budget, urgent: bool) -> Fetch:
         while True:
             problem = url_problem(chain.current) or self._literal_problem(chain.current)
             if problem is not None:
                 return chain.failed(*problem)
-            done = chain.step(await self._attempts(chain.current, chain.method, cap, key, expires))
+            done = chain.step(await self._attempts(chain.current, chain.method, cap, key, budget,
+                                                   urgent or budget.started))
             if done is not None:
                 return done
 
@@ -238,26 +268,27 @@ class AsyncSession:
             return None
         return Failure.ADDRESS, refusal_message(host, [host], self.config.allow_private)
 
-    async def _attempts(self, url: str, method: str, cap: int, key: str | None, expires: float) -> Fetch:
+    async def _attempts(self, url: str, method: str, cap: int, key: str | None, budget: _Budget,
+                        urgent: bool) -> Fetch:
         attempt = 0
         gate_key = key or host_key(url)
         while True:
             attempt += 1
-            async with self.gate.aslot(gate_key):
-                result = await self._once(url, method, cap, expires)
+            # Only a check's first turn is bounded by host_wait: once its deadline runs, the deadline bounds it.
+            wait = None if urgent or attempt > 1 else self.config.host_wait
+            async with self.gate.aslot(gate_key, urgent=urgent or attempt > 1, wait=wait):
+                budget.start()
+                result = await self._once(url, method, cap, budget.expires)
             transient = result.failure in (Failure.CONNECTION, Failure.TIMEOUT)
             if not self.retry.retryable(result.status, transient):
                 return replace(result, attempts=attempt)
-            pause = self.retry.delay(attempt, result.headers.get("retry-after"), expires - time.monotonic())
+            pause = self.retry.delay(attempt, result.headers.get("retry-after"), budget.expires - time.monotonic())
             if pause is None:
                 return replace(result, attempts=attempt)
-            wait, asked = pause
+            wait_for, asked = pause
             if asked:
-                self.gate.pause(gate_key, wait)
-            try:
-                await asyncio.sleep(wait)
-            except asyncio.CancelledError:
-                raise
+                self.gate.pause(gate_key, wait_for)
+            await asyncio.sleep(wait_for)
 
     async def _once(self, url: str, method: str, cap: int, expires: float) -> Fetch:
         started = time.monotonic()

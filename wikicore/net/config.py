@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_DEADLINE",
     "DEFAULT_HOST_INTERVAL",
+    "DEFAULT_HOST_WAIT",
     "DEFAULT_KEEP_BYTES",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PER_HOST",
@@ -59,6 +60,11 @@ DEFAULT_READ_TIMEOUT = 10.0
 #: Seconds one URL may take in total, all hops, retries and reads included: a server trickling
 #: a byte a second must not hold a check (or an audit) for minutes.
 DEFAULT_DEADLINE = 20.0
+#: Seconds a check may wait for its host's turn while none of the host's slots moves. A slot is
+#: held one attempt at most (the deadline bounds it) and a Retry-After pause at most
+#: MAX_RETRY_AFTER, so a host whose queue moves never reaches this; one stuck longer is
+#: "not checked: host busy", a fact about our queue, never a verdict on the site.
+DEFAULT_HOST_WAIT = 60.0
 #: Decoded bytes read from one body at most: a 1 GiB page or a gzip bomb costs this much.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 #: Bytes of a 2xx body read for the verdict (title, "not found" markers, similarity).
@@ -102,7 +108,9 @@ class CheckConfig:
     ``per_host`` and ``host_interval`` are lychee's ``--host-concurrency`` and
     ``--host-request-interval``; ``concurrency`` is ``--max-concurrency``.
     ``host_limits`` overrides them per host (``"example.org"`` or
-    ``"example.org:8080"``). ``keep_bytes`` of every 2xx body are read for the
+    ``"example.org:8080"``). ``host_wait`` bounds the wait for a host's turn
+(seconds without progress there); ``deadline`` starts when a URL's first
+request is sent. ``keep_bytes`` of every 2xx body are read for the
     verdict; ``max_bytes`` bounds what is read of any body at all.
     """
 
@@ -124,9 +132,10 @@ class CheckConfig:
     max_retry_after: float = MAX_RETRY_AFTER
     keep_bytes: int = DEFAULT_KEEP_BYTES
     host_limits: Mapping[str, Limit] = field(default_factory=lambda: MappingProxyType({}))
+    host_wait: float = DEFAULT_HOST_WAIT
 
     def __post_init__(self) -> None:
-        for name in ("connect_timeout", "read_timeout", "deadline"):
+        for name in ("connect_timeout", "read_timeout", "deadline", "host_wait"):
             _seconds(name, getattr(self, name))
         for name in ("host_interval", "backoff", "max_retry_after"):
             _seconds(name, getattr(self, name), zero_ok=True)

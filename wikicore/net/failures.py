@@ -25,6 +25,7 @@ from enum import StrEnum
 from ..errors import InvalidInput
 
 __all__ = [
+    "LOOKUP_WORDS",
     "AddressRefused",
     "Failure",
     "LookupTimeout",
@@ -36,6 +37,10 @@ __all__ = [
 
 #: Links followed down an exception's causes before giving up (a cycle must not hang a check).
 _CHAIN_LIMIT = 20
+
+
+#: How a failed name lookup begins in words (below): a result that says so never reached its site.
+LOOKUP_WORDS = ("name not found", "name lookup failed", "name lookup timed out")
 
 
 class Failure(StrEnum):
@@ -53,6 +58,7 @@ class Failure(StrEnum):
     REDIRECT_LOOP = "redirect-loop"
     TOO_MANY_REDIRECTS = "too-many-redirects"
     BAD_REDIRECT = "bad-redirect"  # 3xx without a usable Location
+    HOST_BUSY = "host-busy"  # our own queue for the host did not reach the URL in time: the site was never asked
 
 
 class AddressRefused(InvalidInput):

@@ -32,11 +32,15 @@ RESULTS_TABLE = "url_checks"
 _ROWS_PER_GROUP = 10_000
 
 _ERROR = frozenset({LinkStatus.DEAD, LinkStatus.INVALID})
-_WARNING = frozenset({LinkStatus.SOFT_404, LinkStatus.BLOCKED, LinkStatus.ERROR})
+# unchecked: the checker refused the url by policy or its host's turn never came (link-not-checked).
+_WARNING = frozenset({LinkStatus.SOFT_404, LinkStatus.BLOCKED, LinkStatus.ERROR, LinkStatus.UNCHECKED})
 
 
 def url_severity(status: LinkStatus) -> str | None:
-    """``error`` for dead and invalid, ``warning`` for soft-404, blocked and error, else None (as audits rank them)."""
+    """``error`` for dead and invalid, ``warning`` for soft-404, blocked, error and unchecked, else None.
+
+    As audits rank them.
+    """
     if status in _ERROR:
         return "error"
     if status in _WARNING:
