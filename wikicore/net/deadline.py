@@ -37,7 +37,8 @@ class Deadline:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._done = False
-        self._ident: int | None = None
+        #: The watchdog's handle for this deadline, set by :func:`start`.
+        self.ident: int | None = None
 
     def remaining(self) -> float:
         """Seconds left, never negative."""
@@ -71,7 +72,8 @@ class Deadline:
             self._sockets = []
             return True
 
-    def _fire(self) -> None:
+    def expire(self) -> None:
+        """Time is up: mark the deadline expired and shut down the sockets it watches (the watchdog calls this)."""
         with self._lock:
             if self._done:
                 return
@@ -85,8 +87,8 @@ class Deadline:
         with self._lock:
             self._done = True
             self._sockets = []
-        if self._ident is not None:
-            _WATCHDOG.discard(self._ident)
+        if self.ident is not None:
+            _WATCHDOG.discard(self.ident)
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -146,7 +148,7 @@ class _Watchdog:
                 heapq.heappop(self._heap)
                 deadline = self._live.pop(ident, None)
             if deadline is not None:
-                deadline._fire()
+                deadline.expire()
 
 
 _WATCHDOG = _Watchdog()
@@ -156,7 +158,7 @@ _CURRENT = threading.local()
 def start(seconds: float) -> Deadline:
     """A new deadline of ``seconds``, watched from now on; :meth:`Deadline.finish` it when done."""
     deadline = Deadline(seconds)
-    deadline._ident = _WATCHDOG.add(deadline)
+    deadline.ident = _WATCHDOG.add(deadline)
     return deadline
 
 
