@@ -173,7 +173,7 @@ def test_a_page_that_becomes_a_redirect_loses_its_article(repo: Path, tmp_path: 
     assert loads(stored(repo, "delta")).aliases == ["Gamma"]
 
 
-def test_branch_moved_during_import_is_refused(repo: Path, dump: Path) -> None:
+def test_branch_moved_during_import_keeps_the_save_and_replays_the_import(repo: Path, dump: Path) -> None:
     def meddle(done: int, total: int | None) -> None:
         # Someone saves while the import runs: the import must not overwrite it.
         if done == 1 and not git(repo, "for-each-ref", "refs/heads/main").strip():
@@ -182,7 +182,34 @@ def test_branch_moved_during_import_is_refused(repo: Path, dump: Path) -> None:
             commit = git(repo, *who, "commit-tree", empty_tree, "-m", "x")
             git(repo, "update-ref", "refs/heads/main", commit.strip())
 
-    with pytest.raises(StoreError, match="moved during the import") as error:
+    summary = import_dump(dump, repo, all_revisions=True, progress=meddle)
+    # The save is kept, first; the import's 6 commits come after it, each as the dump had it.
+    assert git(repo, "log", "--reverse", "--format=%s", "main").splitlines()[0] == "x"
+    assert git(repo, "rev-list", "--count", "main").strip() == "7"
+    assert summary.tip == git(repo, "rev-parse", "main").strip()
+    first = git(repo, "log", "--reverse", "--format=%an %ad", "--date=iso-strict", "main").splitlines()[1]
+    assert first == "Ann 2001-01-15T13:15:00+00:00"  # authors and dates as the dump had them
+    assert git(repo, "for-each-ref", "refs/wikicore").strip() == ""  # no temporary ref left
+
+
+def test_branch_moved_on_an_article_of_the_import_is_refused(repo: Path, dump: Path) -> None:
+    def meddle(done: int, total: int | None) -> None:
+        # Someone saves an article the dump also writes: neither may overwrite the other.
+        if done == 1 and not git(repo, "for-each-ref", "refs/heads/main").strip():
+            def fed(data: str, *args: str) -> str:
+                return subprocess.run(["git", "-C", str(repo), *args], input=data, capture_output=True, text=True,
+                                      check=True).stdout.strip()
+
+            body = fed("slug: alpha\ntitle: Alpha\n", "hash-object", "-w", "--stdin")
+            tree = fed(f"100644 blob {body}\talpha.yaml\n", "mktree")
+            shard = path_of("alpha", LAYOUT_SHARDED).split("/")[1]
+            articles = fed(f"040000 tree {tree}\t{shard}\n", "mktree")
+            root = fed(f"040000 tree {articles}\tarticles\n", "mktree")
+            who = ["-c", "user.name=x", "-c", "user.email=x@example.org"]
+            commit = git(repo, *who, "commit-tree", root, "-m", "x")
+            git(repo, "update-ref", "refs/heads/main", commit.strip())
+
+    with pytest.raises(StoreError, match="'alpha' during the import") as error:
         import_dump(dump, repo, all_revisions=True, progress=meddle)
     assert git(repo, "log", "--format=%s", "main").split() == ["x"]
     kept = str(error.value).split("kept at ")[1].split()[0]

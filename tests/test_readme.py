@@ -51,6 +51,7 @@ def test_every_exit_status_is_documented() -> None:
 
     section = README.split("### Exit statuses", 1)[1].split("###", 1)[0]
     codes = [cli.EXIT_OK, cli.EXIT_PROBLEMS, cli.EXIT_INPUT, cli.EXIT_CONFLICT, cli.EXIT_INTERNAL, cli.EXIT_NETWORK,
+             cli.EXIT_BUSY,
              130]
     for code in codes:
         assert f"| **{code}** |" in section, f"exit status {code} is not in the README's table"

@@ -13,7 +13,8 @@ callers (and the CLI) can catch one class and turn it into one clear line::
     ├── NotFound                a slug or revision that does not exist (exit 2)
     ├── EditConflict            a save whose base is no longer the tip (exit 3)
     ├── StoreError              the git store is in a state we refuse to touch
-    │   └── StaleLock           a lock file left behind by a crashed writer
+    │   ├── StaleLock           a lock file left behind by a crashed writer
+    │   └── WikiBusy            another writer held the wiki for longer than we wait (exit 6)
     └── NetworkError            the checker or archive client failed as a whole
         └── RateLimited         the archive asked us to wait (carries retry_after)
 
@@ -38,6 +39,7 @@ __all__ = [
     "RateLimited",
     "StaleLock",
     "StoreError",
+    "WikiBusy",
     "WikicoreError",
 ]
 
@@ -162,6 +164,10 @@ class StaleLock(StoreError):
         self.path = path
         self.age_seconds = age_seconds
         super().__init__(f"lock file {path} is held (age {age_seconds:.0f} s); remove it if no writer runs")
+
+
+class WikiBusy(StoreError):
+    """Another writer held the wiki's writer lock for longer than we wait: try again later (not bad input)."""
 
 
 class NetworkError(WikicoreError):

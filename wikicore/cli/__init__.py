@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -33,7 +33,7 @@ import click
 # inside the command that needs it, so `--help`, `--version` and Tab completion start in a fraction
 # of the 1.25 s that importing pydantic, GitPython and requests up front cost (measured; the budget is 0.3 s).
 from .. import __version__
-from ..errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikicoreError
+from ..errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikiBusy, WikicoreError
 from ..report.base import terminal
 
 if TYPE_CHECKING:
@@ -45,10 +45,13 @@ EXIT_INPUT = 2
 EXIT_CONFLICT = 3
 EXIT_INTERNAL = 4
 EXIT_NETWORK = 5
+#: Another writer held the wiki for longer than we wait: nothing was wrong with the input, so try again.
+EXIT_BUSY = 6
 
 #: Where each library error class sends the process.
 EXIT_CODES: dict[type[BaseException], int] = {
     EditConflict: EXIT_CONFLICT,
+    WikiBusy: EXIT_BUSY,
     NetworkError: EXIT_NETWORK,
     InvalidInput: EXIT_INPUT,
     NotFound: EXIT_INPUT,
@@ -62,12 +65,19 @@ class Env:
 
     wiki_path: Path
     debug: bool
+    opened: list[Wiki] = field(default_factory=list)
 
     def wiki(self) -> Wiki:
         """Open the wiki at ``--wiki`` (imported lazily: file-only commands do not need git)."""
         from ..store import Wiki
 
-        return Wiki.open(self.wiki_path)
+        wiki = Wiki.open(self.wiki_path)
+        self.opened.append(wiki)
+        return wiki
+
+    def notes(self) -> list[str]:
+        """What the wikis opened by the command repaired on the way (a damaged cache rebuilt, say)."""
+        return [note for wiki in self.opened for note in wiki.notes]
 
 
 def _exit_code(error: BaseException) -> int:
@@ -78,9 +88,17 @@ def _exit_code(error: BaseException) -> int:
 
 
 class _Group(click.Group):
-    """Turns library errors into one line each and a documented exit status."""
+    """Turns library errors into one line each and a documented exit status; passes on the store's notes."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        finally:
+            env = ctx.find_object(Env)
+            for note in env.notes() if env else []:
+                click.echo(f"note: {terminal(note)}", err=True)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -137,7 +155,8 @@ def main(ctx: click.Context, wiki_path: Path, debug: bool) -> None:
     check that claims are sourced and that sources are alive and archived.
 
     Exit status: 0 clean, 1 problems found, 2 bad input or usage,
-    3 edit conflict, 4 internal error, 5 network failure, 130 interrupted.
+    3 edit conflict, 4 internal error, 5 network failure, 6 wiki busy,
+    130 interrupted.
 
     Tab completion (slugs included): see the README's "Shell completion".
     """
@@ -155,6 +174,7 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
 from . import archive, articles, audit, dumps, edit, review, serve  # noqa: E402
 
 __all__ = [
+    "EXIT_BUSY",
     "EXIT_CODES",
     "EXIT_CONFLICT",
     "EXIT_INPUT",

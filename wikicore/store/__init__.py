@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..revision import Revision
 from .branch import BRANCH, parse_revision
 from .bulk import DUMP_TRAILER, Bulk
-from .gitenv import CRASH_STEPS
+from .gitenv import CRASH_STEPS, MIGRATE_CRASH_STEPS
 from .index import collision_key
 from .tree import LAYOUT_FLAT, LAYOUT_SHARDED, path_of, shard_of
 from .validate import DEFAULT_AUTHOR, parse_author, stored_bytes, validate_slug
@@ -36,6 +36,7 @@ __all__ = [
     "DUMP_TRAILER",
     "LAYOUT_FLAT",
     "LAYOUT_SHARDED",
+    "MIGRATE_CRASH_STEPS",
     "STATE_DIR",
     "Bulk",
     "ImportResult",

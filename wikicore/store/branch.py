@@ -26,6 +26,7 @@ from .fastimport import FastImport
 from .gitenv import GitRunner, crash_point
 from .lock import WriterLock
 from .objects import ObjectStore
+from .tree import ARTICLES, slug_of_path
 
 __all__ = ["BRANCH", "MAX_CAS_ATTEMPTS", "Branch", "counts_back", "parse_revision"]
 
@@ -38,6 +39,10 @@ _HEX_RE = re.compile(r"[0-9a-fA-F]{4,64}")
 _HEAD_RE = re.compile(r"HEAD((?:~\d{1,9}|\^[12]?)*)")
 _OWN_RE = re.compile(r"~(\d{1,9})")
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+#: The id of the empty tree, which git knows without storing it (SHA-1 repositories, all the store opens).
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 def parse_revision(rev: str) -> str:
@@ -185,6 +190,45 @@ class Branch:
     def commit_at(self, ref: str) -> str:
         """The commit a (temporary) ref points at."""
         return self._git.run(["rev-parse", "--verify", "--end-of-options", ref]).decode().strip()
+
+    def log_range(self, start: str | None, end: str) -> list[str]:
+        """The commits after ``start`` up to ``end``, oldest first (all of ``end``'s if ``start`` is None)."""
+        args = ["rev-list", "--reverse", "--topo-order", "--end-of-options", end, *([f"^{start}"] if start else [])]
+        return self._git.run(args).decode().split()
+
+    def changes_of(self, commits: list[str]) -> dict[str, list[tuple[str, int | str | None]]]:
+        """Each commit's file changes against its first parent: ``(path, blob id or None for a deletion)``.
+
+        One ``git diff-tree --stdin`` for all of them (a process per commit cost more than the replay).
+        """
+        found: dict[str, list[tuple[str, int | str | None]]] = {commit: [] for commit in commits}
+        if not commits:
+            return found
+        out = self._git.run(["diff-tree", "--stdin", "--always", "--root", "-r", "-z", "--no-renames",
+                             "--no-abbrev"], data="".join(f"{c}\n" for c in commits).encode())
+        fields = out.split(b"\0")
+        current: str | None = None
+        index = 0
+        while index < len(fields):
+            field = fields[index]
+            if field.startswith(b":") and current is not None:
+                _, _, _, blob, status = field.split(b" ")
+                path = fields[index + 1].decode("utf-8")
+                found[current].append((path, None if status == b"D" else blob.decode()))
+                index += 2
+                continue
+            if field:
+                current = field.decode().strip()
+            index += 1
+        return found
+
+    def changed_slugs(self, old: str | None, new: str) -> set[str]:
+        """The articles whose file differs between two commits (either layout; None: every article at ``new``)."""
+        base = old or EMPTY_TREE
+        out = self._git.run(["diff-tree", "-r", "-z", "--no-renames", "--name-only", "--end-of-options",
+                             base, new, "--", ARTICLES])
+        return {slug for path in out.split(b"\0") if path
+                for slug in [slug_of_path(path.decode("utf-8", "replace"))] if slug is not None}
 
     def drop(self, ref: str) -> None:
         """Delete a temporary ref (quietly: it may never have been written)."""

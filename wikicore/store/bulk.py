@@ -17,12 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EditConflict, InvalidArticle, InvalidInput, InvalidSlug, WikicoreError
+from ..errors import EditConflict, InvalidArticle, InvalidInput, InvalidSlug, StoreError, WikicoreError
 from ..models import Article
 from ..revision import Revision
 from .branch import BRANCH
 from .index import collision_key
-from .tree import LAYOUT_FLAT, LAYOUT_SHARDED, object_id, path_of
+from .tree import object_id, path_of
 from .validate import check_message, parse_author, stored_bytes, validate_slug
 
 if TYPE_CHECKING:
@@ -51,11 +51,18 @@ class Bulk:
     writes commits onto a temporary ref and publishes them by compare-and-swap.
     """
 
-    def __init__(self, wiki: Wiki, tip: str | None) -> None:
+    def __init__(self, wiki: Wiki, tip: str | None, *, locked: bool = True) -> None:
         self.wiki = wiki
         self.tip = tip
+        self.locked = locked
         self.layout = wiki.layout
+        # The index is a cache: what exists, and which blob it is, is the tree's answer. An index that
+        # disagrees (a deleted or forged row) would let the import replace an article it never saw.
+        self._tree = wiki.objects.articles_at(tip) if tip else {}
         self._rows = wiki.collisions.rows()
+        if {slug: row[0] for slug, row in self._rows.items()} != {s: b for s, (_, b) in self._tree.items()}:
+            wiki.collisions.rebuild(tip)
+            self._rows = wiki.collisions.rows()
         self._slug_keys: dict[str, str] = {collision_key(s): s for s in self._rows}
         self._title_keys: dict[str, str] = {}
         for slug, (_, tkey) in self._rows.items():
@@ -71,14 +78,14 @@ class Bulk:
 
     # what is there
     def exists(self, slug: str) -> bool:
-        """Whether ``slug`` is an article at the tip the import started from."""
-        return slug in self._rows
+        """Whether ``slug`` is an article at the tip the import started from (the tree says, not the index)."""
+        return slug in self._tree
 
     def read(self, slug: str) -> bytes | None:
         """The stored text of ``slug`` at that tip, or None."""
-        if self.tip is None or slug not in self._rows:
+        if self.tip is None or slug not in self._tree:
             return None
-        return self.wiki.objects.read_object(self._rows[slug][0])
+        return self.wiki.objects.read_object(self._tree[slug][1])
 
     def latest_id(self, slug: str) -> str | None:
         """The last commit that changed ``slug`` before this import."""
@@ -161,26 +168,41 @@ class Bulk:
         changes: list[tuple[str, int | str | None]] = []
         for slug, (mark, _) in self.pending.items():
             target = path_of(slug, self.layout)
-            old = self._rows.get(slug)
-            if slug in self._rows and old is not None:
-                other = path_of(slug, LAYOUT_FLAT if self.layout == LAYOUT_SHARDED else LAYOUT_SHARDED)
-                if self.wiki.objects.entry(self.tip, other) is not None:
-                    changes.append((other, None))
+            here = self._tree.get(slug)
+            if here is not None and here[0] != target:  # left in the other layout: move it
+                changes.append((here[0], None))
             changes.append((target, mark))
         self.writer.commit(ident, message, changes)
         self._written.update(self.pending)
         self.pending = {}
 
     def finish(self, reason: str) -> str | None:
-        """Publish the commits by compare-and-swap; return the new tip (None if nothing was committed)."""
+        """Publish the commits by compare-and-swap; return the new tip (None if nothing was committed).
+
+        An import that ran without the writer lock takes it now. If other
+        writers moved the branch meanwhile, the import's commits are replayed
+        onto the new tip (:meth:`_replay`), unless those writers changed an
+        article the import wrote or took a slug or title it claimed: then
+        :class:`StoreError` says so and the imported history is kept on its ref.
+        """
         self.writer.finish()
         self._done = True
         branch = self.wiki.branch
         if not self.writer.commits:
             branch.drop(self.ref)
             return None
+        if self.locked:
+            return self._publish(reason)
+        with self.wiki._writing():
+            return self._publish(reason)
+
+    def _publish(self, reason: str) -> str:
+        branch = self.wiki.branch
         new = branch.commit_at(self.ref)
-        branch.publish_built(new, self.tip, reason,
+        base = branch.tip()
+        if base != self.tip:
+            new = self._replay(new, base)
+        branch.publish_built(new, base, reason,
                              moved=f"{BRANCH} moved during the import; the imported history is kept at {self.ref} "
                                    "(merge it by hand or import again)")
         branch.drop(self.ref)
@@ -189,12 +211,59 @@ class Bulk:
         changes = {slug: (self._shas[mark], tkey) if mark is not None else None
                    for slug, (mark, tkey) in self._written.items()}
         collisions = self.wiki.collisions
-        if collisions.describes(self.tip):
+        if collisions.describes(base):
             collisions.record(new, changes)
         else:
             collisions.sync(new)
         self.wiki.upkeep.housekeeping(self.writer.commits)
         return new
+
+    def _replay(self, head: str, onto: str | None) -> str:
+        """The import's commits (``self.tip``..``head``) made again on ``onto``, each file as written; return the last.
+
+        Authors, dates and messages are kept; only the parents change. Refused
+        (the history stays at :attr:`ref`) when the writers that moved the branch
+        touched an article of the import or took one of its slugs or titles.
+        """
+        objects, branch = self.wiki.objects, self.wiki.branch
+        kept = f"the imported history is kept at {self.ref} (import again)"
+        if onto is None:
+            raise StoreError(f"{BRANCH} was deleted during the import; {kept}")
+        if self.wiki.layout != self.layout:
+            raise StoreError(f"the wiki was migrated during the import; {kept}")
+        changed = branch.changed_slugs(self.tip, onto)
+        touched = sorted(changed & self._written.keys())
+        if touched:
+            raise StoreError(f"{BRANCH} changed {', '.join(map(repr, touched[:5]))} during the import; {kept}")
+        self.wiki.collisions.sync(onto)
+        for slug in sorted(changed):
+            row = self.wiki.collisions.row(slug)
+            if row is None:
+                continue
+            owner = self._slug_keys.get(collision_key(slug))
+            title_owner = self._title_keys.get(row[1]) if row[1] else None
+            for other in (owner, title_owner):
+                if other is not None and other != slug and other in self._written:
+                    raise StoreError(f"{slug!r}, saved during the import, collides with the imported {other!r}; {kept}")
+        commits = branch.log_range(self.tip, head)
+        raws = dict(objects.read_many(commits))
+        edits = branch.changes_of(commits)
+        writer = branch.fast_import("import", onto)
+        try:
+            for commit in commits:
+                header, _, message = raws[commit].partition(b"\n\n")
+                lines = {line.split(b" ", 1)[0]: line.split(b" ", 1)[1] for line in header.split(b"\n")
+                         if b" " in line}
+                writer.commit(lines[b"author"].decode("utf-8"), message.decode("utf-8"), edits[commit],
+                              committer=lines[b"committer"].decode("utf-8"))
+            writer.finish()
+        except BaseException:
+            writer.abort()
+            branch.drop(writer.ref)
+            raise
+        replayed = branch.commit_at(writer.ref)
+        branch.drop(writer.ref)
+        return replayed
 
     def discard(self) -> None:
         """Throw away an unfinished import (its objects become unreachable and are pruned by gc)."""

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 import yaml
 
@@ -32,6 +33,10 @@ from .validate import parse_article
 
 __all__ = ["Collisions"]
 
+_T = TypeVar("_T")
+# What a damaged index raises, at any query (garbage pages, a vanished file, a directory in its place).
+_DAMAGE = (sqlite3.DatabaseError, OSError)
+
 _TITLE_LINE = re.compile(rb"^title: (.*)$", re.M)
 
 
@@ -42,6 +47,21 @@ class Collisions:
         self._index = index
         self._git = runner
         self._objects = objects
+        self._tip: str | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """One line per damaged index file that was thrown away and rebuilt."""
+        return self._index.notes
+
+    def _guarded(self, ask: Callable[[], _T]) -> _T:
+        """``ask()``; if the database turns out damaged, rebuild it from the tip last synced and ask again."""
+        try:
+            return ask()
+        except _DAMAGE as error:
+            self._index.reset(error)
+            self._sync(self._tip)
+            return ask()
 
     def close(self) -> None:
         """Close the index's database connection."""
@@ -54,25 +74,25 @@ class Collisions:
 
         The articles in ``ignore`` do not count (the one being saved or renamed).
         """
-        other = self._index.slug_clash(collision_key(slug), ignore)
+        other = self._guarded(lambda: self._index.slug_clash(collision_key(slug), ignore))
         if other is not None:
             raise InvalidSlug(f"slug {slug!r} collides with the existing article {other!r}")
         if title is not None:
-            other = self._index.title_clash(collision_key(title), ignore)
+            other = self._guarded(lambda: self._index.title_clash(collision_key(title), ignore))
             if other is not None:
                 raise InvalidInput(f"title {title!r} collides with the title of the existing article {other!r}")
 
     def row(self, slug: str) -> tuple[str, str] | None:
         """``(blob, title key)`` the index holds for ``slug``, or None."""
-        return self._index.row(slug)
+        return self._guarded(lambda: self._index.row(slug))
 
     def rows(self) -> dict[str, tuple[str, str]]:
         """slug -> ``(blob, title key)`` of every article the index holds."""
-        return self._index.rows()
+        return self._guarded(self._index.rows)
 
     def describes(self, tip: str | None) -> bool:
         """Whether the index describes the articles at ``tip`` (None: an empty wiki)."""
-        return self._index.described() == (self._objects.articles_tree_id(tip) if tip else "")
+        return self._guarded(self._index.described) == (self._objects.articles_tree_id(tip) if tip else "")
 
     def title_key(self, blob: str, data: bytes | None = None) -> str:
         """The collision key of an article's title, from its stored text without parsing all of it.
@@ -95,7 +115,15 @@ class Collisions:
     # --- keeping in step ---------------------------------------------------------
 
     def sync(self, tip: str | None) -> None:
-        """Bring the index up to the tip's tree (under the writer lock)."""
+        """Bring the index up to the tip's tree (under the writer lock); a damaged index is rebuilt."""
+        self._tip = tip
+        try:
+            self._sync(tip)
+        except _DAMAGE as error:
+            self._index.reset(error)
+            self._sync(tip)
+
+    def _sync(self, tip: str | None) -> None:
         current = self._objects.articles_tree_id(tip) if tip else ""
         described = self._index.described()
         if described == current:
@@ -135,19 +163,25 @@ class Collisions:
 
     def rebuild(self, tip: str | None) -> int:
         """Forget everything and index the tip's tree afresh (under the writer lock); return the articles indexed."""
-        self._index.replace_all([], "-")  # forget: the sync below reads every article
+        try:
+            self._index.replace_all([], "-")  # forget: the sync below reads every article
+        except _DAMAGE as error:
+            self._index.reset(error)
         self.sync(tip)
-        return len(self._index.rows())
+        return len(self.rows())
 
     def check(self, tip: str | None) -> list[str]:
         """Differences between the index and the tip's tree it claims to describe (empty: sound)."""
         actual = {slug: blob for slug, (_, blob) in self._objects.articles_at(tip).items()} if tip else {}
         problems: list[str] = []
-        described = self._index.described()
+        try:
+            described = self._index.described()
+            rows = self._index.rows()
+        except _DAMAGE as error:
+            return [f"{self._index.path} cannot be read: {error}"]
         current = self._objects.articles_tree_id(tip) if tip else ""
         if described != current:
             problems.append(f"the index describes tree {described or '(none)'}, the tip has {current or '(none)'}")
-        rows = self._index.rows()
         for slug in sorted(actual.keys() | rows.keys()):
             have, want = rows.get(slug, (None, ""))[0], actual.get(slug)
             if have != want:

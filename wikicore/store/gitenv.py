@@ -16,10 +16,13 @@ from pathlib import Path
 
 from ..errors import StoreError
 
-__all__ = ["CRASH_STEPS", "GitRunner", "alive", "crash_point", "git_env", "run_git", "text"]
+__all__ = ["CRASH_STEPS", "MIGRATE_CRASH_STEPS", "GitRunner", "alive", "crash_point", "git_env", "run_git", "text"]
 
 #: The steps of a save at which ``WIKICORE_CRASH_AT`` can kill the process (tests only).
 CRASH_STEPS = ("after-hash-object", "after-mktree", "after-commit-tree", "before-update-ref", "after-update-ref")
+#: The steps of ``migrate`` at which ``WIKICORE_CRASH_AT`` can kill the process (tests only).
+MIGRATE_CRASH_STEPS = ("migrate-after-marker", "migrate-after-build", "migrate-after-layout",
+                       "migrate-after-publish", "migrate-after-index")
 
 # Applied to every git process through the environment, so nothing user-controlled
 # is ever written into a config file and a hostile repo config cannot run code.
@@ -111,6 +114,12 @@ class GitRunner:
         # Refs, locks, objects and info/exclude live in the common dir (they differ in a linked worktree).
         self.common_dir = common_dir
         self.env = git_env(git_dir)
+
+    def set_config(self, key: str, value: str) -> None:
+        """Add one setting to every git this runner starts from now on (as :data:`_GIT_CONFIG` is passed)."""
+        index = int(self.env["GIT_CONFIG_COUNT"])
+        self.env = {**self.env, "GIT_CONFIG_COUNT": str(index + 1),
+                    f"GIT_CONFIG_KEY_{index}": key, f"GIT_CONFIG_VALUE_{index}": value}
 
     def run(self, args: list[str], data: bytes | None = None, check: bool = True,
             env: Mapping[str, str] | None = None) -> bytes:

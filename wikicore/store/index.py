@@ -15,13 +15,17 @@ describes, and :mod:`wikicore.store.collisions` keeps it in step with the tip.
 
 from __future__ import annotations
 
-import contextlib
+import os
 import sqlite3
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = ["KEY_VERSION", "CollisionIndex", "collision_key"]
+
+# The tables and columns this version writes: a database with any other shape is rebuilt.
+_SCHEMA = {"meta": ("k", "v"), "entries": ("slug", "blob", "skey", "tkey")}
 
 #: Bumped whenever :func:`collision_key` changes: an index built with other keys is rebuilt.
 KEY_VERSION = "2"
@@ -57,49 +61,110 @@ def collision_key(text: str) -> str:
 class CollisionIndex:
     """``.wikicore/index.sqlite``: slug -> (blob, slug key, title key), and the tree it describes.
 
-    A cache: any damage (a truncated file, another schema) is answered by
-    starting afresh, and WAL with ``synchronous=NORMAL`` keeps it consistent
-    across a killed process without an fsync per save.
+    A cache: any damage (a truncated file, garbage pages, another schema, a
+    directory in its place), whether seen at opening or later, is answered by
+    starting afresh (:meth:`reset`, which notes the file in :attr:`notes`),
+    and WAL with ``synchronous=NORMAL`` keeps it consistent across a killed
+    process without an fsync per save.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: sqlite3.Connection | None = None
+        # One connection per thread of each process: SQLite connections are not to be shared across
+        # threads without care, nor carried across fork() at all (a child opens its own).
+        self._dbs: dict[tuple[int, int], sqlite3.Connection] = {}
+        #: One line per damaged file this index threw away and rebuilt (for the caller to pass on).
+        self.notes: list[str] = []
+
+    @property
+    def _db(self) -> sqlite3.Connection | None:
+        return self._dbs.get((os.getpid(), threading.get_ident()))
+
+    @_db.setter
+    def _db(self, db: sqlite3.Connection | None) -> None:
+        here = (os.getpid(), threading.get_ident())
+        if db is None:
+            self._dbs.pop(here, None)
+        else:
+            self._dbs[here] = db
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is not None:
             return self._db
-        for attempt in (0, 1):
-            try:
-                db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.executescript(
-                    "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
-                    "CREATE TABLE IF NOT EXISTS entries (slug TEXT PRIMARY KEY, blob TEXT NOT NULL,"
-                    " skey TEXT NOT NULL, tkey TEXT NOT NULL);"
-                    "CREATE INDEX IF NOT EXISTS entries_skey ON entries (skey);"
-                    "CREATE INDEX IF NOT EXISTS entries_tkey ON entries (tkey);"
-                )
-                version = db.execute("SELECT v FROM meta WHERE k = 'keys'").fetchone()
-                if version is None or version[0] != KEY_VERSION:
-                    db.executescript("BEGIN; DELETE FROM entries; DELETE FROM meta; COMMIT;")
-                    db.execute("INSERT INTO meta VALUES ('keys', ?)", (KEY_VERSION,))
-                self._db = db
-                return db
-            except sqlite3.DatabaseError:
-                if attempt:
-                    raise
-                with contextlib.suppress(NameError, sqlite3.Error):
-                    db.close()
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        raise AssertionError("unreachable")
+        try:
+            self._db = self._open(self.path)
+        except (sqlite3.DatabaseError, OSError) as error:
+            self.reset(error)
+            assert self._db is not None
+        return self._db
+
+    @staticmethod
+    def _open(path: Path | str) -> sqlite3.Connection:
+        """A connection with the expected schema; :class:`sqlite3.DatabaseError` if the file is not ours."""
+        if isinstance(path, Path) and path.is_dir():
+            raise IsADirectoryError(21, "a directory is in its place")
+        db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(
+                "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS entries (slug TEXT PRIMARY KEY, blob TEXT NOT NULL,"
+                " skey TEXT NOT NULL, tkey TEXT NOT NULL);"
+                "CREATE INDEX IF NOT EXISTS entries_skey ON entries (skey);"
+                "CREATE INDEX IF NOT EXISTS entries_tkey ON entries (tkey);"
+            )
+            # Another shape (an extra column, say) would fail only at the first write, in the middle of a
+            # save: refuse it here, where it is rebuilt.
+            for table, columns in _SCHEMA.items():
+                found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+                if found != columns:
+                    raise sqlite3.DatabaseError(f"table {table} has columns {found}, not {columns}")
+            version = db.execute("SELECT v FROM meta WHERE k = 'keys'").fetchone()
+            if version is None or version[0] != KEY_VERSION:
+                db.executescript("BEGIN; DELETE FROM entries; DELETE FROM meta; COMMIT;")
+                db.execute("INSERT INTO meta VALUES ('keys', ?)", (KEY_VERSION,))
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def reset(self, error: BaseException) -> None:
+        """Throw the damaged database away and start an empty one, noting the file and what was wrong.
+
+        The index describes no tree afterwards, so the next sync rebuilds it from
+        the tree. A directory in its place is not ours to delete: the index then
+        lives in memory for this process.
+        """
+        self._close_here()
+        detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        self.notes.append(f"{self.path} was damaged ({detail}); rebuilt from the tree")
+        try:
+            if self.path.is_dir():
+                raise IsADirectoryError(21, "a directory is in its place")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._db = self._open(self.path)
+        except (sqlite3.DatabaseError, OSError):
+            self._db = self._open(":memory:")
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Close this process's connections (a damaged database may fail even that: they are closed all the same)."""
+        pid = os.getpid()
+        for key in [key for key in self._dbs if key[0] == pid]:
+            try:
+                self._dbs.pop(key).close()
+            except sqlite3.Error:
+                pass
+
+    def _close_here(self) -> None:
+        db = self._db
+        self._db = None
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
 
     def described(self) -> str | None:
         """The id of the ``articles`` tree the index describes ('' for an empty wiki), or None if unknown."""

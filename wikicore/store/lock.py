@@ -1,10 +1,16 @@
 """The writer lock: one writer at a time per wiki, across processes, released by the kernel if a writer dies.
 
-Readers never take it. Writers (save, rename, bulk import, import-dump, migrate,
+Readers never take it. Writers (save, rename, bulk import, migrate,
 housekeeping) hold it for the whole read-check-write-publish sequence, leave a
 crash marker (``.wikicore/saving``, holding their pid) while they work, and
 clean up after a writer that was killed: git lock files it left behind and
 the temporary packs of a killed ``git fast-import``.
+
+``import-dump`` parses for minutes or hours: it writes its objects without the
+lock (:meth:`WriterLock.working`, which leaves ``.wikicore/working-<pid>``)
+and holds the lock only to publish, so a save waits seconds, not the whole
+import. A writer that waits longer than :data:`LOCK_TIMEOUT` raises
+:class:`~wikicore.errors.WikiBusy`: contention is not bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from ..errors import StaleLock, StoreError
+from ..errors import StaleLock, StoreError, WikiBusy
 from .gitenv import alive
 
 __all__ = ["LOCK_TIMEOUT", "LOCK_WAIT_SECONDS", "STALE_AFTER_SECONDS", "WriterLock"]
@@ -62,8 +68,14 @@ class WriterLock:
         the lock, and the lock is older than any live git would hold it.
         """
         crashed_at = self._crashed_at() if recover else None
-        if crashed_at is not None:
-            self._remove_temporary_packs(crashed_at)
+        dead, live = self._workers() if recover else ([], False)
+        starts = [mtime for _, mtime in dead] + ([crashed_at] if crashed_at is not None else [])
+        since = min(starts, default=None)
+        # A live unlocked writer's temporary pack looks like a dead one's: clean only when none runs.
+        if since is not None and not live:
+            self._remove_temporary_packs(since)
+            for path, _ in dead:
+                path.unlink(missing_ok=True)
         for lock in self.git_locks:
             deadline = time.monotonic() + LOCK_WAIT_SECONDS
             while True:
@@ -78,6 +90,32 @@ class WriterLock:
                 if age > STALE_AFTER_SECONDS or time.monotonic() > deadline:
                     raise StaleLock(str(lock), age)
                 time.sleep(0.02)
+
+    def _workers(self) -> tuple[list[tuple[Path, float]], bool]:
+        """The markers of unlocked writers whose process is gone (with their start), and whether one is alive."""
+        dead: list[tuple[Path, float]] = []
+        live = False
+        with contextlib.suppress(OSError):
+            for path in self.state_dir.glob("working-*"):
+                with contextlib.suppress(OSError, ValueError):
+                    if alive(int(path.name.removeprefix("working-"))):  # this process's own counts as live
+                        live = True
+                    else:
+                        dead.append((path, path.stat().st_mtime))
+        return dead, live
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Mark a write in flight without the lock (objects written, nothing published) for crash recovery."""
+        marker = self.state_dir / f"working-{os.getpid()}"
+        try:
+            marker.write_text(f"{os.getpid()}\n", "ascii")
+        except OSError as error:
+            raise StoreError(f"could not write {marker}: {error.strerror or error}") from None
+        try:
+            yield
+        finally:
+            marker.unlink(missing_ok=True)
 
     def _remove_temporary_packs(self, since: float) -> None:
         """Delete ``tmp_pack_*``/``tmp_idx_*`` files a killed ``fast-import`` of ours left.
@@ -101,8 +139,9 @@ class WriterLock:
         try:
             lock.acquire()
         except Timeout:
-            raise StoreError(
-                f"another writer has held {self.state_dir / 'write.lock'} for over {LOCK_TIMEOUT:.0f} s"
+            raise WikiBusy(
+                f"the wiki is busy: another writer has held {self.state_dir / 'write.lock'} for over "
+                f"{LOCK_TIMEOUT:.0f} s; nothing was changed, try again"
             ) from None
         try:
             self.raise_if_locked(recover=True)

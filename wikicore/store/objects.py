@@ -69,16 +69,46 @@ class ObjectStore:
     """
 
     def __init__(self, repo: git.Repo, runner: GitRunner) -> None:
-        self._repo = repo
         self._git = runner
         repo.git.update_environment(**runner.env)
+        # GitPython's persistent cat-file pipes are one conversation each: two threads writing to one
+        # deadlocked and read each other's answers ("corrupt tree object"), and after fork() a child
+        # and its parent read each other's answers (load returned another article 41-45 times in 300).
+        # So each thread of each process gets its own (:meth:`_reader`).
+        self._readers: dict[tuple[int, int], git.Repo] = {(os.getpid(), threading.get_ident()): repo}
+        self._readers_lock = threading.Lock()
         self._hash_bytes: int | None = None
         self._commit_trees: dict[str, str] = {}
         self._trees: dict[str, bytes] = {}
 
     def close(self) -> None:
-        """End the persistent ``cat-file`` processes."""
-        self._repo.close()
+        """End the persistent ``cat-file`` processes this process started (another process's are its own)."""
+        with self._readers_lock:
+            mine = [key for key in self._readers if key[0] == os.getpid()]
+            repos = [self._readers.pop(key) for key in mine]
+        for repo in repos:
+            repo.close()
+
+    def _reader(self) -> Any:
+        """The ``git`` command object of this thread in this process, started the first time it reads."""
+        key = (os.getpid(), threading.get_ident())
+        repo = self._readers.get(key)
+        if repo is None:
+            import git
+
+            repo = git.Repo(self._git.git_dir)
+            repo.git.update_environment(**self._git.env)
+            with self._readers_lock:
+                self._readers[key] = repo
+        return repo.git
+
+    @staticmethod
+    def _check_answer(name: str, sha: object) -> None:
+        """Refuse an answer about another object than the one asked for (a crossed pipe, never silently)."""
+        asked = name.removesuffix("^{commit}")
+        if _OBJECT_ID.fullmatch(asked) and text(sha) != asked:
+            raise StoreError(f"git answered with object {text(sha)[:12]} when asked for {asked[:12]}; "
+                             "refusing to use it")
 
     # --- object ids ------------------------------------------------------------
 
@@ -98,7 +128,7 @@ class ObjectStore:
     def read(self, commit: str, path: str) -> bytes:
         """The contents of the file at ``commit:path``; :class:`NotFound` if there is none."""
         try:
-            _, kind, _, data = self._repo.git.get_object_data(f"{commit}:{path}")
+            _, kind, _, data = self._reader().get_object_data(f"{commit}:{path}")
         except ValueError:
             raise NotFound(f"no {path} at revision {commit[:12]}") from None
         if text(kind) != "blob":
@@ -108,16 +138,19 @@ class ObjectStore:
     def read_object(self, name: str) -> bytes:
         """The raw contents of an object the wiki must have (a missing one is a damaged repository)."""
         try:
-            return bytes(self._repo.git.get_object_data(name)[3])
+            sha, _, _, data = self._reader().get_object_data(name)
         except ValueError:
             raise StoreError(f"object {name} is missing from the wiki (run `git fsck`)") from None
+        self._check_answer(name, sha)
+        return bytes(data)
 
     def header(self, name: str) -> tuple[str, str] | None:
         """``(id, kind)`` of the object ``name`` names, from the persistent batch-check process; None if none."""
         try:
-            sha, kind, _ = self._repo.git.get_object_header(name)
+            sha, kind, _ = self._reader().get_object_header(name)
         except ValueError:
             return None
+        self._check_answer(name, sha)
         return text(sha), text(kind)
 
     def has(self, name: str) -> bool:
@@ -226,7 +259,8 @@ class ObjectStore:
         articles = RawTree(self._tree_raw(sha), hash_bytes)
         shards = {tree_sha: shard.decode() for shard, tree_sha in articles.trees() if is_shard(shard)}
         # One cat-file stream for the shards (256 round trips through the batch pipe cost 10x more).
-        raws = {sha: self._trees[sha] for sha in shards if sha in self._trees}
+        cached = {sha: self._trees.get(sha) for sha in shards}
+        raws = {sha: raw for sha, raw in cached.items() if raw is not None}
         missing = [sha for sha in shards if sha not in raws]
         if len(missing) > 32:
             raws.update(self.read_many(missing))

@@ -130,10 +130,16 @@ class Unchanged(Revision):
 class Wiki:
     """A wiki on disk. Open one with :meth:`open` or create one with :meth:`init`.
 
-    A ``Wiki`` keeps two persistent ``git cat-file`` processes; :meth:`close` (or
-    ``with Wiki.open(...) as wiki``) ends them. Use one ``Wiki`` per thread or
-    process: those pipes are not shared safely. Writers in any number of
-    processes are safe; they serialise on the lock in ``.wikicore/``.
+    A ``Wiki`` keeps persistent ``git cat-file`` processes; :meth:`close` (or
+    ``with Wiki.open(...) as wiki``) ends them.
+
+    **Safe across threads and after ``fork()``.** Each thread of each process
+    gets its own ``cat-file`` pipes and its own connection to the collision
+    index, started the first time it reads, and an answer about another object
+    than the one asked for is refused (:class:`StoreError`), never used. A
+    child after ``fork()`` reads through pipes of its own, not its parent's.
+    Writers in any number of threads and processes are safe; they serialise on
+    the lock in ``.wikicore/``.
 
     Its parts, which :class:`Bulk` works with too: ``objects`` (:mod:`.objects`),
     ``branch`` (:mod:`.branch`), ``collisions`` (:mod:`.collisions`) and
@@ -154,6 +160,10 @@ class Wiki:
         self.branch = Branch(runner, self.objects, self._lock)
         self.collisions = Collisions(CollisionIndex(self.state_dir / "index.sqlite"), runner, self.objects)
         self.upkeep = Upkeep(runner, self.objects, self.branch, self.collisions, self.state_dir)
+        self.upkeep.check_commit_graph()
+        if self.upkeep.migration_interrupted():
+            with self._writing():
+                self.upkeep.finish_migration()
 
     # --- opening -------------------------------------------------------------
 
@@ -219,6 +229,15 @@ class Wiki:
             repo.close()
             raise StoreError(f"{path} uses {object_format} object ids; wikicore supports SHA-1 repositories only")
         return cls(path.resolve(), repo)
+
+    @property
+    def notes(self) -> list[str]:
+        """What opening and using the wiki repaired on the way, one line each, naming the file.
+
+        A damaged collision index rebuilt, a commit-graph bypassed because it does
+        not verify: nothing the caller must act on, but worth saying once.
+        """
+        return [*self.upkeep.notes, *self.collisions.notes]
 
     def close(self) -> None:
         """End the persistent git processes and the index connection."""
@@ -581,17 +600,32 @@ class Wiki:
         return bulk_import(self, articles, message, author, sources)
 
     @contextlib.contextmanager
-    def bulk(self) -> Iterator[Bulk]:
-        """A :class:`Bulk` writer under the writer lock (for bulk import and ``import-dump``).
+    def bulk(self, *, locked: bool = True) -> Iterator[Bulk]:
+        """A :class:`Bulk` writer (for bulk import and ``import-dump``).
 
         The caller adds articles and commits; :meth:`Bulk.finish` publishes by
         compare-and-swap. Leaving the block without ``finish`` (or by an
-        exception) discards everything written.
+        exception) discards everything written. With ``locked`` the writer
+        lock is held throughout; without, only while the import starts and
+        while :meth:`Bulk.finish` publishes, so other writers wait seconds, not
+        the whole import (what they changed meanwhile is kept, see
+        :meth:`Bulk.finish`).
         """
+        if locked:
+            with self._writing():
+                tip = self.tip()
+                self.collisions.sync(tip)
+                writer = Bulk(self, tip)
+                try:
+                    yield writer
+                finally:
+                    writer.discard()
+            return
         with self._writing():
             tip = self.tip()
             self.collisions.sync(tip)
-            writer = Bulk(self, tip)
+            writer = Bulk(self, tip, locked=False)
+        with self._lock.working():
             try:
                 yield writer
             finally:
