@@ -15,9 +15,14 @@ one link in five dead; a Wayback-compatible server holding captures for half):
    only, every verdict from the link database), median of 3 in a child process
    (wall and CPU seconds: the machine is shared, CPU time is the steadier
    figure), and with ``--old`` the same with that checkout's code.
-3. ``memory``: peak RSS of a child process auditing MEMORY_REFS references
+3. ``quotes``: REFS references, each citation with a quote, over 40 hosts with
+   100-300 ms latency, at the default politeness: the whole audit with the
+   source-text phase against the same audit with ``no_quotes`` (distinct urls per
+   run, so nothing is cached). Target: <= 1.3x.
+4. ``memory``: peak RSS of a child process auditing MEMORY_REFS references
    over 200 hosts (links only, no latency, 10 per host): results are streamed to
-   the database; the target is <= 200 MB.
+   the database; the target is <= 200 MB. ``--memory-quotes`` gives every
+   citation a quote, so the source-text phase reads all 50,000 pages too.
 
 Each figure goes to bench/results/.
 """
@@ -42,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def build_article(
-    bases: list[str], refs: int, slug: str = "bench", offset: int = 0
+    bases: list[str], refs: int, slug: str = "bench", offset: int = 0, quotes: bool = False
 ) -> tuple[object, list[dict[str, str]]]:
     from wikicore.models import Article
 
@@ -54,7 +59,9 @@ def build_article(
         references.append({"id": f"r{i}", "type": "web", "title": f"Page {i}", "url": url, "access_date": "2021-06-01"})
         if i % 2 == 0:
             captures.append({"url": url, "timestamp": f"2021{(i % 12) + 1:02d}15000000"})
-    claims = [{"text": f"Claim {i}. ", "citations": [{"ref": f"r{i}"}]} for i in range(refs)]
+    # With ``quotes``, every citation carries one (the bench pages say "ok": half are found, the rest missing).
+    claims = [{"text": f"Claim {i}. ", "citations": [{"ref": f"r{i}", **({"quote": "ok" if i % 2 else f"quote {i}"}
+                                                                        if quotes else {})}]} for i in range(refs)]
     article = Article.model_validate(
         {"slug": slug, "title": "Bench", "lead": [{"claims": claims}], "references": references}
     )
@@ -107,6 +114,37 @@ def phases(refs: int) -> list[dict[str, object]]:
                     rows.append(row)
     finally:
         web.close()
+    return rows
+
+
+def quotes(refs: int) -> list[dict[str, object]]:
+    from wikicore.archive import WaybackArchive
+    from wikicore.audit import audit_articles
+    from wikicore.net import CheckConfig
+    from wikicore.testing.wayback import FakeWayback
+
+    config = CheckConfig(allow_private=True)  # wikicore's default politeness
+    web = Server(40, "100-300")
+    rows: list[dict[str, object]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for run, tag in enumerate(("no-quotes", "quotes")):
+                # Distinct URLs per run (an offset: the bench server serves /p/N at the root only): nothing cached.
+                article, captures = build_article(web.bases, refs, offset=run * 1_000_000, quotes=True)
+                with FakeWayback(captures) as wayback:
+                    archive = WaybackArchive(wayback.base_url, use_cdx=False)
+                    started = time.perf_counter()
+                    cpu = time.process_time()
+                    report = audit_articles([(article, None)], config=config, archive=archive,
+                                            db_path=Path(tmp) / f"{tag}.sqlite", no_quotes=tag == "no-quotes")
+                    rows.append({"scenario": "quotes", "run": tag, "refs": refs,
+                                 "seconds": round(time.perf_counter() - started, 2),
+                                 "cpu_seconds": round(time.process_time() - cpu, 2),
+                                 "quotes": report.sources().quotes, "drift": report.sources().drift})
+    finally:
+        web.close()
+    rows.append({"scenario": "quotes", "run": "ratio", "refs": refs,
+                 "quotes_over_no_quotes": round(float(rows[1]["seconds"]) / float(rows[0]["seconds"]), 2)})  # type: ignore[arg-type]
     return rows
 
 
@@ -170,7 +208,7 @@ def reaudit(refs: int, old: Path | None) -> list[dict[str, object]]:
     return rows
 
 
-def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
+def memory_child(refs: int, bases: list[str], eager: bool, with_quotes: bool = False) -> dict[str, object]:
     """Audit ``refs`` references in articles of 500; ``eager`` builds every article before the audit.
 
     A real audit reads articles one at a time (files, or a wiki's blobs): the
@@ -188,11 +226,11 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
     per_article = 500  # a wiki: many articles of a few hundred references each
     count = refs // per_article
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    on_disk = len(dumps(build_article(bases, per_article, slug="a0")[0]).encode()) * count  # type: ignore[arg-type]
+    on_disk = len(dumps(build_article(bases, per_article, slug="a0", quotes=with_quotes)[0]).encode()) * count  # type: ignore[arg-type]
 
     def articles() -> Iterator[tuple[object, None]]:
         for n in range(count):
-            yield build_article(bases, per_article, slug=f"a{n}", offset=n * per_article)[0], None
+            yield build_article(bases, per_article, slug=f"a{n}", offset=n * per_article, quotes=with_quotes)[0], None
 
     targets: Iterable[tuple[object, None]] = list(articles()) if eager else articles()
     built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -206,19 +244,21 @@ def memory_child(refs: int, bases: list[str], eager: bool) -> dict[str, object]:
         write_file(Path(tmp) / "audit.json", render_pieces(report, "json"))
         rendered = (Path(tmp) / "audit.json").stat().st_size
         with_json = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"input": "all built first" if eager else "one article at a time", "seconds": round(seconds, 1),
+    return {"input": "all built first" if eager else "one article at a time", "quotes": with_quotes,
+            "quotes_checked": sum(report.sources().quotes.values()) if with_quotes else 0,
+            "seconds": round(seconds, 1),
             "peak_rss_mb": round(maxrss), "peak_rss_with_json_render_mb": round(with_json),
             "json_report_mb": round(rendered / 2**20, 1), "rss_after_imports_mb": round(base),
             "rss_after_building_input_mb": round(built), "input_yaml_mb": round(on_disk / 2**20, 1),
             "articles": len(report.articles), "distinct_urls": report.totals().references}
 
 
-def memory(refs: int, eager: bool = False) -> list[dict[str, object]]:
+def memory(refs: int, eager: bool = False, with_quotes: bool = False) -> list[dict[str, object]]:
     web = Server(200)
     try:
         done = subprocess.run(
             [sys.executable, str(HERE / "bench_audit.py"), "--child-memory", str(refs), "--base", ",".join(web.bases),
-             *(["--eager-input"] if eager else [])],
+             *(["--eager-input"] if eager else []), *(["--memory-quotes"] if with_quotes else [])],
             capture_output=True, text=True, check=True, cwd=HERE.parent,
         )
     finally:
@@ -232,7 +272,9 @@ def main() -> None:
     parser.add_argument("--reaudit-refs", type=int, default=10000)
     parser.add_argument("--memory-refs", type=int, default=50000)
     parser.add_argument("--old", type=Path, help="a checkout of older code for the re-audit comparison")
-    parser.add_argument("--only", choices=["phases", "reaudit", "memory"], default="")
+    parser.add_argument("--only", choices=["phases", "reaudit", "quotes", "memory"], default="")
+    parser.add_argument("--memory-quotes", action="store_true",
+                        help="memory: every citation has a quote, so every page's text is read too")
     parser.add_argument("--child-reaudit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--eager-input", action="store_true",
@@ -243,15 +285,17 @@ def main() -> None:
         print(json.dumps(reaudit_child(args.child_reaudit, args.base)))
         return
     if args.child_memory:
-        print(json.dumps(memory_child(args.child_memory, args.base.split(","), args.eager_input)))
+        print(json.dumps(memory_child(args.child_memory, args.base.split(","), args.eager_input, args.memory_quotes)))
         return
     rows: list[dict[str, object]] = []
     if args.only in ("", "phases"):
         rows += phases(args.refs)
     if args.only in ("", "reaudit"):
         rows += reaudit(args.reaudit_refs, args.old)
+    if args.only in ("", "quotes"):
+        rows += quotes(args.refs)
     if args.only in ("", "memory"):
-        rows += memory(args.memory_refs, args.eager_input)
+        rows += memory(args.memory_refs, args.eager_input, args.memory_quotes)
     for row in rows:
         print(json.dumps(row))
     write_results("bench_audit", {"runs": rows})

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from ..archive.rescue import RescueProgress, RescueResult, link_evidence, rescue_article
 from ..errors import NotFound
+from ..net import CheckConfig
+from .quotes import fingerprint_captures
 
 if TYPE_CHECKING:
     from ..archive.records import Archive
@@ -41,6 +43,7 @@ def archive_article(
     author: str | None = None,
     progress: RescueProgress | None = None,
     on_rescued: Callable[[RescueResult], None] | None = None,
+    config: CheckConfig | None = None,
 ) -> ArchiveOutcome:
     """Link archived copies into the latest revision of ``slug`` and save them as one revision.
 
@@ -54,6 +57,8 @@ def archive_article(
     caller can show what was found even when the save then fails (an edit
     conflict: the article changed meanwhile, and the latest revision read here
     is the base, so nothing is overwritten). Nothing found, nothing saved.
+    The captures written back are fingerprinted into the link history (read
+    through ``config``'s network rules) for later audits' drift checks.
     Raises :class:`~wikicore.errors.NotFound` for an article the wiki lacks.
     """
     latest = wiki.latest(slug)
@@ -70,4 +75,5 @@ def archive_article(
     if not result.changes:
         return ArchiveOutcome(result)
     revision = wiki.save(result.article, result.message(message), author=author, base=latest.id)
+    fingerprint_captures(wiki.checks_path, [(c.url, c.archive_url) for c in result.changes], config)
     return ArchiveOutcome(result, revision)

@@ -13,7 +13,7 @@ import datetime as _dt
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -24,7 +24,7 @@ from .options import AuditEvent, AuditOptions, AuditPhase, Progress
 from .report import LIVE_CODES, AuditProblem
 from .static import Finding, KnownTitles, Severity, date_range, run_static_checks, url_problem
 
-__all__ = ["ArticleFacts", "Collected", "ProblemPool", "RefFacts", "collect", "query_day"]
+__all__ = ["ArticleFacts", "CitedFacts", "Collected", "ProblemPool", "RefFacts", "collect", "query_day"]
 
 
 def query_day(ref: Reference) -> _dt.date | None:
@@ -117,6 +117,14 @@ class RefFacts:
     excluded: bool
 
 
+class CitedFacts(NamedTuple):
+    """One citation of a claim: the reference it cites, where in it, and the quote (most have none)."""
+
+    ref: str
+    locator: str | None
+    quote: str | None
+
+
 @dataclass(slots=True)
 class ArticleFacts:
     """One audited article boiled down after its static checks: what the report still needs of it."""
@@ -131,6 +139,7 @@ class ArticleFacts:
     static_url_refs: set[str]
     claims: list[tuple[str, str, tuple[str, ...]]]  # id, text, the refs it cites
     references: list[RefFacts]
+    citations: dict[str, tuple[CitedFacts, ...]]  # by claim id: every citation, in order (quotes kept)
 
     @classmethod
     def of(cls, article: Article, revision: str | None, findings: list[Finding], pool: ProblemPool) -> ArticleFacts:
@@ -174,6 +183,11 @@ class ArticleFacts:
                 )
                 for ref in article.references
             ],
+            citations={
+                claim.id: tuple(CitedFacts(c.ref, c.locator, c.quote) for c in claim.citations)
+                for claim in article.claims()
+                if claim.citations
+            },
         )
 
 

@@ -36,7 +36,7 @@ Clock = Callable[[], _dt.datetime]
 OptionWords = Mapping[str, str]
 
 #: The library's own spelling: the field as a Python caller writes it. The CLI passes its flags instead.
-FIELD_WORDS: OptionWords = {"no_archive": "no_archive=True", "refresh": "refresh=True"}
+FIELD_WORDS: OptionWords = {"no_archive": "no_archive=True", "no_quotes": "no_quotes=True", "refresh": "refresh=True"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class AuditOptions:
     """How to audit: what is checked live, against which archive, with which history and clock.
 
     ``offline`` touches no network (every url is ``unchecked``); ``no_archive``
-    checks links but not archive coverage. ``config`` tunes the link checker
+    checks links but not archive coverage; ``no_quotes`` skips the source-text
+    phase (quote checks and content drift, :mod:`wikicore.audit.quotes`). ``config`` tunes the link checker
     (its ``ttl`` also bounds the archive cache). ``archive`` defaults to the
     Wayback Machine at ``$WIKICORE_WAYBACK_URL`` or the Internet Archive.
     ``db_path`` is the SQLite history shared by link and archive lookups (None:
@@ -54,6 +55,7 @@ class AuditOptions:
 
     offline: bool = False
     no_archive: bool = False
+    no_quotes: bool = False
     config: CheckConfig = field(default_factory=CheckConfig)
     archive: Archive | None = None
     db_path: Path | None = None
@@ -75,6 +77,7 @@ class AuditFields(TypedDict, total=False):
 
     offline: bool
     no_archive: bool
+    no_quotes: bool
     config: CheckConfig
     archive: Archive | None
     db_path: Path | None
@@ -89,6 +92,7 @@ class AuditPhase(StrEnum):
     STATIC = "static"
     LINKS = "links"
     ARCHIVE = "archive"
+    SOURCES = "sources"
     DONE = "done"
 
 

@@ -25,7 +25,17 @@ link-excluded-no-archive        error     ``url_status`` usurped/unfit (not chec
                                           stored archive: readers have nothing to follow
 claim-sources-dead              warning   every reference the claim cites is dead (``link-dead``)
                                           or failing persistently: the claim has lost its support
+quote-changed                   warning   a citation's quote is in the archive capture (date and
+                                          url named) but no longer on the live page
+quote-missing                   warning   a citation's quote is on neither the live page nor the capture
+quote-locator-mismatch          info      the citation's ``locator`` names pages the quote is not on
+content-drift                   warning   the live page now holds something else (``unrelated``);
+                                (info)    info when it has only ``changed`` since the capture
 ==============================  ========  =====================================================
+
+The quote and drift codes come from the source-text phase (:mod:`wikicore.audit.quotes`;
+``no_quotes`` skips it); ``content-drift`` is tabled at its warning severity and
+given as info for a page that only changed.
 
 Urls an editor marked ``usurped`` or ``unfit`` are not fetched (a hijacked
 domain answers 200 with spam) and get ``unchecked``; their archives are.
@@ -50,8 +60,12 @@ __all__ = [
     "AuditProblem",
     "AuditReport",
     "AuditSummary",
+    "CitationAudit",
     "ClaimAudit",
+    "DriftInfo",
+    "QuoteCheckInfo",
     "ReferenceAudit",
+    "SourcesSummary",
 ]
 
 #: Problem codes the live phases add, with their severities (see the table in the module docstring).
@@ -69,6 +83,10 @@ LIVE_CODES: dict[str, Severity] = {
     "archive-missing": Severity.INFO,
     "link-excluded-no-archive": Severity.ERROR,
     "claim-sources-dead": Severity.WARNING,
+    "quote-changed": Severity.WARNING,
+    "quote-missing": Severity.WARNING,
+    "quote-locator-mismatch": Severity.INFO,
+    "content-drift": Severity.WARNING,
 }
 
 
@@ -100,6 +118,36 @@ class ArchiveInfo(_Frozen):
     )
 
 
+class DriftInfo(_Frozen):
+    """How far the live page has drifted from the capture near the access date (main texts compared)."""
+
+    similarity: float = Field(ge=0, le=1, description="Share of the capture's text still on the live page.")
+    capture: str = Field(description="The capture's timestamp, YYYYMMDDhhmmss.")
+    status: Literal["same", "changed", "unrelated"]
+
+
+class QuoteCheckInfo(_Frozen):
+    """Whether the page still says the citation's quote (see docs/sources.md)."""
+
+    status: Literal["found", "changed", "missing", "unchecked"]
+    where: Literal["live", "archive", "both"] | None = None
+    score: float = Field(ge=0, le=1, description="How well the best match agrees with the quote, 0..1.")
+    context: str = Field(default="", description="The matched text with a little around it.")
+    page: int | None = Field(default=None, description="The PDF page (from 1) the quote is on.")
+    reason: str | None = Field(default=None, description="Why it could not be checked (or the live page's failure).")
+
+
+class CitationAudit(_Frozen):
+    """One citation of a claim: the reference, where in it, and the quote the claim rests on."""
+
+    ref: str
+    locator: str | None = None
+    quote: str | None = None
+    quote_check: QuoteCheckInfo | None = Field(
+        default=None, description="The quote's check; null without a quote or when quotes were not checked."
+    )
+
+
 class ReferenceAudit(_Frozen):
     """A reference's verdict: link status, history, archive coverage and problems."""
 
@@ -119,15 +167,36 @@ class ReferenceAudit(_Frozen):
     archive_resolves: bool | None = Field(
         default=None, description="Whether the stored archive_url leads to a capture; null if not checked."
     )
+    drift: DriftInfo | None = Field(
+        default=None, description="The live page against the capture near the access date; null if not compared."
+    )
+    text_changed_since: _dt.datetime | None = Field(
+        default=None,
+        description="When the live page's current text was first seen, if the link history saw a different one "
+        "before (from fingerprints, no archive asked); null otherwise.",
+    )
     problems: tuple[AuditProblem, ...] = ()
 
 
 class ClaimAudit(_Frozen):
-    """A claim and its problems (every claim is listed, most with none)."""
+    """A claim, its citations and its problems (every claim is listed, most with none)."""
 
     id: str
     text: str
+    citations: tuple[CitationAudit, ...] = ()
     problems: tuple[AuditProblem, ...] = ()
+
+
+class SourcesSummary(_Frozen):
+    """Does the source still say it: quotes by check status, references by drift status."""
+
+    quotes: dict[str, int] = Field(description="Citations with a quote, by quote_check status (unchecked: not run).")
+    drift: dict[str, int] = Field(description="References compared with their capture, by drift status.")
+
+    @property
+    def drifted(self) -> int:
+        """References whose live page changed or became unrelated."""
+        return self.drift.get("changed", 0) + self.drift.get("unrelated", 0)
 
 
 class AuditSummary(_Frozen):
@@ -172,7 +241,8 @@ class AuditReport(_Frozen):
         alias="$schema",
         description="The schema this document follows.",
     )
-    schema_version: Literal[1] = 1
+    # 2: claims list their citations with quote checks; references carry drift.
+    schema_version: Literal[2] = 2
 
     generated_at: _dt.datetime
     offline: bool
@@ -186,6 +256,21 @@ class AuditReport(_Frozen):
     def count(self, at_least: Severity) -> int:
         """How many problems have ``at_least`` this severity."""
         return sum(1 for article in self.articles for p in article.all_problems() if p.severity.rank >= at_least.rank)
+
+    def sources(self) -> SourcesSummary:
+        """Quote checks and drift over every article ("sources still say it")."""
+        quotes: Counter[str] = Counter()
+        drift: Counter[str] = Counter()
+        for article in self.articles:
+            for claim in article.claims:
+                quotes.update(
+                    c.quote_check.status if c.quote_check else "unchecked" for c in claim.citations if c.quote
+                )
+            drift.update(ref.drift.status for ref in article.references if ref.drift is not None)
+        return SourcesSummary(
+            quotes={s: quotes[s] for s in ("found", "changed", "missing", "unchecked")},
+            drift={s: drift[s] for s in ("same", "changed", "unrelated")},
+        )
 
     def totals(self) -> AuditSummary:
         """The articles' summaries added up."""

@@ -22,6 +22,10 @@ measured 1.01x the slower phase over 2,000 references); ``no_archive`` skips
 phase 3. Progress events of both phases arrive
 interleaved, from two threads.
 
+4. **sources** -- then the texts of cited pages, live and captured
+   (:mod:`wikicore.audit.quotes`): every quote checked, every reference with a
+   capture near its access date compared for drift; ``no_quotes`` skips it.
+
 When the archive fails as a whole, or the network does (no checked url got any
 answer, over several hosts), :attr:`AuditReport.network_failure` says so and
 the CLI exits 5. Then each reference gets a verdict and its problems
@@ -48,6 +52,7 @@ from ..models import Article
 from .collect import Collected, ProblemPool, collect
 from .live import ArchiveAnswers, check_links, look_up_archives, network_down
 from .options import FIELD_WORDS, AuditEvent, AuditFields, AuditOptions, AuditPhase, OptionWords, Progress
+from .quotes import SourceAnswers, attach_sources, check_sources
 from .report import ArticleAudit, AuditReport
 from .static import KnownTitles
 from .verdicts import Evidence, article_audit
@@ -83,6 +88,7 @@ def audit_articles(
     links: dict[str, LinkResult] = {}
     answers = ArchiveAnswers()
     network_failure: str | None = None
+    sources: SourceAnswers | None = None
 
     if options.offline:
         notes.append(
@@ -95,6 +101,10 @@ def audit_articles(
         links, damaged, answers = _check_live(found, options, emit, notes)
         said, network_failure = _live_notes(found, options, links, damaged, answers, option_words)
         notes.extend(said)
+        if options.no_quotes:
+            notes.append(f"{_word(option_words, 'no_quotes')}: quotes and content drift were not checked")
+        elif network_failure is None:  # texts read through a failed network would all be "unchecked"
+            sources = check_sources(found.items, links, answers.nearest, options, emit, pool)
 
     evidence = Evidence(
         offline=options.offline,
@@ -110,7 +120,9 @@ def audit_articles(
     items.reverse()
     built: list[ArticleAudit] = []
     while items:
-        built.append(article_audit(items.pop(), evidence, pool))
+        item = items.pop()
+        built.append(attach_sources(article_audit(item, evidence, pool), item, sources, pool))
+        del item
     articles = tuple(built)
     del built
     emit(AuditEvent(AuditPhase.DONE, count, count))

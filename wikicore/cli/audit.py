@@ -47,6 +47,7 @@ SHORT_PHASE = 20
 @archive_options
 @network_options
 @click.option("--no-archive", is_flag=True, help="Check links only: no archive lookups.")
+@click.option("--no-quotes", is_flag=True, help="Do not read cited pages' texts: no quote checks, no content drift.")
 @click.option(
     "--cache", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
     help="Link and archive history (SQLite) [default: <wiki>/.wikicore/checks.sqlite for wiki articles, "
@@ -61,15 +62,18 @@ SHORT_PHASE = 20
 @click.pass_obj
 def audit(env: Env, targets: tuple[str, ...], all_: bool, offline: bool, fmt: str, output: str, fail_on: str,
           archive: ArchiveOptions, network: NetworkOptions, no_archive: bool, cache: Path | None, refresh: bool,
-          quiet: bool, urls_dir: Path | None = None) -> None:
+          quiet: bool, urls_dir: Path | None = None, no_quotes: bool = False) -> None:
     """Audit articles: are claims sourced, references valid, links alive and archived?
 
     A TARGET is a slug in the wiki or a path to an article file; --all audits
     every article in the wiki. Static checks always run; unless --offline, each
     distinct url is checked once (results younger than a day are reused from
     the cache) and the Wayback Machine is asked for the snapshot nearest the
-    access date. "See also" titles are checked against the titles and aliases
-    of the wiki's articles when wiki articles are audited.
+    access date. Then each citation's quote is looked for on the live page and
+    in that capture, and each page is compared with its capture for content
+    drift (--no-quotes skips both; see docs/sources.md). "See also" titles are
+    checked against the titles and aliases of the wiki's articles when wiki
+    articles are audited.
 
     The cache is --cache, else <wiki>/.wikicore/checks.sqlite when wiki
     articles are audited, else $XDG_CACHE_HOME/wikicore/checks.sqlite
@@ -107,14 +111,14 @@ def audit(env: Env, targets: tuple[str, ...], all_: bool, offline: bool, fmt: st
         report = audit_wiki(  # which articles, at which revision, against which titles: the library's call
             wiki, items, all_articles=all_,
             options=AuditOptions(
-                offline=offline, no_archive=no_archive, config=config,
+                offline=offline, no_archive=no_archive, no_quotes=no_quotes, config=config,
                 # CDX widens the Internet Archive's availability misses only within its budget of 0.02
                 # requests a reference; archives without an availability API (pywb) are asked by CDX or Memento.
                 archive=None if offline or no_archive else client,
                 db_path=None if offline else cache or audit_cache_path(wiki), refresh=refresh,
             ),
             progress=None if line is None else AuditProgress(line),
-            option_words={"no_archive": "--no-archive", "refresh": "--refresh"},  # the notes name the flags
+            option_words={"no_archive": "--no-archive", "no_quotes": "--no-quotes", "refresh": "--refresh"},
         )
         if line is not None:
             line.clear()

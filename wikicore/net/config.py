@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_HOST_WAIT",
     "DEFAULT_KEEP_BYTES",
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_TEXT_BYTES",
     "DEFAULT_PER_HOST",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_RETRIES",
@@ -67,6 +68,9 @@ DEFAULT_DEADLINE = 20.0
 DEFAULT_HOST_WAIT = 60.0
 #: Decoded bytes read from one body at most: a 1 GiB page or a gzip bomb costs this much.
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+#: Decoded bytes read of a cited page whose *text* is wanted (quote checks): reports run to
+#: several MiB, and a quote on page 40 of a PDF needs the whole file (16 MiB holds the sources bed's largest).
+DEFAULT_MAX_TEXT_BYTES = 16 * 1024 * 1024
 #: Bytes of a 2xx body read for the verdict (title, "not found" markers, similarity).
 #: A page's <title> and its error text sit in the first few KiB; 64 KiB holds them on the pages
 #: we measured and costs one or two reads on a typical page.
@@ -109,9 +113,10 @@ class CheckConfig:
     ``--host-request-interval``; ``concurrency`` is ``--max-concurrency``.
     ``host_limits`` overrides them per host (``"example.org"`` or
     ``"example.org:8080"``). ``host_wait`` bounds the wait for a host's turn
-(seconds without progress there); ``deadline`` starts when a URL's first
-request is sent. ``keep_bytes`` of every 2xx body are read for the
-    verdict; ``max_bytes`` bounds what is read of any body at all.
+    (seconds without progress there); ``deadline`` starts when a URL's first
+    request is sent. ``keep_bytes`` of every 2xx body are read for the
+    verdict; ``max_bytes`` bounds what is read of any body at all, except a source's
+    text, which ``max_text_bytes`` bounds (a body read for its quotes).
     """
 
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
@@ -131,6 +136,7 @@ request is sent. ``keep_bytes`` of every 2xx body are read for the
     backoff: float = DEFAULT_BACKOFF
     max_retry_after: float = MAX_RETRY_AFTER
     keep_bytes: int = DEFAULT_KEEP_BYTES
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
     host_limits: Mapping[str, Limit] = field(default_factory=lambda: MappingProxyType({}))
     host_wait: float = DEFAULT_HOST_WAIT
 
@@ -140,7 +146,7 @@ request is sent. ``keep_bytes`` of every 2xx body are read for the
         for name in ("host_interval", "backoff", "max_retry_after"):
             _seconds(name, getattr(self, name), zero_ok=True)
         for name, least in (("concurrency", 1), ("per_host", 1), ("retries", 0), ("dead_failures", 1),
-                            ("max_bytes", 1), ("keep_bytes", 0)):
+                            ("max_bytes", 1), ("keep_bytes", 0), ("max_text_bytes", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise InvalidInput(f"{name} must be a whole number of at least {least}, not {value!r}")

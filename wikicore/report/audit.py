@@ -16,9 +16,18 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Literal
 
-from ..audit.report import ArticleAudit, AuditProblem, AuditReport, AuditSummary, ReferenceAudit
+from ..audit.report import (
+    ArticleAudit,
+    AuditProblem,
+    AuditReport,
+    AuditSummary,
+    CitationAudit,
+    ClaimAudit,
+    ReferenceAudit,
+    SourcesSummary,
+)
 from ..audit.static import Severity
-from .base import attr, esc, json_text, link, page, terminal
+from .base import attr, esc, json_text, link, page, robust_link, terminal
 
 __all__ = [
     "FORMATS",
@@ -71,6 +80,39 @@ def _statuses(summary: AuditSummary) -> str:
     return ", ".join(f"{n} {status}" for status, n in summary.by_status.items() if n) or "no references"
 
 
+def _sources_line(sources: SourcesSummary) -> str:
+    """The "sources still say it" summary in words."""
+    q, d = sources.quotes, sources.drift
+    compared = sum(d.values())
+    return (
+        f"sources still say it: quotes {q['found']} found, {q['changed']} changed, {q['missing']} missing, "
+        f"{q['unchecked']} unchecked; references drifted {sources.drifted} of {compared} compared "
+        f"({d['changed']} changed, {d['unrelated']} unrelated)"
+    )
+
+
+def _quoted(article: ArticleAudit) -> Iterator[tuple[ClaimAudit, CitationAudit]]:
+    """Every citation with a quote, with its claim."""
+    for claim in article.claims:
+        for citation in claim.citations:
+            if citation.quote:
+                yield claim, citation
+
+
+def _quote_words(citation: CitationAudit) -> str:
+    """A quote check in a few words: ``found (both, 1.00)``, ``unchecked: live page: HTTP 404; no capture``."""
+    check = citation.quote_check
+    if check is None:
+        return "not checked"
+    detail: list[str] = [check.where] if check.where else []
+    if check.status != "unchecked":
+        detail.append(f"{check.score:.2f}")
+    if check.page is not None:
+        detail.append(f"p. {check.page}")
+    words = check.status + (f" ({', '.join(detail)})" if detail else "")
+    return words + (f": {check.reason}" if check.reason else "")
+
+
 # --- text ----------------------------------------------------------------------
 
 _COLORS = {Severity.ERROR: "\x1b[31;1m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
@@ -93,6 +135,7 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
         f"audited {len(report.articles)} article(s), {totals.claims} claims, "
         f"{totals.references} references: {_counts(totals)}"
     ]
+    lines.append(_sources_line(report.sources()))
     lines += [f"note: {_safe(note)}" for note in report.notes]
     refs_by_id: dict[tuple[str, str], ReferenceAudit] = {}
     for article in report.articles:
@@ -115,6 +158,14 @@ def render_text(report: AuditReport, *, color: bool = False) -> str:
                     ref = refs_by_id[(article.slug, where[4:])]
                     if ref.url:
                         lines.append(f"      {_safe(ref.url)}")
+        quoted = list(_quoted(article))
+        if quoted:
+            lines.append(f"  quotes ({len(quoted)})")
+        for claim, citation in quoted:
+            lines.append(f"    claim {_safe(claim.id)} [{_safe(citation.ref)}]: {_safe(_quote_words(citation))}")
+            lines.append(f"      quote: {_safe(citation.quote)}")
+            if citation.quote_check is not None and citation.quote_check.context:
+                lines.append(f"      page: {_safe(citation.quote_check.context)}")
     return "\n".join(lines) + "\n"
 
 
@@ -193,6 +244,7 @@ def render_markdown(report: AuditReport) -> str:
         + " | ".join(str(totals.by_severity.get(sev.value, 0)) for sev in _SEVERITIES)
         + f" | {_md(_statuses(totals))} |"
     )
+    out += ["", f"**{_md(_sources_line(report.sources()).capitalize())}**"]
     for note in report.notes:
         out += ["", f"> **Note:** {_md(note)}"]
     for article in report.articles:
@@ -217,6 +269,14 @@ def render_markdown(report: AuditReport) -> str:
                 out.append(f"- **{_md(where)}** `{problem.code}`: {_md(problem.message)}{link}")
             if folded:
                 out += ["", "</details>"]
+        quoted = list(_quoted(article))
+        if quoted:
+            out += ["", f"#### Quotes ({len(quoted)})", ""]
+        for claim, citation in quoted:
+            out.append(f"- **claim {_md(claim.id)}** [{_md(citation.ref)}] {_md(_quote_words(citation))}: "
+                       f"“{_md(citation.quote)}”")
+            if citation.quote_check is not None and citation.quote_check.context:
+                out.append(f"  - on the page: {_md(citation.quote_check.context)}")
     return "\n".join(out) + "\n"
 
 
@@ -290,10 +350,88 @@ def _summary_html(report: AuditReport, totals: AuditSummary) -> list[str]:
         _health_card(totals, report.offline),
         '<div class="card"><h2>Claims cited</h2>'
         f'<p class="big">{percent}</p>{_bar([("cited", cited, "#2e7d32"), ("uncited", claims - cited, "#e0e0e0")])}'
-        f'<p class="meta">{cited} of {claims} claims cite a reference</p></div>',
+        f'<p class="meta">{cited} of {claims} claims cite a reference</p>{_sources_html(report.sources())}</div>',
         _checks_card(report, totals),
         "</section>",
     ]
+
+
+def _sources_html(sources: SourcesSummary) -> str:
+    """The "sources still say it" lines, inside the claims card: a fourth card would squeeze the checks table."""
+    q, d = sources.quotes, sources.drift
+    legend = "".join(f'<li><span class="q-{k}">{k}</span> <strong>{q[k]}</strong></li>' for k in q)
+    compared = sum(d.values())
+    drift = (f"{sources.drifted} of {compared} references drifted ({d['changed']} changed, "
+             f"{d['unrelated']} unrelated)") if compared else "no reference compared with a capture"
+    return (
+        f'<h2 id="sources">Sources still say it</h2><ul class="legend">{legend}</ul>'
+        f'<p class="meta">{esc(drift)}</p>'
+    )
+
+
+def _marked(context: str, quote: str) -> str:
+    """``context`` escaped, with the parts of ``quote`` found in it (normalised as the check does) marked."""
+    # Imported here: the other formats never load the text machinery (trafilatura and friends).
+    from ..sources.normalize import NormalText, normalize_quote
+
+    normal = NormalText.of(context)
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for part in re.split(r"\s*\.\.\.+\s*", normalize_quote(quote)):
+        part = part.strip()
+        found = normal.text.find(part, at) if part else -1
+        if found < 0:
+            continue
+        end = found + len(part)
+        spans.append((normal.to_original(found), normal.to_original(end - 1) + 1))
+        at = end
+    out, last = [], 0
+    for start, end in spans:
+        if start < last:
+            continue
+        out.append(esc(context[last:start]) + f"<mark>{esc(context[start:end])}</mark>")
+        last = end
+    out.append(esc(context[last:]))
+    return "".join(out)
+
+
+def _html_quotes(article: ArticleAudit, lang: str) -> list[str]:
+    """Per quoted citation: the verdict, the quote, and the page's words around the match, the quote marked."""
+    quoted = list(_quoted(article))
+    if not quoted:
+        return []
+    refs = {ref.id: ref for ref in article.references}
+    out = [
+        f'<h3>Quotes ({len(quoted)})</h3><table class="stack quotes"><colgroup><col class="w-where">'
+        '<col class="w-status"><col></colgroup><tr class="head"><th>claim</th><th>quote check</th>'
+        "<th>quote and source</th></tr>"
+    ]
+    for claim, citation in quoted:
+        check = citation.quote_check
+        status = check.status if check else "unchecked"
+        ref = refs.get(citation.ref)
+        source = _source_link(ref) if ref is not None and ref.url else esc(citation.ref)
+        cell = f'<q{lang}>{esc(citation.quote)}</q><br><span class="meta">{source}</span>'
+        if check is not None and check.context:
+            cell += f'<br><span class="claim"{lang}>{_marked(check.context, citation.quote or "")}</span>'
+        out.append(
+            f'<tr><td data-label="claim"><code class="id">{esc(claim.id)}</code></td>'
+            f'<td data-label="quote check"><span class="tok q-{attr(status)}">{esc(status)}</span>'
+            f"<br>{esc(_quote_words(citation).removeprefix(status))}</td>"
+            f'<td data-label="quote and source">{cell}</td></tr>'
+        )
+    out.append("</table>")
+    return out
+
+
+def _source_link(ref: ReferenceAudit, label: str | None = None) -> str:
+    """A link to the source with Robust Links attributes: its archived version and that version's date."""
+    version_url, version_date = None, None
+    if ref.archive is not None:
+        version_url, version_date = ref.archive.url, ref.archive.timestamp.date().isoformat()
+    elif ref.archive_url and ref.archive_resolves is not False:
+        version_url = ref.archive_url
+    return robust_link(ref.url, label, version_url=version_url, version_date=version_date)
 
 
 def _bar(parts: list[tuple[str, int, str]]) -> str:
@@ -401,6 +539,7 @@ def _html_article(article: ArticleAudit) -> list[str]:
     )
     claims_by_id = {claim.id: claim for claim in article.claims}
     urls = {ref.id: ref.url for ref in article.references}
+    refs_by_id = {ref.id: ref for ref in article.references}
     located = list(_located(article))
     if not located:
         out.append("<p>No problems found.</p>")
@@ -420,7 +559,7 @@ def _html_article(article: ArticleAudit) -> list[str]:
                 if claim and claim.text.strip()[:40] not in problem.message:  # not said twice
                     context = f'<br><span class="claim"{lang}>{esc(claim.text)}</span>'
             elif where.startswith("ref ") and urls.get(where[4:]):
-                context = f"<br>{link(urls[where[4:]])}"
+                context = f"<br>{_source_link(refs_by_id[where[4:]])}"
             place = esc(where)
             if where.startswith("ref "):
                 place = f'<a href="#r-{attr(slug)}-{attr(where[4:])}">{place}</a>'
@@ -436,6 +575,7 @@ def _html_article(article: ArticleAudit) -> list[str]:
         )
         out += [_html_reference(ref, slug, lang) for ref in article.references]
         out.append("</table>")
+    out += _html_quotes(article, lang)
     return out
 
 
@@ -447,17 +587,28 @@ def _html_reference(ref: ReferenceAudit, slug: str, lang: str) -> str:
         status += ' <span class="tok">confirmed</span>'
     parts = [f"<strong{lang}>{esc(ref.title)}</strong>" if ref.title else ""]
     if ref.url:
-        parts.append(link(ref.url))
+        parts.append(_source_link(ref))
+    if ref.drift is not None:
+        parts.append(
+            f'<span class="tok">drift: {esc(ref.drift.status)}</span> '
+            f"({ref.drift.similarity:.0%} of the capture {esc(ref.drift.capture)} still there)"
+        )
+    if ref.text_changed_since is not None:
+        parts.append(f"text changed since {esc(ref.text_changed_since.date().isoformat())}")
     if ref.final_url and ref.final_url != ref.url:
         parts.append(f"&rarr; {link(ref.final_url)}")
     archive = ""
     if ref.archive:
         when = ref.archive.timestamp.date().isoformat()
         distance = f", {ref.archive.distance_days} days away" if ref.archive.distance_days is not None else ""
-        archive = f"{link(ref.archive.url, when)}{esc(distance)}"
+        archive = robust_link(ref.archive.url, when, original=ref.url, version_url=ref.archive.url,
+                              version_date=when) + esc(distance)
     if ref.archive_url:
         verdict = {True: "works", False: "broken", None: "not checked"}[ref.archive_resolves]
-        archive += f"{'<br>' if archive else ''}stored ({esc(verdict)}): {link(ref.archive_url)}"
+        stored = robust_link(ref.archive_url, original=ref.url, version_url=ref.archive_url) if ref.url else link(
+            ref.archive_url
+        )
+        archive += f"{'<br>' if archive else ''}stored ({esc(verdict)}): {stored}"
     checked = ""
     if ref.checked_at:
         checked = f'<span class="tok">{esc(ref.checked_at.strftime("%Y-%m-%d %H:%M"))}</span>'

@@ -38,6 +38,7 @@ __all__ = [
     "link",
     "linkable",
     "page",
+    "robust_link",
     "terminal",
     "terminal_text",
 ]
@@ -106,6 +107,21 @@ def link(url: str | None, label: str | None = None) -> str:
     return f'<a href="{esc(url.strip())}" rel="noopener noreferrer nofollow">{shown}</a>'
 
 
+def robust_link(url: str | None, label: str | None = None, *, original: str | None = None,
+                version_url: str | None = None, version_date: str | None = None) -> str:
+    """:func:`link` with Robust Links attributes (robustlinks.mementoweb.org): the source's url, its archived
+    version and that version's date ride with the link, so a reader whose link rots can still reach the copy."""
+    anchor = link(url, label)
+    if not anchor.startswith("<a "):
+        return anchor
+    extra = f' data-originalurl="{esc((original or url or "").strip())}"'
+    if version_url and linkable(version_url):
+        extra += f' data-versionurl="{esc(version_url.strip())}"'
+    if version_date:
+        extra += f' data-versiondate="{esc(version_date)}"'
+    return anchor.replace("<a ", f"<a{extra} ", 1)
+
+
 #: The one stylesheet of every page. Layout rules, for a reader at 1280 px and at 390 px:
 #: nothing is wider than the page (tables use a fixed layout and wrap long text only where it
 #: would not fit: ``overflow-wrap: break-word``), short tokens (codes, ids, statuses, dates,
@@ -156,6 +172,8 @@ details[open]{padding-bottom:.4rem}
 summary{cursor:pointer;padding:.35rem 0;font-weight:600}
 summary .tok{font-weight:600}
 .claim{color:#444}
+mark{background:#fff3a8;color:inherit}
+.q-found{color:#2e7d32}.q-changed{color:#ef6c00}.q-missing{color:#c62828}.q-unchecked{color:#616161}
 td.old{background:#fff8f8}td.new{background:#f6fff6}
 del{background:#ffc9c9;text-decoration:line-through}ins{background:#b6f0b6;text-decoration:none}
 .alert{background:#fff3cd;border-left:4px solid #e0a800;padding:.4rem .8rem;margin:.3rem 0}

@@ -40,7 +40,9 @@ __all__ = [
 #: Columns of each table, in order (types are in :mod:`wikicore.scan.tables`).
 ARTICLE_COLUMNS = ("slug", "title", "revision_id", "timestamp", "chars", "claim_count", "cited_claim_count",
                    "reference_count", "finding_count")
-CLAIM_COLUMNS = ("slug", "claim_id", "position", "section_id", "text", "ref_ids")
+#: ``locators`` and ``quotes`` run beside ``ref_ids``, one entry per citation (null where it has none),
+#: so a user can audit quotes over a whole dump.
+CLAIM_COLUMNS = ("slug", "claim_id", "position", "section_id", "text", "ref_ids", "locators", "quotes")
 REFERENCE_FIELDS = ("type", "name", "title", "authors", "date", "publisher", "work", "language", "url", "isbn",
                     "doi", "issn", "volume", "issue", "pages", "access_date", "archive_url", "archive_date",
                     "url_status", "via", "raw")
@@ -128,7 +130,8 @@ def _article_rows(article: Article, page: Page, rows: Rows, today: _dt.date) -> 
         claims += 1
         cited_claims += bool(ref_ids)
         rows._append(rows.claims, slug=slug, claim_id=claim.id, position=position,
-                     section_id=section.id if section is not None else None, text=claim.text, ref_ids=ref_ids)
+                     section_id=section.id if section is not None else None, text=claim.text, ref_ids=ref_ids,
+                     locators=[c.locator for c in claim.citations], quotes=[c.quote for c in claim.citations])
     per_url: Counter[str] = Counter()
     for ref in article.references:
         values = {name: _value(getattr(ref, name)) for name in REFERENCE_FIELDS}

@@ -37,6 +37,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     "claims": pa.schema([
         ("slug", _S), ("claim_id", _S), ("position", _I), ("section_id", _S), ("text", _S), ("ref_ids", _LIST),
+        ("locators", _LIST), ("quotes", _LIST),
     ]),
     "references": pa.schema([
         ("slug", _S), ("ref_id", _S), ("type", _S), ("name", _S), ("title", _S), ("authors", _LIST), ("date", _S),

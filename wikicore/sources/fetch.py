@@ -3,9 +3,10 @@
 Kept small and apart from the pure modules on purpose: it is the one place
 here that touches the network, and it uses only the public names of
 :mod:`wikicore.net` (address policy, per-URL deadline and byte caps all live
-there). A capture is fetched in Wayback's raw mode (``id_``): the bytes the
-crawler saw, without the replay banner or rewritten links, so the capture's
-text and the live text are comparable.
+there; the text cap is :attr:`~wikicore.net.CheckConfig.max_text_bytes`). A
+capture is fetched in Wayback's raw mode (``id_``): the bytes the crawler saw,
+without the replay banner or rewritten links, so the capture's text and the
+live text are comparable.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ _REPLAY = re.compile(r"(/web/\d{4,14})(?:[a-z]{2}_|\*)?/")
 
 
 def source_config(config: CheckConfig) -> CheckConfig:
-    """``config`` with a byte cap large enough for source texts (the link check reads far less)."""
-    return config if config.max_bytes >= MAX_BODY_BYTES else config.replace(max_bytes=MAX_BODY_BYTES)
+    """``config`` whose byte cap is its source-text cap (``max_text_bytes``): the link check reads far less."""
+    cap = min(config.max_text_bytes, MAX_BODY_BYTES)
+    return config if config.max_bytes == cap else config.replace(max_bytes=cap)
 
 
 def raw_capture_url(capture_url: str) -> str:
