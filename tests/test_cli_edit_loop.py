@@ -13,7 +13,7 @@ from wikicore.serialize import dumps, load_path, loads
 from wikicore.store import Wiki
 
 from .conftest import SEED, SEED_ARTICLE
-from .support.wiki_helpers import article, git, with_claims
+from .support.wiki_helpers import article, git, tip, with_claims
 
 
 @pytest.fixture
@@ -242,3 +242,115 @@ def test_show_rev_tilde_records_the_articles_own_revision(runner: CliRunner, wik
     assert run(runner, wiki_path, "import", str(other)).exit_code == 0  # a commit of another article
     assert f"revision: {foo}\n" in run(runner, wiki_path, "show", "foo", "--rev", "~1").stdout
     assert f"revision: {later}\n" in run(runner, wiki_path, "show", "foo", "--rev", "~0").stdout
+
+
+def test_revision_takes_no_part_in_equality() -> None:
+    plain = article()
+    assert plain.model_copy(update={"revision": "ab" * 20}) == plain
+    assert loads(dumps(plain, revision="cd" * 20)) == plain
+    assert with_claims(plain, "More. ") != plain  # content still counts
+
+
+def _edit(path: Path, text: str) -> None:
+    """What a user does in an editor: change one claim's text, nothing else."""
+    old = path.read_text(encoding="utf-8")
+    new = old.replace("text: '", f"text: '{text} ", 1) if path.suffix == ".yaml" else \
+        old.replace('"text": "', f'"text": "{text} ', 1)
+    assert new != old
+    path.write_text(new, encoding="utf-8")
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_save_edit_save_edit_save_on_one_file_never_conflicts(runner: CliRunner, wiki_path: Path, foo: str,
+                                                              tmp_path: Path, suffix: str) -> None:
+    edited = tmp_path / f"foo.{suffix}"
+    fmt = [] if suffix == "yaml" else ["--format", "json"]
+    edited.write_text(run(runner, wiki_path, "show", "foo", *fmt).stdout, encoding="utf-8")
+    revisions = [foo]
+    for n in range(3):
+        _edit(edited, f"Edit {n}.")
+        before = edited.read_text(encoding="utf-8")
+        result = run(runner, wiki_path, "save", str(edited), "-m", f"Edit {n}")
+        assert result.exit_code == 0, result.output
+        slug, revision = result.stdout.split()
+        assert slug == "foo" and revision not in revisions
+        # One line says the file moved on; the file's other bytes are as the user left them.
+        assert result.stderr == f"note: {edited}: recorded revision {revision} (was {revisions[-1]})\n"
+        assert edited.read_text(encoding="utf-8") == before.replace(revisions[-1], revision)
+        assert load_path(edited).revision == revision
+        revisions.append(revision)
+    with Wiki.open(wiki_path) as wiki:
+        assert [r.id for r in wiki.history("foo")] == revisions[::-1]
+        assert "Edit 2. Edit 1. Edit 0. A first claim." in wiki.load_text("foo")
+
+
+def test_a_second_writer_between_two_saves_still_conflicts(runner: CliRunner, wiki_path: Path, foo: str,
+                                                           tmp_path: Path) -> None:
+    mine, theirs = tmp_path / "mine.yaml", tmp_path / "theirs.yaml"
+    shown = run(runner, wiki_path, "show", "foo").stdout
+    mine.write_text(shown, encoding="utf-8")
+    theirs.write_text(shown, encoding="utf-8")
+    _edit(mine, "Mine.")
+    first = run(runner, wiki_path, "save", str(mine))
+    assert first.exit_code == 0
+    mine_rev = first.stdout.split()[1]
+    _edit(theirs, "Theirs.")  # a second writer, who showed the same revision, saves from another copy...
+    assert run(runner, wiki_path, "save", str(theirs), "--base", mine_rev).exit_code == 0
+    latest = tip(wiki_path)
+    _edit(mine, "Mine again.")  # ...so my next save from my file is stale: exit 3, nothing saved, file kept
+    kept = mine.read_text(encoding="utf-8")
+    before = _commits(wiki_path)
+    result = run(runner, wiki_path, "save", str(mine))
+    assert result.exit_code == 3
+    assert mine_rev in result.stderr and latest in result.stderr
+    # The one line ends with the commands that resolve the conflict.
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.endswith(
+        f"; see the other edit: `wikicore --wiki {wiki_path} diff foo {mine_rev[:12]} {latest[:12]}`, "
+        f"or start again from it: `wikicore --wiki {wiki_path} show foo`\n")
+    assert _commits(wiki_path) == before
+    assert mine.read_text(encoding="utf-8") == kept
+
+
+def test_save_no_update_keeps_the_file(runner: CliRunner, wiki_path: Path, foo: str, tmp_path: Path) -> None:
+    edited = tmp_path / "foo.yaml"
+    edited.write_text(run(runner, wiki_path, "show", "foo").stdout, encoding="utf-8")
+    _edit(edited, "Mine.")
+    kept = edited.read_bytes()
+    result = run(runner, wiki_path, "save", str(edited), "--no-update")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert edited.read_bytes() == kept
+
+
+def test_save_records_the_revision_in_a_file_that_had_none(runner: CliRunner, wiki_path: Path,
+                                                           tmp_path: Path) -> None:
+    new = tmp_path / "bar.yaml"
+    text = "# my notes, kept\n" + dumps(article("bar"))
+    new.write_text(text, encoding="utf-8")
+    result = run(runner, wiki_path, "save", str(new))
+    assert result.exit_code == 0, result.output
+    revision = result.stdout.split()[1]
+    assert result.stderr == f"note: {new}: recorded revision {revision}\n"
+    assert new.read_text(encoding="utf-8") == text.replace("schema_version: 1\n",
+                                                           f"schema_version: 1\nrevision: {revision}\n")
+    _edit(new, "Then.")
+    assert run(runner, wiki_path, "save", str(new)).exit_code == 0
+
+
+def test_import_dir_puts_warnings_in_the_commit_not_the_articles(runner: CliRunner, wiki_path: Path,
+                                                                 tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "seed.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    (batch / "bar.yaml").write_text(dumps(article("bar")), encoding="utf-8")
+    result = run(runner, wiki_path, "import", str(batch), "-m", "Import the batch")
+    assert result.exit_code == 0, result.output
+    warning = "20 of 20 references have no url: the input kept none"
+    assert f"warning: {batch / 'seed.txt'}: {warning}\n" in result.stderr
+    slug = next(s for s, _ in (line.split() for line in result.stdout.splitlines()) if s != "bar")
+    with Wiki.open(wiki_path) as wiki:
+        stored = wiki.load(slug)
+    assert stored.source is not None and stored.source.warnings == []
+    message = git(wiki_path, "log", "-1", "--format=%B", "main")
+    assert message.startswith("Import the batch\n\nImport warnings:\n")
+    assert f"- {batch / 'seed.txt'}: {warning}\n" in message

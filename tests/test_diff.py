@@ -292,3 +292,14 @@ def test_a_sentence_added_before_a_paragraph_citation_is_not_unsourced() -> None
     assert AlertKind.UNSOURCED_CLAIM_ADDED not in kinds(diff)
     lone = make([claim("c1", "The river is long. "), claim("c2", "It floods.", "r1")])
     assert AlertKind.UNSOURCED_CLAIM_ADDED in kinds(diff_articles(make([claim("c2", "It floods.", "r1")]), lone))
+
+
+def test_template_fields_are_shown_as_json_not_python_reprs() -> None:
+    old = make(templates=[{"name": "Infobox", "wikitext": "{{Infobox|é=1}}"}])
+    new = make(templates=[{"name": "Infobox", "wikitext": "{{Infobox|é=2}}", "section": "s-1"}])
+    diff = diff_articles(old, new)
+    assert [(f.field, f.old, f.new) for f in diff.fields] == [(
+        "templates", ['{"name": "Infobox", "wikitext": "{{Infobox|é=1}}"}'],
+        ['{"name": "Infobox", "wikitext": "{{Infobox|é=2}}", "section": "s-1"}'])]
+    text = render_diff_text(diff)
+    assert "{'name'" not in text and '{"name": "Infobox", "wikitext": "{{Infobox|é=2}}", "section": "s-1"}' in text

@@ -303,3 +303,30 @@ def test_cli_import_dump_progress_only_on_a_terminal(repo: Path, dump: Path, tmp
         os.close(leader)
     assert done.returncode == 0
     assert b"\rimported 2 pages" in seen
+
+
+WARNED = [("Gamma", 0, [("701", "2006-01-01T00:00:00Z", "Fay", "Start",
+                         "Gamma is third.<ref>{{cite web |url=http://g.example.org |title=G |date=garbage}}</ref>")])]
+WARNING = "reference r-"
+
+
+@pytest.mark.parametrize("all_revisions", [False, True])
+def test_source_warnings_go_to_the_commit_message_not_the_article(repo: Path, tmp_path: Path,
+                                                                 all_revisions: bool) -> None:
+    path = tmp_path / "warned.xml"
+    path.write_text(dump_xml(PAGES[:2] + WARNED), encoding="utf-8")
+    import_dump(path, repo, all_revisions=all_revisions)
+    article = loads(stored(repo, "gamma"))
+    assert article.source is not None and article.source.warnings == []
+    message = git(repo, "log", "-1", "--format=%B", "main", "--", path_of("gamma", LAYOUT_SHARDED))
+    assert "\n\nImport warnings:\n- 'Gamma': reference r-" in message
+    assert "could not read the date 'garbage'" in message
+
+
+def test_reimporting_the_same_dump_makes_no_commit(repo: Path, dump: Path) -> None:
+    first = import_dump(dump, repo)
+    assert first.commits == 1 and first.tip is not None
+    again = import_dump(dump, repo)
+    assert again.commits == 0 and again.tip is None
+    assert git(repo, "rev-list", "--count", "main").strip() == "1"
+    assert git(repo, "rev-parse", "main").strip() == first.tip

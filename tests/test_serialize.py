@@ -360,3 +360,79 @@ def test_json_brackets_inside_strings_do_not_count_as_depth() -> None:
     title = "[" * 100 + '\\"{' * 100
     article = loads('{"slug": "a", "title": "' + title + '", "aliases": ["]", "}"]}', "json")
     assert article.title == "[" * 100 + '"{' * 100 and article.aliases == ["]", "}"]
+
+
+# --- the stored format's own writer: PyYAML's bytes, without PyYAML's per-node cost ---------------------
+
+#: Strings where PyYAML's choice of style turns on one rule: indicators, YAML 1.1 implicit types
+#: (each resolver's first characters), document markers, leading and trailing blanks.
+STYLE_CASES = [
+    "", " ", "a", "yes", "No", "on", "OFF", "y", "n", "true", "False", "null", "Null", "~", "NULL", "nil",
+    "0", "1", "-1", "+1", "01", "0o7", "0x1F", "0b101", "1_000", "1:20", "190:20:30", "1.5", ".5", "1e3",
+    "-.inf", ".NaN", ".nan", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2002-12-14 21:59:43.10 -5",
+    "=", "<<", "< <", "-", "- a", "-a", "--", "---", "---x", "...", "...x", "?", "? a", "?a", ":", ":a", ": a",
+    "a:", "a: b", "a:b", "a :b", "#", "a #b", "a#b", "#a", ",a", "a,b", "[a", "a[b]", "{a}", "a{b}", "&a", "*a",
+    "!a", "|a", ">a", "'a", "a'b", "a''", '"a', 'a"b', "%a", "@a", "`a", "a`", " lead", "trail ", "in  side",
+    "é", "日本語。", "\u00a0", "a\u00a0", "\ufffd", "\ue000", "עברית", "$schema", "x-y", "c-24afa3ee",
+    "https://example.org/a?b=c#d", "Claim 1 of x, with a few words. ", "A.", "3.14 is pi", "100%", "50 %",
+]
+
+
+def _python_yaml(data: object) -> str:
+    import yaml
+
+    import wikicore.serialize as serialize
+
+    text: str = yaml.dump(data, Dumper=serialize._Dumper, allow_unicode=True, sort_keys=False,
+                          default_flow_style=False, width=1_000_000, indent=2)
+    return text
+
+
+@pytest.mark.parametrize("value", STYLE_CASES, ids=repr)
+def test_the_writer_chooses_pyyamls_style(value: str) -> None:
+    import wikicore.serialize as serialize
+
+    data = {"title": value, "list": [value, {"k": value, "n": 7, "b": True, "z": None}], "m": {"k": value}}
+    written = serialize._write_yaml(data)
+    assert written is not None  # every case is in the writer's grammar...
+    assert written == _python_yaml(data)  # ...and written byte for byte as PyYAML writes it
+
+
+@pytest.mark.parametrize("path", sorted({SEED_ARTICLE, *Path(SEED_ARTICLE).parents[1].glob("tests/data/**/*.yaml")}),
+                         ids=lambda p: p.name)
+def test_the_writer_matches_every_golden_file(path: Path) -> None:
+    import wikicore.serialize as serialize
+
+    raw = path.read_text(encoding="utf-8")
+    data = serialize.to_data(loads(raw))
+    written = serialize._write_yaml(data)
+    assert written in (None, _python_yaml(data))  # None: outside its grammar, PyYAML writes it
+    assert dumps(loads(raw)) == raw
+
+
+WRITER_TEXT = st.one_of(TEXT, ODD, st.sampled_from(STYLE_CASES), st.builds(lambda a, b: a + b, st.sampled_from(
+    STYLE_CASES), st.sampled_from(STYLE_CASES)))
+
+
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.one_of(WRITER_TEXT, st.integers(), st.booleans(), st.none()),
+                    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                            st.dictionaries(st.sampled_from([*STYLE_CASES[:40], "id", "text"]),
+                                                            inner, max_size=3)),
+                    max_leaves=12).filter(lambda d: isinstance(d, dict)))
+def test_the_writer_is_pyyaml_or_declines(data: dict[str, object]) -> None:
+    import wikicore.serialize as serialize
+
+    written = serialize._write_yaml(data)
+    assert written is None or written == _python_yaml(data)
+
+
+def test_small_articles_take_the_writer() -> None:
+    import wikicore.serialize as serialize
+
+    article = Article.model_validate({
+        "slug": "bulk-1", "title": "Bulk 1",
+        "lead": [{"claims": [{"text": f"Claim {i}, with words. ", "citations": [{"ref": "r1"}]} for i in range(3)]}],
+        "references": [{"id": "r1", "type": "web", "url": "https://example.org/bulk-1", "title": "bulk-1"}],
+    })
+    assert serialize._write_yaml(serialize.to_data(article)) is not None

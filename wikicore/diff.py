@@ -18,6 +18,7 @@ This module reads only models: the store hands it two articles.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -408,7 +409,10 @@ def _value(value: object) -> str | list[str] | None:
     if value is None:
         return None
     if isinstance(value, list):
-        return [str(v.model_dump(exclude_defaults=True)) if isinstance(v, BaseModel) else str(v) for v in value]
+        # An object of a list (a template, a media item) as one line of JSON: a Python dict repr
+        # (`{'name': ...}`) is no notation a reader of the diff or its JSON consumer knows.
+        return [json.dumps(v.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False)
+                if isinstance(v, BaseModel) else str(v) for v in value]
     return str(value)
 
 

@@ -46,12 +46,14 @@ __all__ = [
     "SCHEMA_REF",
     "Format",
     "article_from_data",
+    "dump_data",
     "dump_path",
     "dumps",
     "format_for_path",
     "load_path",
     "loads",
     "read_text",
+    "record_revision",
     "to_data",
     "write_atomic",
 ]
@@ -136,6 +138,108 @@ def _dumper_for(data: Any) -> type[Any]:
     return _DUMPERS[-1] if len(_DUMPERS) == 1 or _emitters_differ(data) else _DUMPERS[0]
 
 
+# --- the stored format's own writer ---------------------------------------------
+#
+# PyYAML spends ~1 ms on a small article (its representer, serializer and emitter walk every node
+# through Python and Cython calls: 1.26M instructions, measured with callgrind), which capped bulk
+# import near 1,000 articles a second. Stored articles use a small part of YAML: block mappings and
+# sequences of strings, integers, booleans and nulls, strings on one line. For that part
+# :func:`_write_yaml` writes exactly the bytes PyYAML would, by the rules of PyYAML's emitter
+# (``analyze_scalar`` and ``choose_scalar_style`` in yaml/emitter.py, which libyaml's
+# ``yaml_emitter_analyze_scalar`` and ``yaml_emitter_select_scalar_style`` follow): a string is
+# plain unless it is empty, starts or ends with a space, starts with an indicator or a document
+# marker, holds ``": "``, ``" #"`` or ends with ``":"``, or would be read back as another type
+# (YAML 1.1's implicit resolvers: ``yes``, ``1:20``, ``2001-12-14``...); otherwise single-quoted.
+# Anything else (line breaks, characters PyYAML escapes, empty collections, floats, long keys)
+# makes it decline, and PyYAML writes the article. Tests hold it to PyYAML's bytes on every golden
+# file, on a table of style rules, and by Hypothesis.
+
+# Characters both emitters write as they are in plain and single-quoted scalars with allow_unicode:
+# printable ASCII and the BMP's printable non-ASCII, minus U+2028/U+2029 (line breaks to YAML) and
+# U+FEFF. No line breaks, tabs or controls: those take double quotes or literal blocks.
+_ONE_LINE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+# What keeps a one-line string from being plain in block context (analyze_scalar's block indicators,
+# leading or trailing space, document markers).
+_NOT_PLAIN = re.compile("^(?:[ #,\\[\\]{}&*!|>'\"%@`]|[?:\\-](?: |$)|---|\\.\\.\\.)|: |:$| #| $")
+_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = yaml.SafeDumper.yaml_implicit_resolvers
+#: Longest string the writer takes: beyond a million columns PyYAML starts folding lines.
+_WRITER_MAX = 100_000
+
+
+def _scalar(value: Any) -> str | None:
+    """``value`` as PyYAML writes it in block context (a key or a value), or None if the writer declines."""
+    if isinstance(value, str):
+        if len(value) > _WRITER_MAX or not _ONE_LINE.fullmatch(value):
+            return None
+        if not value:
+            return "''"  # plain would read back as null
+        if _NOT_PLAIN.search(value) or any(rx.match(value) for _, rx in _RESOLVERS.get(value[0], ())):
+            return "'" + value.replace("'", "''") + "'"
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    return None
+
+
+def _write_yaml(data: dict[str, Any]) -> str | None:
+    """``data`` as ``yaml.dump(data, Dumper=_Dumper, ...)`` in :func:`dumps` writes it, or None outside its grammar."""
+    out: list[str] = []
+    if not data or not _mapping(data, "", "", out):
+        return None
+    return "".join(out)
+
+
+def _mapping(data: dict[str, Any], first: str, indent: str, out: list[str]) -> bool:
+    """Write a block mapping; its first key follows ``first`` (``"- "`` in a sequence), the rest ``indent``."""
+    lead = first
+    for key, value in data.items():
+        # An empty or long key is no simple key to PyYAML (it writes `? key`): decline.
+        name = _scalar(key) if isinstance(key, str) and 0 < len(key) < 100 else None
+        if name is None:
+            return False
+        if isinstance(value, dict):
+            if not value:
+                return False
+            out.append(f"{lead}{name}:\n")
+            if not _mapping(value, indent + "  ", indent + "  ", out):
+                return False
+        elif isinstance(value, list):
+            if not value:
+                return False
+            out.append(f"{lead}{name}:\n")
+            if not _sequence(value, indent, out):  # indentless, as PyYAML writes a sequence in a mapping
+                return False
+        else:
+            text = _scalar(value)
+            if text is None:
+                return False
+            out.append(f"{lead}{name}: {text}\n")
+        lead = indent
+    return True
+
+
+def _sequence(items: list[Any], indent: str, out: list[str]) -> bool:
+    """Write a block sequence at ``indent``; a mapping item starts on the dash's line."""
+    for item in items:
+        if isinstance(item, dict):
+            if not item or not _mapping(item, indent + "- ", indent + "  ", out):
+                return False
+        elif isinstance(item, list):
+            return False
+        else:
+            text = _scalar(item)
+            if text is None:
+                return False
+            out.append(f"{indent}- {text}\n")
+    return True
+
+
 def to_data(article: Article, revision: str | None = None) -> dict[str, Any]:
     """The article as plain JSON-compatible data, in model order, defaults left out.
 
@@ -158,9 +262,16 @@ def dumps(article: Article, format: Format = "yaml", *, revision: str | None = N
     does), as a top-level ``revision:`` key that loading puts back in
     :attr:`Article.revision`.
     """
-    data = to_data(article, revision)
+    return dump_data(to_data(article, revision), format)
+
+
+def dump_data(data: dict[str, Any], format: Format = "yaml") -> str:
+    """:func:`dumps` of what :func:`to_data` made (the store checks the data, then writes it: one model dump)."""
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    written = _write_yaml(data)
+    if written is not None:
+        return written
     text: str = yaml.dump(
         data,
         Dumper=_dumper_for(data),
@@ -183,6 +294,58 @@ def write_atomic(path: Path, text: str) -> None:
 def dump_path(article: Article, path: Path, format: Format | None = None) -> None:
     """Write an article to ``path`` atomically, in the format its suffix names."""
     write_atomic(Path(path), dumps(article, format or format_for_path(path)))
+
+
+# A top-level `revision:` line (column 0, any value, a trailing comment kept), and where one goes when
+# missing: after `schema_version:` as `show` writes it, else after leading comments and `$schema:`.
+_YAML_REVISION = re.compile(r"^revision:[ \t]*(?P<value>[^ \t#\r\n][^#\r\n]*?)?(?=[ \t]*(?:#.*)?\r?$)", re.M)
+_YAML_AFTER = re.compile(r"^schema_version:.*\n", re.M)
+_YAML_HEAD = re.compile(r"\A(?:(?:[ \t]*(?:#.*)?|%.*|---[ \t]*|\$schema:.*)\n)*")
+_JSON_REVISION = re.compile(r'(?<![\\])"revision"(?P<colon>[ \t\r\n]*:[ \t\r\n]*)(?P<value>"[^"\\]*"|null)')
+_JSON_OPEN = re.compile(r"\A[ \t\r\n]*\{(?P<space>[ \t\r\n]*)")
+
+
+def record_revision(text: str, revision: str, format: Format = "yaml") -> str | None:
+    """``text`` (an article file) recording ``revision`` as its base, every other byte kept.
+
+    ``wikicore save FILE`` moves FILE's base forward this way, as every editor
+    that keeps a working copy does after a save, so the next save of the same
+    file is no conflict with the last. The user's comments, key order, quoting
+    and layout stay: rewriting the file from the model would lose them. Returns
+    ``None`` where the file's layout leaves no single safe place to write
+    (checked by loading the result: it must be the same article at ``revision``).
+    """
+    if format == "json":
+        found = list(_JSON_REVISION.finditer(text))
+        if len(found) == 1:
+            match = found[0]
+            new = f"{text[:match.start('value')]}\"{revision}\"{text[match.end('value'):]}"
+        elif not found and (opening := _JSON_OPEN.match(text)):
+            space = opening["space"] or " "
+            new = f'{text[:opening.end()]}"revision": "{revision}",{space}{text[opening.end():]}'
+        else:
+            return None
+    else:
+        found = list(_YAML_REVISION.finditer(text))
+        if len(found) == 1:
+            match = found[0]
+            if match["value"]:
+                new = f"{text[:match.start('value')]}{revision}{text[match.end('value'):]}"
+            else:  # `revision:` with no value (null), perhaps a comment after it
+                at = match.end()
+                space = "" if text[at - 1] != ":" else " "
+                new = f"{text[:at]}{space}{revision}{' ' if text[at:at + 1] == '#' else ''}{text[at:]}"
+        elif not found:
+            after = _YAML_AFTER.search(text) or _YAML_HEAD.match(text)
+            at = after.end() if after else 0
+            new = f"{text[:at]}revision: {revision}\n{text[at:]}"
+        else:
+            return None
+    try:
+        before, after_ = loads(text, format), loads(new, format)
+    except InvalidArticle:
+        return None
+    return new if after_.revision == revision and after_ == before else None
 
 
 # --- loading -----------------------------------------------------------------

@@ -101,12 +101,22 @@ class _Group(click.Group):
     def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as error:
+            # `wikicore init --wiki DIR`: the group's options go before the command, which click does not say.
+            if error.option_name in _GROUP_OPTIONS:
+                value = " DIR" if error.option_name == "--wiki" else ""
+                hint = (f"{error.format_message()} {error.option_name} goes before the command: "
+                        f"`wikicore {error.option_name}{value} {ctx.invoked_subcommand or 'COMMAND'} ...`")
+                raise click.UsageError(hint, error.ctx) from None
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except WikicoreError as error:
             if _debug(ctx):
                 traceback.print_exc()
             lines = error.lines() if isinstance(error, InvalidArticle) else str(error).splitlines()
+            if isinstance(error, EditConflict) and lines:
+                lines[-1] += _resolve_hint(ctx, error)
             for line in lines or [type(error).__name__]:
                 click.echo(f"error: {terminal(line)}", err=True)
             ctx.exit(_exit_code(error))
@@ -127,6 +137,24 @@ class _Group(click.Group):
                     err=True,
                 )
             ctx.exit(EXIT_INTERNAL)
+
+
+#: Options of the group itself, which a user may write after the command by habit.
+_GROUP_OPTIONS = frozenset({"--wiki", "--debug", "--version"})
+
+
+def _resolve_hint(ctx: click.Context, conflict: EditConflict) -> str:
+    """The commands that resolve an edit conflict, to end its line: what a reader does next is the point."""
+    if conflict.base is None or conflict.current is None:
+        return ""
+    import shlex
+
+    env = ctx.find_object(Env)
+    given = ctx.get_parameter_source("wiki_path") == click.core.ParameterSource.COMMANDLINE
+    wiki = f"--wiki {shlex.quote(str(env.wiki_path))} " if env is not None and given else ""
+    slug = shlex.quote(conflict.slug)
+    return (f"; see the other edit: `wikicore {wiki}diff {slug} {conflict.base[:12]} {conflict.current[:12]}`, "
+            f"or start again from it: `wikicore {wiki}show {slug}`")
 
 
 def _debug(ctx: click.Context) -> bool:

@@ -105,8 +105,8 @@ def validate(files: tuple[Path, ...]) -> None:
 
 @main.command()
 @slug_or_file_argument("target", "FILE_OR_SLUG")
-@click.option("--rev", help="Revision of a wiki article: ~N (its Nth revision before the latest), a commit id, "
-              "HEAD or HEAD~N (commits of the whole wiki).")
+@click.option("--rev", help="Revision of a wiki article: latest, latest~N (its Nth revision before the latest), "
+              "a commit id, HEAD or HEAD~N (commits of the whole wiki).")
 @format_option(["yaml", "json", "text"], "yaml")
 @click.pass_obj
 def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
@@ -118,7 +118,7 @@ def show(env: Env, target: str, rev: str | None, fmt: str) -> None:
     \b
     Example:
         wikicore show articles/azerbaijan-russia-relations.yaml --format text
-        wikicore --wiki mywiki show azerbaijan-russia-relations --rev ~1
+        wikicore --wiki mywiki show azerbaijan-russia-relations --rev latest~1
         wikicore show my-article > my-article.yaml   # edit, then: wikicore save my-article.yaml
     """
     from ..exporters import export

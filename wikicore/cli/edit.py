@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -12,6 +12,9 @@ from ..report.base import terminal
 from . import EXIT_CONFLICT, Env, fail, main
 from .console import warn
 from .options import commit_options, import_options, slug_argument
+
+if TYPE_CHECKING:
+    from ..models import Article
 
 
 @main.command()
@@ -34,8 +37,9 @@ def init(env: Env, adopt: bool) -> None:
     """
     from ..store import Wiki
 
+    existed = Wiki.is_wiki(env.wiki_path)
     wiki = Wiki.init(env.wiki_path, adopt=adopt)
-    click.echo(f"initialised wiki at {wiki.path}")
+    click.echo(f"{wiki.path} is already a wiki; nothing to do" if existed else f"initialised wiki at {wiki.path}")
 
 
 @main.command("import")
@@ -67,18 +71,17 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
         return
     file = files[0]
     article, warnings = split_warnings(import_path(file, from_ or detect_format(file), slug=slug))
-    for warning in warnings:
-        warn(warning)
     wiki = env.wiki()
     latest = wiki.latest(article.slug)
     if latest is not None:
+        # Nothing is imported: the warnings about an import were said when it happened.
         if wiki.load_text(article.slug, latest.id) == dumps(article):
             click.echo(f"no change: {article.slug} is at {latest.id}")
             return
         _exists(article.slug, latest.id)
-    text = message or f"Import {file.name}"
-    if warnings:
-        text = text.rstrip("\n") + "\n\nImport warnings:\n" + "".join(f"- {w}\n" for w in warnings)
+    for warning in warnings:
+        warn(warning)
+    text = _with_warnings(message or f"Import {file.name}", warnings)
     try:
         revision = wiki.save(article, text, author=author, base=None)
     except EditConflict as conflict:  # created by someone else since we looked
@@ -89,7 +92,7 @@ def import_(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | No
 def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str | None, message: str | None,
                  author: str | None) -> None:
     """`import` of several files or a directory: one commit, all or nothing (the store's bulk import)."""
-    from ..importers import SUFFIXES
+    from ..importers import SUFFIXES, split_warnings
     from ..importers.batch import find_sources, import_paths
 
     if slug is not None:
@@ -98,10 +101,24 @@ def _import_many(env: Env, files: tuple[Path, ...], from_: str | None, slug: str
     for skipped in sources.skipped:
         warn(f"skipped {skipped}")
     paths = list(sources.paths)
-    articles = import_paths(paths, from_)
-    result = env.wiki().import_articles(articles, message or f"Import {len(articles)} articles", author=author,
-                                        sources=[str(p) for p in paths])
+    articles: list[Article] = []
+    warnings: list[str] = []
+    for path, imported in zip(paths, import_paths(paths, from_), strict=True):
+        article, found = split_warnings(imported)
+        articles.append(article)
+        warnings.extend(f"{path}: {warning}" for warning in found)
+    for warning in warnings:
+        warn(warning)
+    text = _with_warnings(message or f"Import {len(articles)} articles", warnings)
+    result = env.wiki().import_articles(articles, text, author=author, sources=[str(p) for p in paths])
     click.echo("".join(f"{name} {result.commit}\n" for name in result.slugs), nl=False)
+
+
+def _with_warnings(message: str, warnings: list[str]) -> str:
+    """The commit message, with the importers' warnings as its last paragraph: true of the import, not the article."""
+    if not warnings:
+        return message
+    return message.rstrip("\n") + "\n\nImport warnings:\n" + "".join(f"- {w}\n" for w in warnings)
 
 
 def _exists(slug: str, latest: str | None) -> NoReturn:
@@ -123,9 +140,13 @@ def _exists(slug: str, latest: str | None) -> NoReturn:
 @click.option("--merge", is_flag=True,
               help="If the article changed since the base, merge the two edits claim by claim and save the result; "
               "exit 3 only where both edits changed the same claim, reference or section.")
+@click.option("--update/--no-update", default=True, show_default=True,
+              help="Record the new revision in FILE (its `revision:`, every other byte kept), "
+              "so the next save of FILE needs no --base.")
 @commit_options("'Edit SLUG'")
 @click.pass_obj
-def save(env: Env, file: Path, base: str | None, merge: bool, message: str | None, author: str | None) -> None:
+def save(env: Env, file: Path, base: str | None, merge: bool, update: bool, message: str | None,
+         author: str | None) -> None:
     """Save an edited article FILE (YAML or JSON) as a new revision; print its slug and revision.
 
     The base of the edit is --base, else the `revision:` that `wikicore show`
@@ -135,22 +156,28 @@ def save(env: Env, file: Path, base: str | None, merge: bool, message: str | Non
     must be new. A save that changes nothing prints `no change` and makes no
     revision. With --merge, an edit that touched other claims, references or
     sections than the edit made since its base is merged with it and saved.
+    After a save FILE records the new revision (one `note:` line says so), so
+    save, edit, save again works without --base; --no-update leaves FILE as it was.
 
     \b
     Example:
         wikicore show my-article > my-article.yaml   # records `revision: <id>`
         wikicore save my-article.yaml -m "Source the population figure"
+        wikicore save my-article.yaml -m "And its date"   # FILE moved on: no --base needed
         wikicore save other.yaml --base 1a2b3c4d     # an explicit base wins
         wikicore save my-article.yaml --merge        # someone saved meanwhile: merge, don't refuse
     """
-    from ..serialize import dumps, load_path
+    from ..serialize import dumps, format_for_path, loads, read_text
 
-    article = load_path(file)
+    text = read_text(file)
+    article = loads(text, format_for_path(file), source=str(file))
     wiki = env.wiki()
     before = wiki.latest(article.slug)
     if before is not None and wiki.load_text(article.slug, before.id) == dumps(article):
         # Saving what the wiki already has is no edit, whatever base the file names (saving twice is no conflict).
         click.echo(f"no change: {article.slug} is at {before.id}")
+        if update:
+            _record(file, text, article.revision, before.id)
         return
     revision = wiki.save(
         article, message or f"Edit {article.slug}", author=author, base=base if base is not None else article.revision,
@@ -160,6 +187,30 @@ def save(env: Env, file: Path, base: str | None, merge: bool, message: str | Non
         click.echo(f"no change: {article.slug} is at {revision.id}")
         return
     click.echo(f"{article.slug} {revision.id}")
+    if not update:
+        return
+    if merge and wiki.load_text(article.slug, revision.id) != dumps(article):
+        # FILE lacks the other edit: recording the merge as its base would undo that edit at the next save.
+        warn(f"{file}: not updated: {revision.id} merged another edit into yours; "
+             f"`wikicore show {article.slug} > {file}` to continue from it", prefix="note")
+        return
+    _record(file, text, article.revision, revision.id)
+
+
+def _record(file: Path, text: str, old: str | None, new: str) -> None:
+    """Move FILE's recorded base to ``new`` through the safe writer; one `note:` line says what happened."""
+    from ..output import write_file
+    from ..serialize import format_for_path, read_text, record_revision
+
+    if old == new:
+        return
+    updated = record_revision(text, new, format_for_path(file))
+    # A file changed since we read it (an editor saved meanwhile) is the user's: leave it.
+    if updated is None or read_text(file) != text:
+        warn(f"{file}: not updated; save its next edit with --base {new}", prefix="note")
+        return
+    write_file(file, updated)
+    warn(f"{file}: recorded revision {new}" + (f" (was {old})" if old else ""), prefix="note")
 
 
 @main.command()

@@ -44,7 +44,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-AUTHOR_HELP = "Commit author as 'Name <mail>' [default: $WIKICORE_AUTHOR, else 'wikicore <wikicore@localhost>']."
+AUTHOR_HELP = ("Commit author as 'Name <mail>' [default: $WIKICORE_AUTHOR, else git's $GIT_AUTHOR_NAME/EMAIL or "
+               "`git config --global user.name/user.email`, else 'wikicore <wikicore@localhost>'].")
 INPUT_FORMATS = ["text", "wikitext", "yaml", "json"]
 
 

@@ -26,7 +26,7 @@ def history(env: Env, slug: str, fmt: str, output: str) -> None:
         wikicore history azerbaijan-russia-relations --format json
         wikicore history azerbaijan-russia-relations --format html -o history.html
     """
-    from ..report.diff import History
+    from ..report.history import History
     from ..report.render import render
 
     log = History(slug=slug, revisions=env.wiki().history(slug))
@@ -44,13 +44,14 @@ def diff(env: Env, slug: str, revisions: tuple[str, ...], fmt: str, output: str)
 
     With no revision, the article's previous revision is compared with its
     latest; with REV_A alone, REV_A with the latest. Revisions are commit ids
-    (full or abbreviated), ~N (the article's own revisions: ~0 its latest, ~1
-    the one before), or HEAD, HEAD~N, HEAD^ (commits of the whole wiki, as in git).
+    (full or abbreviated), latest or latest~N (the article's own revisions:
+    latest, latest~1 the one before; `~N` too, quoted from the shell), or HEAD,
+    HEAD~N, HEAD^ (commits of the whole wiki, as in git).
 
     \b
     Example:
         wikicore diff azerbaijan-russia-relations
-        wikicore diff azerbaijan-russia-relations ~2 ~0 --format html -o review.html
+        wikicore diff azerbaijan-russia-relations latest~2 latest --format html -o review.html
     """
     from ..report.render import render
 
@@ -73,7 +74,7 @@ def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
     \b
     Example:
         wikicore blame azerbaijan-russia-relations
-        wikicore blame azerbaijan-russia-relations --rev ~1 --format json
+        wikicore blame azerbaijan-russia-relations --rev latest~1 --format json
         wikicore blame azerbaijan-russia-relations --format html -o blame.html
     """
     from ..report.render import render

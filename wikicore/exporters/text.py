@@ -8,10 +8,12 @@ which sources — and which rest on nothing.
 
 from __future__ import annotations
 
+import unicodedata
+
 from ..models import Article, Paragraph, Reference, Section
 from . import register
 
-__all__ = ["render_text"]
+__all__ = ["display_width", "render_text"]
 
 
 def _reference_line(ref: Reference) -> str:
@@ -40,11 +42,21 @@ def _reference_line(ref: Reference) -> str:
     return " ".join(parts) if parts else (ref.raw or ref.id).replace("\n", " ")
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide and fullwidth characters (CJK) two, combining marks none.
+
+    The rule of Unicode's East Asian Width property (UAX #11), which terminals follow; an underline
+    of ``len(text)`` is short under CJK and one of twice that is double under Latin text.
+    """
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
 @register("text")
 def render_text(article: Article, width: int = 88) -> str:
     """A readable plain-text rendering; ``width`` bounds the heading underlines."""
     numbers = {ref.id: index for index, ref in enumerate(article.references, start=1)}
-    out: list[str] = [article.title, "=" * min(len(article.title) * 2, width)]
+    out: list[str] = [article.title, "=" * min(display_width(article.title), width)]
     if article.aliases:
         out.append("also: " + ", ".join(article.aliases))
     out.append("")
@@ -65,7 +77,7 @@ def render_text(article: Article, width: int = 88) -> str:
 
     def section(s: Section, number: str) -> None:
         out.append(f"{number} {s.heading}")
-        out.append("-" * min(len(number) + 1 + len(s.heading) * 2, width))
+        out.append("-" * min(display_width(f"{number} {s.heading}"), width))
         for m in article.media:
             if m.section == s.id:
                 out.append(f"[{m.kind}: {' '.join(m.caption.split())}]")

@@ -35,13 +35,15 @@ name, or that collides with another page's slug, is skipped with a warning.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImportFailed, InvalidArticle, InvalidInput, WikicoreError
+from ..importers import split_warnings
 from ..models import slugify
 from ..serialize import MAX_BYTES, loads
 from ..store import DUMP_TRAILER, Bulk, Wiki, stored_bytes
@@ -139,12 +141,15 @@ def import_dump(
                 if bulk.pending:
                     message = f"Record redirects as aliases ({state.aliases}) from {dump_path.name}"
                     bulk.commit(importer, f"{message}\n\n{DUMP_TRAILER}\n")
-            elif bulk.pending:
-                # One commit: the latest revision of every page, aliases included.
-                message = f"Import {state.pages} pages from {dump_path.name}"
-                if state.aliases:
-                    message += f" ({state.aliases} redirects recorded as aliases)"
-                bulk.commit(importer, f"{message}\n\n{DUMP_TRAILER}\n")
+            else:
+                bulk.drop_unchanged()  # the same dump again changes nothing: no commit
+                if bulk.pending:
+                    # One commit: the latest revision of every page, aliases included.
+                    message = f"Import {state.pages} pages from {dump_path.name}"
+                    if state.aliases:
+                        message += f" ({state.aliases} redirects recorded as aliases)"
+                    notes = _warning_lines(w for slug in bulk.pending for w in state.page_warnings.get(slug, ()))
+                    bulk.commit(importer, f"{message}\n\n{notes}{DUMP_TRAILER}\n")
         except ET.ParseError as error:
             raise ImportFailed(f"{dump_path}: not a valid MediaWiki XML export: {error}") from None
         except (OSError, EOFError) as error:
@@ -156,6 +161,20 @@ def import_dump(
         commits=commits, warnings=tuple(state.summary_warnings()), tip=tip,
         conflicts=tuple(state.conflicts),
     )
+
+
+def _warning_lines(warnings: Iterable[str]) -> str:
+    """The importer's warnings as a commit message paragraph (empty if none), at most :data:`MAX_WARNINGS` lines.
+
+    They describe what a page's wikitext lacked when it was imported: true of
+    that commit, not of the article, whose later audits would repeat them long
+    after they were resolved (single-file ``import`` keeps them the same way).
+    """
+    lines = list(itertools.islice(warnings, MAX_WARNINGS + 1))
+    if not lines:
+        return ""
+    more = "- and more\n" if len(lines) > MAX_WARNINGS else ""
+    return "Import warnings:\n" + "".join(f"- {line}\n" for line in lines[:MAX_WARNINGS]) + more + "\n"
 
 
 class _State:
@@ -177,6 +196,8 @@ class _State:
         self.warnings: list[str] = []
         self.conflicts: list[str] = []
         self.dropped_warnings = 0
+        #: The importer's warnings about each page's latest revision, for the commit message.
+        self.page_warnings: dict[str, list[str]] = {}
 
     def warn(self, message: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
@@ -257,7 +278,7 @@ class _State:
             self.skipped += 1
             return
         try:
-            article = import_wikitext(revision.text, slug=slug, title=title)
+            article, warnings = split_warnings(import_wikitext(revision.text, slug=slug, title=title))
             payload = stored_bytes(article)
         except (ImportFailed, InvalidArticle) as error:
             self.warn(f"{title!r} revision {revision.id}: skipped: {error}")
@@ -268,8 +289,9 @@ class _State:
         self.revisions += 1
         self.page_counted = True
         self.bulk.stage(slug, mark, title)
+        self.page_warnings[slug] = [f"{title!r}: {warning}" for warning in warnings]
         if all_revisions:
-            self.bulk.commit(author, self._message(revision))
+            self.bulk.commit(author, self._message(revision, self.page_warnings[slug]))
 
     def end_page(self, progress: Progress | None) -> None:
         if self.page_title is not None:
@@ -288,9 +310,10 @@ class _State:
         return _ident(revision.user or "unknown", "", revision.timestamp)
 
     @staticmethod
-    def _message(revision: DumpRevision) -> str:
+    def _message(revision: DumpRevision, warnings: Sequence[str] = ()) -> str:
         summary = " ".join(revision.comment.split()) or f"Edit {revision.id or ''} of {revision.title}".strip()
-        return f"{summary}\n\nWiki-Page: {revision.title}\nWiki-Revision: {revision.id}\n{DUMP_TRAILER}\n"
+        return (f"{summary}\n\n{_warning_lines(warnings)}"
+                f"Wiki-Page: {revision.title}\nWiki-Revision: {revision.id}\n{DUMP_TRAILER}\n")
 
     def record_aliases(self) -> None:
         """Add each redirect's title to its target's aliases; stage the articles that changed."""

@@ -64,7 +64,7 @@ def _blame() -> Mapping[str, Renderer]:
 
 
 def _history() -> Mapping[str, Renderer]:
-    from .diff import render_history_html, render_history_json, render_history_text
+    from .history import render_history_html, render_history_json, render_history_text
 
     return {
         "text": lambda history, options: [render_history_text(history.revisions, options.color)],
@@ -94,7 +94,7 @@ _REGISTRY: dict[str, Callable[[], Mapping[str, Renderer]]] = {
     "AuditReport": _audit,  # wikicore.audit.AuditReport
     "ArticleDiff": _diff,  # wikicore.diff.ArticleDiff
     "Blame": _blame,  # wikicore.blame.Blame
-    "History": _history,  # wikicore.report.diff.History: an article's slug and revisions
+    "History": _history,  # wikicore.report.history.History: an article's slug and revisions
     "UrlAuditSummary": _url_table,  # wikicore.scan.urlaudit.UrlAuditSummary: `audit --urls`
 }
 

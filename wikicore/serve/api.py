@@ -113,7 +113,7 @@ def list_articles(
             summary="Read an article")
 def get_article(
     request: Request, slug: str,
-    rev: Annotated[str | None, Query(max_length=80, description="Any revision: an id, HEAD~N, ~N")] = None,
+    rev: Annotated[str | None, Query(max_length=80, description="Any revision: an id, HEAD~N, latest~N")] = None,
 ) -> Response:
     """The article as JSON (the same as `wikicore show --format json`), with ``ETag: W/"<revision>"``."""
     answer = _service(request).article(slug, rev)

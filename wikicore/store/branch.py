@@ -38,6 +38,9 @@ MAX_CAS_ATTEMPTS = 20
 _HEX_RE = re.compile(r"[0-9a-fA-F]{4,64}")
 _HEAD_RE = re.compile(r"HEAD((?:~\d{1,9}|\^[12]?)*)")
 _OWN_RE = re.compile(r"~(\d{1,9})")
+# `latest~N` spells `~N` so that an unquoted shell word keeps it: bash expands a word that starts with
+# `~` and a digit (`~0` is the current directory, `~1` the directory stack), and mirrors git's `HEAD~N`.
+_LATEST_RE = re.compile(r"latest(?:~(\d{1,9}))?")
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
@@ -50,10 +53,10 @@ def parse_revision(rev: str) -> str:
 
     Accepted: full or abbreviated hex ids; ``HEAD`` with ``~N`` / ``^`` suffixes
     (``HEAD`` means the wiki's branch, whatever the repository's HEAD is, and
-    ``HEAD~N`` counts commits of the whole wiki, as in git); and ``~N``, the
-    article's own revisions counted back from its latest (``~0``), which only
-    means something together with a slug (returned unchanged; see
-    :meth:`Wiki.resolve_for`). Everything else (options such as ``--output=x``,
+    ``HEAD~N`` counts commits of the whole wiki, as in git); and ``latest``,
+    ``latest~N`` or ``~N``, the article's own revisions counted back from its
+    latest (``latest`` and ``~0``), which only mean something together with a
+    slug (returned as ``~N``; see :meth:`Wiki.resolve_for`). Everything else (options such as ``--output=x``,
     ranges, paths, ref names) is refused here, before any git process sees it.
     """
     if not isinstance(rev, str) or not rev:
@@ -67,9 +70,12 @@ def parse_revision(rev: str) -> str:
         return BRANCH + match.group(1)
     if _OWN_RE.fullmatch(rev):
         return rev
+    latest = _LATEST_RE.fullmatch(rev)
+    if latest:
+        return f"~{int(latest.group(1) or 0)}"
     raise InvalidRevision(
-        f"invalid revision {shown!r}: use a commit id (4-64 hex digits), ~N (the article's Nth revision "
-        "before its latest), HEAD, HEAD~N or HEAD^"
+        f"invalid revision {shown!r}: use a commit id (4-64 hex digits), latest or latest~N (the article's "
+        "latest revision, or its Nth before that), HEAD, HEAD~N or HEAD^"
     )
 
 

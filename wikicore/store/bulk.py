@@ -163,8 +163,30 @@ class Bulk:
         """Where ``slug`` is written in this wiki's layout."""
         return path_of(slug, self.layout)
 
-    def commit(self, ident: str, message: str) -> None:
-        """Commit everything staged as one commit (``ident``: ``Name <mail> <epoch> <zone>``)."""
+    def _unchanged(self, slug: str, mark: int | None) -> bool:
+        """Whether staging ``mark`` for ``slug`` leaves it as it is (at the tip, or as this import last wrote it)."""
+        if slug in self._written:
+            before = self._written[slug][0]
+            current = self._shas[before] if before is not None else None
+        else:
+            row = self._rows.get(slug)
+            current = row[0] if row is not None else None
+        return (self._shas[mark] if mark is not None else None) == current
+
+    def drop_unchanged(self) -> None:
+        """Unstage what would stay as it is (so a message can name only what a commit changes)."""
+        self.pending = {slug: staged for slug, staged in self.pending.items() if not self._unchanged(slug, staged[0])}
+
+    def commit(self, ident: str, message: str) -> bool:
+        """Commit everything staged as one commit (``ident``: ``Name <mail> <epoch> <zone>``).
+
+        What is staged unchanged is left out, and a commit that would change
+        nothing is not made (returns False): the same dump imported twice makes
+        no empty commit, as an unchanged save makes none.
+        """
+        self.drop_unchanged()
+        if not self.pending:
+            return False
         changes: list[tuple[str, int | str | None]] = []
         for slug, (mark, _) in self.pending.items():
             target = path_of(slug, self.layout)
@@ -175,6 +197,7 @@ class Bulk:
         self.writer.commit(ident, message, changes)
         self._written.update(self.pending)
         self.pending = {}
+        return True
 
     def finish(self, reason: str) -> str | None:
         """Publish the commits by compare-and-swap; return the new tip (None if nothing was committed).

@@ -4,20 +4,23 @@ Authors and messages end up in commit headers and bodies, where a newline or
 an angle bracket would forge or break a header; slugs become file names; and
 an article is stored only if loading it back would accept it
 (:func:`stored_bytes`), because the loader's limits are what every reader
-applies. All of this is plain Python without I/O, so it is checked before the
+applies. All of this is plain Python without I/O (but for reading the user's
+git identity once, for the default author), so it is checked before the
 writer lock is taken: other writers wait only for the git part of a write.
 Revisions from users are parsed where they are resolved, in :mod:`.branch`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import subprocess
 from typing import Any
 
 from ..errors import InvalidArticle, InvalidInput, InvalidSlug, Problem
 from ..models import Article, check_slug
-from ..serialize import MAX_BYTES, MAX_DEPTH, dumps, loads, to_data
+from ..serialize import MAX_BYTES, MAX_DEPTH, dump_data, loads, to_data
 
 __all__ = [
     "DEFAULT_AUTHOR",
@@ -43,13 +46,39 @@ def parse_author(author: str | None) -> tuple[str, str]:
     Names and mails end up in commit headers, where a newline or an angle
     bracket would forge or break a header, so both are refused.
     """
-    value = author if author is not None else os.environ.get("WIKICORE_AUTHOR") or DEFAULT_AUTHOR
+    value = author if author is not None else os.environ.get("WIKICORE_AUTHOR") or _user_identity() or DEFAULT_AUTHOR
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise InvalidInput(f"author {value!r} contains a control character")
     match = _AUTHOR_RE.fullmatch(value)
     if not match or not match.group(1).strip():
         raise InvalidInput(f"author {value!r} is not of the form 'Name <mail>'")
     return match.group(1).strip(), match.group(2)
+
+
+@functools.cache
+def _user_identity() -> str | None:
+    """``Name <mail>`` as git would sign this user's commits, or None: what the user set up once for git.
+
+    ``GIT_AUTHOR_NAME``/``GIT_AUTHOR_EMAIL`` first, then the user's global git
+    config (``~/.gitconfig``, ``$XDG_CONFIG_HOME/git/config``), as git does.
+    Only the global config: a repository's own config is not the user's word (the
+    wiki may be someone else's clone). Read once per process; both parts or none.
+    """
+    name, email = os.environ.get("GIT_AUTHOR_NAME"), os.environ.get("GIT_AUTHOR_EMAIL")
+    if not (name and email):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        try:
+            out = subprocess.run(["git", "config", "--global", "--includes", "--get-regexp", r"^user\.(name|email)$"],
+                                 capture_output=True, env=env, cwd=os.path.expanduser("~") if "HOME" in env else None,
+                                 check=False, timeout=10).stdout.decode("utf-8", "replace")
+        except (OSError, subprocess.SubprocessError):
+            return None
+        config = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+        name, email = name or config.get("user.name"), email or config.get("user.email")
+    if not (name and email):
+        return None
+    candidate = f"{name.strip()} <{email.strip()}>"
+    return candidate if _AUTHOR_RE.fullmatch(candidate) and candidate.isprintable() else None
 
 
 def check_message(message: str) -> str:
@@ -100,7 +129,7 @@ def stored_bytes(article: Article) -> bytes:
     source = f"article {article.slug!r}"
     if depth > MAX_DEPTH:
         raise InvalidArticle([Problem(f"nesting {depth} levels deep; the limit is {MAX_DEPTH}")], source)
-    payload = dumps(article).encode("utf-8")
+    payload = dump_data(data).encode("utf-8")
     if len(payload) > MAX_BYTES:
         raise InvalidArticle([Problem(
             f"it would be stored as {len(payload):,} bytes, over the {MAX_BYTES:,} that can be read back"

@@ -206,6 +206,12 @@ class Wiki:
         wiki.upkeep.choose_layout()
         return wiki
 
+    @staticmethod
+    def is_wiki(path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` is a wiki already (a git repository that :meth:`init` made or adopted)."""
+        path = Path(path).absolute()
+        return (path / ".git").exists() and (path / STATE_DIR).is_dir()
+
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Wiki:
         """Open the wiki at ``path``; raise :class:`NotFound` if there is no git repository there."""
@@ -298,15 +304,16 @@ class Wiki:
     def resolve(self, rev: str) -> str:
         """The full commit id of a user's revision (see :func:`parse_revision` for what is accepted).
 
-        ``~N`` needs an article to count revisions of: use :meth:`resolve_for`.
+        ``latest~N`` needs an article to count revisions of: use :meth:`resolve_for`.
         """
         return self.branch.resolve(rev)
 
     def resolve_for(self, slug: str, rev: str) -> str:
         """The commit id of ``rev`` for article ``slug``: as :meth:`resolve`, and ``~N`` counts its own revisions.
 
-        ``~0`` is the article's latest revision, ``~1`` the one before, following
-        renames (the revisions :meth:`history` lists, newest first).
+        ``latest`` (or ``~0``) is the article's latest revision, ``latest~1``
+        (or ``~1``) the one before, following renames (the revisions
+        :meth:`history` lists, newest first).
         """
         back = counts_back(parse_revision(rev))
         if back is None:
@@ -315,7 +322,7 @@ class Wiki:
         if back >= len(revisions):
             count = len(revisions)
             plural = "s" if count != 1 else ""
-            raise NotFound(f"article {slug!r} has {count} revision{plural}: ~{back} is before its first")
+            raise NotFound(f"article {slug!r} has {count} revision{plural}: {rev} is before its first")
         return revisions[back].id
 
     def list(self) -> _Slugs:

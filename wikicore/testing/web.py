@@ -257,3 +257,26 @@ class LocalWeb:
             self._inflight[record.host] -= 1
             if self.record:
                 self.records.append(record)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the small web until interrupted: one base URL a line on stdout, one per host."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m wikicore.testing.web", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="port on each loopback address (0: any free port)")
+    parser.add_argument("--hosts", type=int, default=1,
+                        help="servers on 127.0.0.1, 127.0.0.2, ... (distinct hosts for politeness)")
+    args = parser.parse_args(argv)
+    web = LocalWeb(args.hosts, port=args.port, record=False)
+    print("\n".join(f"http://{host}" for host in web.hosts), flush=True)  # the lines a demo script reads
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        web.close()
+
+
+if __name__ == "__main__":
+    main()
