@@ -81,6 +81,12 @@ class BatchCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def _append(table: dict[str, list[Any]], **values: Any) -> None:
+    """One row onto a table of column lists (every column named once)."""
+    for name, column in table.items():
+        column.append(values[name])
+
+
 @dataclass
 class Rows:
     """Column lists for every table of one batch."""
@@ -92,15 +98,10 @@ class Rows:
     urlrefs: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in URLREF_COLUMNS})
     counts: BatchCounts = field(default_factory=BatchCounts)
 
-    @staticmethod
-    def _append(table: dict[str, list[Any]], **values: Any) -> None:
-        for name, column in table.items():
-            column.append(values[name])
-
     def finding(self, slug: str | None, title: str, code: str, severity: str, message: str,
                 claim_id: str | None = None, ref_id: str | None = None) -> None:
         """Add one row to ``findings``."""
-        self._append(self.findings, slug=slug, title=title, code=code, severity=severity, message=message,
+        _append(self.findings, slug=slug, title=title, code=code, severity=severity, message=message,
                      claim_id=claim_id, ref_id=ref_id)
         self.counts.findings += 1
 
@@ -129,23 +130,23 @@ def _article_rows(article: Article, page: Page, rows: Rows, today: _dt.date) -> 
         cited.update(ref_ids)
         claims += 1
         cited_claims += bool(ref_ids)
-        rows._append(rows.claims, slug=slug, claim_id=claim.id, position=position,
+        _append(rows.claims, slug=slug, claim_id=claim.id, position=position,
                      section_id=section.id if section is not None else None, text=claim.text, ref_ids=ref_ids,
                      locators=[c.locator for c in claim.citations], quotes=[c.quote for c in claim.citations])
     per_url: Counter[str] = Counter()
     for ref in article.references:
         values = {name: _value(getattr(ref, name)) for name in REFERENCE_FIELDS}
-        rows._append(rows.references, slug=slug, ref_id=ref.id, citation_count=cited[ref.id], **values)
+        _append(rows.references, slug=slug, ref_id=ref.id, citation_count=cited[ref.id], **values)
         url = (ref.url or "").strip()
         if url:
             per_url[url] += 1
     for url in sorted(per_url):
-        rows._append(rows.urlrefs, url=url, slug=slug, refs=per_url[url])
+        _append(rows.urlrefs, url=url, slug=slug, refs=per_url[url])
     findings = run_static_checks(article, today=today)
     for found in findings:
         rows.finding(slug, article.title, found.code, found.severity.value, found.message, found.claim_id,
                      found.ref_id)
-    rows._append(rows.articles, slug=slug, title=article.title, revision_id=page.revision_id or None,
+    _append(rows.articles, slug=slug, title=article.title, revision_id=page.revision_id or None,
                  timestamp=page.timestamp or None, chars=len(page.text or ""), claim_count=claims,
                  cited_claim_count=cited_claims, reference_count=len(article.references),
                  finding_count=len(findings))
