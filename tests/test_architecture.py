@@ -14,6 +14,9 @@ PACKAGE = Path(wikicore.__file__).parent
 FORBIDDEN = {
     "errors": {"*"},
     "models": {"serialize", "store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},
+    "yamlwriter": {"*"},
+    # Where a validation error points in the file: models and errors only, like serialize which uses it.
+    "locate": {"serialize", "store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},
     "serialize": {"store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},
     "sentences": {"*"},
     "urls": {"*"},

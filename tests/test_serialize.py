@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wikicore import yamlwriter
 from wikicore.cli import main
 from wikicore.errors import InvalidArticle
 from wikicore.models import Article
@@ -390,10 +391,9 @@ def _python_yaml(data: object) -> str:
 
 @pytest.mark.parametrize("value", STYLE_CASES, ids=repr)
 def test_the_writer_chooses_pyyamls_style(value: str) -> None:
-    import wikicore.serialize as serialize
 
     data = {"title": value, "list": [value, {"k": value, "n": 7, "b": True, "z": None}], "m": {"k": value}}
-    written = serialize._write_yaml(data)
+    written = yamlwriter.write_yaml(data)
     assert written is not None  # every case is in the writer's grammar...
     assert written == _python_yaml(data)  # ...and written byte for byte as PyYAML writes it
 
@@ -405,7 +405,7 @@ def test_the_writer_matches_every_golden_file(path: Path) -> None:
 
     raw = path.read_text(encoding="utf-8")
     data = serialize.to_data(loads(raw))
-    written = serialize._write_yaml(data)
+    written = yamlwriter.write_yaml(data)
     assert written in (None, _python_yaml(data))  # None: outside its grammar, PyYAML writes it
     assert dumps(loads(raw)) == raw
 
@@ -421,9 +421,8 @@ WRITER_TEXT = st.one_of(TEXT, ODD, st.sampled_from(STYLE_CASES), st.builds(lambd
                                                             inner, max_size=3)),
                     max_leaves=12).filter(lambda d: isinstance(d, dict)))
 def test_the_writer_is_pyyaml_or_declines(data: dict[str, object]) -> None:
-    import wikicore.serialize as serialize
 
-    written = serialize._write_yaml(data)
+    written = yamlwriter.write_yaml(data)
     assert written is None or written == _python_yaml(data)
 
 
@@ -435,4 +434,4 @@ def test_small_articles_take_the_writer() -> None:
         "lead": [{"claims": [{"text": f"Claim {i}, with words. ", "citations": [{"ref": "r1"}]} for i in range(3)]}],
         "references": [{"id": "r1", "type": "web", "url": "https://example.org/bulk-1", "title": "bulk-1"}],
     })
-    assert serialize._write_yaml(serialize.to_data(article)) is not None
+    assert yamlwriter.write_yaml(serialize.to_data(article)) is not None

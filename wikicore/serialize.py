@@ -27,16 +27,16 @@ import re
 import select
 import stat
 import time
-import typing
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .errors import InvalidArticle, Problem
+from .locate import validation_problems
 from .models import Article
+from .yamlwriter import write_yaml
 
 __all__ = [
     "MAX_BYTES",
@@ -138,108 +138,6 @@ def _dumper_for(data: Any) -> type[Any]:
     return _DUMPERS[-1] if len(_DUMPERS) == 1 or _emitters_differ(data) else _DUMPERS[0]
 
 
-# --- the stored format's own writer ---------------------------------------------
-#
-# PyYAML spends ~1 ms on a small article (its representer, serializer and emitter walk every node
-# through Python and Cython calls: 1.26M instructions, measured with callgrind), which capped bulk
-# import near 1,000 articles a second. Stored articles use a small part of YAML: block mappings and
-# sequences of strings, integers, booleans and nulls, strings on one line. For that part
-# :func:`_write_yaml` writes exactly the bytes PyYAML would, by the rules of PyYAML's emitter
-# (``analyze_scalar`` and ``choose_scalar_style`` in yaml/emitter.py, which libyaml's
-# ``yaml_emitter_analyze_scalar`` and ``yaml_emitter_select_scalar_style`` follow): a string is
-# plain unless it is empty, starts or ends with a space, starts with an indicator or a document
-# marker, holds ``": "``, ``" #"`` or ends with ``":"``, or would be read back as another type
-# (YAML 1.1's implicit resolvers: ``yes``, ``1:20``, ``2001-12-14``...); otherwise single-quoted.
-# Anything else (line breaks, characters PyYAML escapes, empty collections, floats, long keys)
-# makes it decline, and PyYAML writes the article. Tests hold it to PyYAML's bytes on every golden
-# file, on a table of style rules, and by Hypothesis.
-
-# Characters both emitters write as they are in plain and single-quoted scalars with allow_unicode:
-# printable ASCII and the BMP's printable non-ASCII, minus U+2028/U+2029 (line breaks to YAML) and
-# U+FEFF. No line breaks, tabs or controls: those take double quotes or literal blocks.
-_ONE_LINE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
-# What keeps a one-line string from being plain in block context (analyze_scalar's block indicators,
-# leading or trailing space, document markers).
-_NOT_PLAIN = re.compile("^(?:[ #,\\[\\]{}&*!|>'\"%@`]|[?:\\-](?: |$)|---|\\.\\.\\.)|: |:$| #| $")
-_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = yaml.SafeDumper.yaml_implicit_resolvers
-#: Longest string the writer takes: beyond a million columns PyYAML starts folding lines.
-_WRITER_MAX = 100_000
-
-
-def _scalar(value: Any) -> str | None:
-    """``value`` as PyYAML writes it in block context (a key or a value), or None if the writer declines."""
-    if isinstance(value, str):
-        if len(value) > _WRITER_MAX or not _ONE_LINE.fullmatch(value):
-            return None
-        if not value:
-            return "''"  # plain would read back as null
-        if _NOT_PLAIN.search(value) or any(rx.match(value) for _, rx in _RESOLVERS.get(value[0], ())):
-            return "'" + value.replace("'", "''") + "'"
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if type(value) is int:
-        return str(value)
-    return None
-
-
-def _write_yaml(data: dict[str, Any]) -> str | None:
-    """``data`` as ``yaml.dump(data, Dumper=_Dumper, ...)`` in :func:`dumps` writes it, or None outside its grammar."""
-    out: list[str] = []
-    if not data or not _mapping(data, "", "", out):
-        return None
-    return "".join(out)
-
-
-def _mapping(data: dict[str, Any], first: str, indent: str, out: list[str]) -> bool:
-    """Write a block mapping; its first key follows ``first`` (``"- "`` in a sequence), the rest ``indent``."""
-    lead = first
-    for key, value in data.items():
-        # An empty or long key is no simple key to PyYAML (it writes `? key`): decline.
-        name = _scalar(key) if isinstance(key, str) and 0 < len(key) < 100 else None
-        if name is None:
-            return False
-        if isinstance(value, dict):
-            if not value:
-                return False
-            out.append(f"{lead}{name}:\n")
-            if not _mapping(value, indent + "  ", indent + "  ", out):
-                return False
-        elif isinstance(value, list):
-            if not value:
-                return False
-            out.append(f"{lead}{name}:\n")
-            if not _sequence(value, indent, out):  # indentless, as PyYAML writes a sequence in a mapping
-                return False
-        else:
-            text = _scalar(value)
-            if text is None:
-                return False
-            out.append(f"{lead}{name}: {text}\n")
-        lead = indent
-    return True
-
-
-def _sequence(items: list[Any], indent: str, out: list[str]) -> bool:
-    """Write a block sequence at ``indent``; a mapping item starts on the dash's line."""
-    for item in items:
-        if isinstance(item, dict):
-            if not item or not _mapping(item, indent + "- ", indent + "  ", out):
-                return False
-        elif isinstance(item, list):
-            return False
-        else:
-            text = _scalar(item)
-            if text is None:
-                return False
-            out.append(f"{indent}- {text}\n")
-    return True
-
-
 def to_data(article: Article, revision: str | None = None) -> dict[str, Any]:
     """The article as plain JSON-compatible data, in model order, defaults left out.
 
@@ -269,7 +167,7 @@ def dump_data(data: dict[str, Any], format: Format = "yaml") -> str:
     """:func:`dumps` of what :func:`to_data` made (the store checks the data, then writes it: one model dump)."""
     if format == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    written = _write_yaml(data)
+    written = write_yaml(data)
     if written is not None:
         return written
     text: str = yaml.dump(
@@ -637,7 +535,7 @@ def article_from_data(data: Any, source: str | None = None, text: str | None = N
     try:
         return Article.model_validate(data)
     except ValidationError as exc:
-        raise InvalidArticle(_problems(exc, _compose(text) if text is not None else None), source) from None
+        raise InvalidArticle(validation_problems(exc, _compose(text) if text is not None else None), source) from None
 
 
 def _parse_yaml(text: str, source: str | None) -> Any:
@@ -731,97 +629,3 @@ def _json_depth(text: str) -> int:
         elif piece in "]}":
             depth -= 1
     return deepest
-
-
-# --- error locating ----------------------------------------------------------
-
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _parse_path(path: str) -> tuple[str | int, ...]:
-    return tuple(int(i) if i else name for name, i in _PATH_PART.findall(path))
-
-
-def _render_loc(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line_for(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """The line of the deepest node along ``loc`` in the composed YAML tree."""
-    if root is None:
-        return None
-    node: yaml.Node = root
-    line = node.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == part:
-                    node, line = value_node, key_node.start_mark.line + 1
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The model class that holds the last element of ``loc`` (for did-you-mean hints)."""
-    model: type[BaseModel] = Article
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        found = _find_model(field.annotation)
-        if found is None:
-            return None
-        model = found
-    return model
-
-
-def _find_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _find_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _problems(exc: ValidationError, root: yaml.Node | None) -> list[Problem]:
-    import difflib
-
-    problems: list[Problem] = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            model = _model_at(loc)
-            message = "unknown field"
-            if model is not None and loc and isinstance(loc[-1], str):
-                hint = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
-                if hint:
-                    message += f"; did you mean {hint[0]!r}?"
-        elif error["type"] == "missing":
-            message = "required field is missing"
-        if not loc and error["type"] == "value_error":
-            # Article-level integrity errors carry their own paths, one per line.
-            for text in str(error["ctx"]["error"]).splitlines():
-                path, sep, rest = text.partition(": ")
-                sub = _parse_path(path) if sep and not path.startswith("duplicate") else ()
-                if not sub:
-                    path, rest = "", text
-                problems.append(Problem(rest, path=path, line=_line_for(root, sub)))
-            continue
-        message = message.removeprefix("Value error, ")
-        problems.append(Problem(message, path=_render_loc(loc), line=_line_for(root, loc)))
-    return problems

@@ -216,7 +216,7 @@ class Bulk:
             return None
         if self.locked:
             return self._publish(reason)
-        with self.wiki._writing():
+        with self.wiki.writing():
             return self._publish(reason)
 
     def _publish(self, reason: str) -> str:

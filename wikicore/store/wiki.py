@@ -162,7 +162,7 @@ class Wiki:
         self.upkeep = Upkeep(runner, self.objects, self.branch, self.collisions, self.state_dir)
         self.upkeep.check_commit_graph()
         if self.upkeep.migration_interrupted():
-            with self._writing():
+            with self.writing():
                 self.upkeep.finish_migration()
 
     # --- opening -------------------------------------------------------------
@@ -289,8 +289,8 @@ class Wiki:
             raise StoreError(f"could not set up {self.state_dir}: {error.strerror or error}") from None
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the wiki's OS writer lock; leave a crash marker while a write is in flight."""
+    def writing(self) -> Iterator[None]:
+        """Hold the wiki's OS writer lock (a bulk import takes it to publish); leave a crash marker meanwhile."""
         self._ensure_state()
         with self._lock.hold():
             yield
@@ -485,7 +485,7 @@ class Wiki:
 
     def rebuild_index(self) -> int:
         """Rebuild the collision index from the tip's tree, under the writer lock; return the articles indexed."""
-        with self._writing():
+        with self.writing():
             return self.collisions.rebuild(self.tip())
 
     # --- writing -------------------------------------------------------------
@@ -524,7 +524,7 @@ class Wiki:
         blob = self.objects.write_object(b"blob", payload)
         crash_point("after-hash-object")
         title_key = collision_key(article.title)
-        with self._writing():
+        with self.writing():
             path = path_of(slug, self.layout)
             expected = self._locate(base_commit, slug) if base_commit else None
 
@@ -566,7 +566,7 @@ class Wiki:
             raise InvalidInput(f"cannot rename {old!r} to itself")
         message_text = check_message(message or f"Rename {old} to {new}")
         name, email = parse_author(author)
-        with self._writing():
+        with self.writing():
             path = path_of(new, self.layout)
             indexed: dict[str, tuple[str, str] | None] = {}  # what the collision index learns once published
 
@@ -619,7 +619,7 @@ class Wiki:
         :meth:`Bulk.finish`).
         """
         if locked:
-            with self._writing():
+            with self.writing():
                 tip = self.tip()
                 self.collisions.sync(tip)
                 writer = Bulk(self, tip)
@@ -628,7 +628,7 @@ class Wiki:
                 finally:
                     writer.discard()
             return
-        with self._writing():
+        with self.writing():
             tip = self.tip()
             self.collisions.sync(tip)
             writer = Bulk(self, tip, locked=False)
@@ -646,12 +646,12 @@ class Wiki:
         revision of any article. Idempotent: a wiki already sharded gets no commit.
         """
         name, email = parse_author(author)
-        with self._writing():
+        with self.writing():
             return self.upkeep.migrate(name, email)
 
     def maintain(self) -> None:
         """Pack loose objects and write the commit-graph now (the store also does both on its own schedule)."""
-        with self._writing():
+        with self.writing():
             self.upkeep.repack()
             self.upkeep.write_commit_graph()
 
