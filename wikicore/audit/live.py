@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -38,9 +39,15 @@ __all__ = ["OFFLINE", "ArchiveAnswers", "base_for", "check_links", "look_up_arch
 
 
 def check_links(
-    urls: list[str], options: AuditOptions, db: LinkDB | None, emit: Progress
+    urls: list[str],
+    options: AuditOptions,
+    db: LinkDB | None,
+    emit: Progress,
+    found: Callable[[LinkResult], None] | None = None,
 ) -> tuple[dict[str, LinkResult], int]:
     """Stream the distinct urls through the checker; keep only the small result records.
+
+    ``found`` is handed each verdict as it arrives (the source-text phase starts its url's work then).
 
     Returns the results by url and how many damaged rows of the history were
     skipped. In a run where no host answered at all (:func:`network_down`), the
@@ -55,6 +62,8 @@ def check_links(
     for done, result in enumerate(checked, 1):
         results[result.url] = result
         emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
+        if found is not None:
+            found(result)
     offline = _offline(results)
     if offline is not None:
         for url in offline[1]:

@@ -1,10 +1,12 @@
 """The audit's source-text phase: does the cited page still say it?
 
-After the link checks and archive lookups, every citation with a ``quote`` and
-every web reference with a capture near its access date get the text of the
-live page and of the capture (raw ``id_`` replay), both read through the one
-network layer (:mod:`wikicore.sources.fetch`: address policy, per-URL deadline,
-the source-text byte cap ``CheckConfig.max_text_bytes``). The judging is
+Beside the link checks and archive lookups (:class:`SourcePhase`: a url's work
+starts with its link verdict, its captures are read once the archive has
+answered), every citation with a ``quote`` and every web reference with a
+capture near its access date get the text of the live page and of the capture
+(raw ``id_`` replay), both read through the one network layer
+(:mod:`wikicore.sources.fetch`: address policy, per-URL deadline, the source-text
+byte cap ``CheckConfig.max_text_bytes``). The judging is
 :mod:`wikicore.sources`' (:func:`~wikicore.sources.check_quote`,
 :func:`~wikicore.sources.compare`); this module plans the fetches, runs them
 and turns the answers into the report's ``quote_check``, ``drift`` and problems:
@@ -22,10 +24,12 @@ verdict records, one per quote and one per compared reference.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,10 +38,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..archive import Snapshot, SnapshotQuery
-from ..archive.gate import MEMENTO_REQUESTS_PER_SECOND
+from ..archive.endpoints import is_internet_archive
+from ..archive.gate import MEMENTO_REQUESTS_PER_SECOND, shared_gate
 from ..links.checker import LinkResult, LinkStatus
 from ..links.fingerprints import SourceHistory
-from ..net import CheckConfig, CheckSession, Limit, RateGate
+from ..net import CheckConfig, CheckSession, Limit, RateGate, host_key
 from .collect import ArticleFacts, ProblemPool, RefFacts, checkable
 from .options import AuditEvent, AuditOptions, AuditPhase, Progress
 from .report import (
@@ -52,7 +57,7 @@ from .report import (
 from .static import Severity
 
 if TYPE_CHECKING:
-    from ..sources import Fingerprint, QuoteCheck
+    from ..sources import Fingerprint, PageText, QuoteCheck
 
 # wikicore.sources (trafilatura, pdfium, rapidfuzz: about 0.17 s to import) is imported where
 # texts are read, so an offline or --no-quotes audit and `wikicore archive` without changes never pay for it.
@@ -62,10 +67,12 @@ __all__ = [
     "REPLAY_LIMIT",
     "SOURCE_WORKERS",
     "SourceAnswers",
+    "SourcePhase",
     "attach_sources",
     "check_sources",
     "fingerprint_captures",
     "plan_sources",
+    "replay_limits",
 ]
 
 #: A capture counts as "near" the access date for drift within this many days. Drift
@@ -74,13 +81,16 @@ __all__ = [
 #: a snapshot within the citing article's publication window as representative.)
 NEAR_DAYS = 365
 
-#: Raw replays (``id_``) in flight at once, started MEMENTO_REQUESTS_PER_SECOND apart: the
-#: Internet Archive's playback limit (600 a minute) at its asked-for 80%, as the archive client keeps.
+#: Raw replays (``id_``) from the Internet Archive in flight at once, started
+#: MEMENTO_REQUESTS_PER_SECOND apart: its published playback limit (600 a minute) at its
+#: asked-for 80%, as the archive client keeps. It binds IA roots only (:func:`replay_limits`).
 REPLAY_LIMIT = Limit(4, 1 / MEMENTO_REQUESTS_PER_SECOND)
 
-#: Source texts fetched at once. Each task is a network wait and then 10-20 ms of CPU
-#: (docs/sources.md); the per-host gate still spaces requests to one site.
-SOURCE_WORKERS = 8
+#: Source texts fetched at once (at most ``CheckConfig.concurrency``, the checker's total). Each
+#: task is mostly a network wait, then 10-20 ms of CPU (docs/sources.md); the per-host gate still
+#: spaces requests to one site. 8 workers left a 2,000-reference audit waiting on them
+#: (91 s vs 52 s with 32: bench_audit.py --only quotes).
+SOURCE_WORKERS = 32
 
 QuoteKey = tuple[str, _dt.date | None, str, str | None]  # url, day, quote, locator
 DriftKey = tuple[str, _dt.date | None]  # url, day
@@ -136,13 +146,13 @@ def _live_reason(ref: RefFacts, result: LinkResult | None) -> str | None:
     return f"{result.status.value} ({http})"
 
 
-def plan_sources(
-    items: Iterable[ArticleFacts],
-    links: dict[str, LinkResult],
-    nearest: dict[SnapshotQuery, Snapshot | None],
-) -> list[_Task]:
-    """The fetches the phase makes: one task a url, with what each of its access days needs."""
-    tasks: dict[str, _Task] = {}
+Wanted = tuple[RefFacts, frozenset[tuple[str, str | None]]]  # a reference of the url, with its quotes
+
+
+def source_index(items: Iterable[ArticleFacts]) -> dict[str, list[Wanted]]:
+    """Every checkable url's references, each with the quotes (and locators) cited from it."""
+    index: dict[str, list[Wanted]] = {}
+    none: frozenset[tuple[str, str | None]] = frozenset()
     for item in items:
         wanted: dict[str, set[tuple[str, str | None]]] = {}
         for cited in item.citations.values():
@@ -150,23 +160,62 @@ def plan_sources(
                 if citation.quote:
                     wanted.setdefault(citation.ref, set()).add((citation.quote, citation.locator))
         for ref in item.references:
-            if not ref.url or not checkable(ref.url):
-                continue
-            snapshot = nearest.get(SnapshotQuery(ref.url, ref.day))
-            snapshot = snapshot if snapshot is not None and snapshot.ok else None
-            result = links.get(ref.url)
-            # Drift compares two texts: a page the link check found dead or blocked has none to compare.
-            live = result is not None and result.status is LinkStatus.LIVE and not ref.excluded
-            drift = live and _near(snapshot, ref.day)
-            quotes = wanted.get(ref.id, set())
-            if not drift and not quotes:
-                continue
-            task = tasks.get(ref.url)
-            if task is None:
-                task = tasks[ref.url] = _Task(ref.url, result, _live_reason(ref, result))
-            capture, had_drift, had_quotes = task.days.get(ref.day, (snapshot, False, set()))
-            task.days[ref.day] = (capture, had_drift or drift, had_quotes | quotes)
-    return list(tasks.values())
+            if ref.url and checkable(ref.url):
+                quotes = wanted.get(ref.id)
+                index.setdefault(ref.url, []).append((ref, frozenset(quotes) if quotes else none))
+    return index
+
+
+def _task_for(
+    url: str, wanted: list[Wanted], result: LinkResult | None, nearest: dict[SnapshotQuery, Snapshot | None]
+) -> _Task | None:
+    """One url's task, or None when it has nothing to check (no quote, no capture near to drift from)."""
+    task: _Task | None = None
+    for ref, quotes in wanted:
+        snapshot = nearest.get(SnapshotQuery(url, ref.day))
+        snapshot = snapshot if snapshot is not None and snapshot.ok else None
+        # Drift compares two texts: a page the link check found dead or blocked has none to compare.
+        live = result is not None and result.status is LinkStatus.LIVE and not ref.excluded
+        drift = live and _near(snapshot, ref.day)
+        if not drift and not quotes:
+            continue
+        if task is None:
+            task = _Task(url, result, _live_reason(ref, result))
+        capture, had_drift, had_quotes = task.days.get(ref.day, (snapshot, False, set()))
+        task.days[ref.day] = (capture, had_drift or drift, had_quotes | quotes)
+    return task
+
+
+def plan_sources(
+    items: Iterable[ArticleFacts],
+    links: dict[str, LinkResult],
+    nearest: dict[SnapshotQuery, Snapshot | None],
+) -> list[_Task]:
+    """The fetches the phase makes: one task a url, with what each of its access days needs."""
+    tasks = (_task_for(url, wanted, links.get(url), nearest) for url, wanted in source_index(items).items())
+    return [task for task in tasks if task is not None]
+
+
+def replay_limits(roots: Iterable[str], concurrency: int) -> dict[str, Limit]:
+    """The rate-gate limit of each archive root's raw replays, keyed as :func:`~wikicore.sources.fetch.replay_key`.
+
+    The Internet Archive's root gets its published playback limit (:data:`REPLAY_LIMIT`).
+    Any other root (a self-hosted pywb, Archive-It, the bench's fake archive) publishes
+    none we know: its replays are spaced as that host's archive gate spaces its playback
+    (``web``: what ``--archive-rate`` or ``rates`` set for it, the one gate per host the
+    archive client uses too), with ``concurrency`` (the checker's total) in flight. Holding
+    a self-hosted root to IA's 8 a second made replays alone 125 s of a 2,000-reference
+    audit (bench_audit.py --only quotes).
+    """
+    from ..sources.fetch import replay_key
+
+    limits: dict[str, Limit] = {}
+    for root in roots:
+        if is_internet_archive(root):
+            limits[replay_key(root)] = REPLAY_LIMIT
+        else:
+            limits[replay_key(root)] = Limit(max(1, concurrency), shared_gate(root).intervals["web"])
+    return limits
 
 
 def _info(check: QuoteCheck) -> QuoteCheckInfo:
@@ -180,14 +229,21 @@ def _info(check: QuoteCheck) -> QuoteCheckInfo:
     )
 
 
-def _run(task: _Task, session: CheckSession) -> SourceAnswers:
-    """Fetch one url's texts, check its quotes and drift, and let the texts go."""
+def _read_live(url: str, session: CheckSession) -> PageText:
+    """The live page's text, read through the session."""
+    from ..sources.fetch import fetch_page
+
+    return fetch_page(session, url)[1]
+
+
+def _run(task: _Task, session: CheckSession, read: PageText | None = None) -> SourceAnswers:
+    """Fetch one url's texts (the live one unless ``read`` already), check its quotes and drift, let the texts go."""
     from ..sources import PageText, PreparedText, TextKind, check_quote, compare, fingerprint
-    from ..sources.fetch import fetch_capture, fetch_page
+    from ..sources.fetch import fetch_capture
 
     out = SourceAnswers()
     if task.reason is None:
-        _, live = fetch_page(session, task.url)
+        live = read if read is not None else _read_live(task.url, session)
         out.pages += 1
         if live.unreadable is None and live.full.strip():
             out.prints.append(("live", fingerprint(live.main or live.full), None))
@@ -226,6 +282,175 @@ def _run(task: _Task, session: CheckSession) -> SourceAnswers:
     return out
 
 
+class SourcePhase:
+    """The source-text phase, fed while the live phases run, so an audit lasts about as long as its slowest phase.
+
+    Use as a context manager. :meth:`link` hands in each link verdict as the
+    checker streams it: that url's task starts at once, and a page found live
+    (checked now, not reused from the history) is read then. :meth:`archive` hands
+    in the nearest captures when the archive has answered: tasks wait for them
+    before they read a capture, decide on drift or ask the history for a stored
+    answer (which is keyed by the capture). :meth:`finish` starts the urls that
+    got no verdict, waits for every task and returns the answers.
+
+    A few tasks run per worker, the rest wait as ``(url, verdict)`` pairs: 50,000
+    futures held at once cost tens of MB (``bench_audit.py --only memory --memory-quotes``).
+    Progress is :attr:`AuditPhase.SOURCES` events, one per url, from the workers' threads.
+    ``pool`` shares the verdict records' field sets (:meth:`ProblemPool.compact`).
+    """
+
+    def __init__(
+        self, items: Iterable[ArticleFacts], options: AuditOptions, emit: Progress, pool: ProblemPool | None = None,
+        checking: Iterable[str] = (),
+    ) -> None:
+        self.index = source_index(items)
+        # Politeness: a site must not see the link checker's per-host requests and this phase's at
+        # once (twice what --host-concurrency allows), so a host's pages are read only once every
+        # link check of that host is done; until then its tasks wait here, by host.
+        self._outstanding: collections.Counter[str] = collections.Counter(host_key(url) for url in checking)
+        self._held: dict[str, list[tuple[str, LinkResult | None, list[Wanted]]]] = {}
+        self.total = len(self.index)
+        self.options = options
+        self.emit = emit
+        self.pool = pool
+        self.answers = SourceAnswers()
+        # refresh: a zero TTL makes every stored answer stale while still recording the new ones.
+        self.ttl = _dt.timedelta(0) if options.refresh else options.config.ttl
+        self._nearest: dict[SnapshotQuery, Snapshot | None] = {}
+        self._archived = threading.Event()
+        self._lock = threading.RLock()  # a future already done runs its callback in the submitting thread
+        self._idle = threading.Condition(self._lock)
+        self._pending: collections.deque[tuple[str, LinkResult | None, list[Wanted]]] = collections.deque()
+        self._running = 0
+        self._done = 0
+        self._error: BaseException | None = None
+        self._stack = contextlib.ExitStack()
+        self._gate: RateGate | None = None
+
+    def __enter__(self) -> SourcePhase:
+        if self.total:
+            from ..sources.fetch import source_config
+
+            config = source_config(self.options.config)
+            self._concurrency = config.concurrency
+            self._gate = RateGate(config.host_limit, dict(config.host_limits), total=config.concurrency)
+            self._history = self._stack.enter_context(SourceHistory(self.options.db_path, clock=self.options.clock))
+            self._session = self._stack.enter_context(CheckSession(config, gate=self._gate))
+            self._workers = self._stack.enter_context(ThreadPoolExecutor(
+                max_workers=max(1, min(SOURCE_WORKERS, config.concurrency, self.total)),
+                thread_name_prefix="wikicore-sources",
+            ))
+            self.emit(AuditEvent(AuditPhase.SOURCES, 0, self.total))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._archived.set()  # no task may wait for an archive that will not answer now
+        with self._lock:
+            if isinstance(exc[1], BaseException):
+                self._error = self._error or exc[1]  # nothing more is started
+                self._pending.clear()
+        self._stack.close()
+
+    def link(self, result: LinkResult) -> None:
+        """A link verdict: start its url's task."""
+        with self._lock:
+            host = host_key(result.url)
+            wanted = self.index.pop(result.url, None)
+            if wanted is not None:
+                self._held.setdefault(host, []).append((result.url, result, wanted))
+            if self._outstanding[host] > 0:
+                self._outstanding[host] -= 1
+            if self._outstanding[host] <= 0:
+                self._pending.extend(self._held.pop(host, ()))
+            self._pump()
+
+    def archive(self, nearest: dict[SnapshotQuery, Snapshot | None]) -> None:
+        """The archive's nearest captures (empty when it was not asked or failed): tasks may read captures now."""
+        if self._gate is not None:
+            from ..sources.fetch import replay_root
+
+            roots = {replay_root(snapshot.archive_url) for snapshot in nearest.values() if snapshot is not None}
+            # Set before any replay starts (they wait for the event below), so no replay key is made without its limit.
+            self._gate.overrides.update(replay_limits(roots, self._concurrency))
+        self._nearest = nearest
+        self._archived.set()
+
+    def finish(self) -> SourceAnswers:
+        """Start the urls no verdict came for, wait for every task, and return the answers."""
+        with self._lock:
+            for held in self._held.values():  # the link checks are over: no host is busy with them now
+                self._pending.extend(held)
+            self._held.clear()
+            self._pending.extend((url, None, wanted) for url, wanted in self.index.items())
+            self.index.clear()
+            self._pump()
+            while self._running or (self._pending and self._error is None):
+                self._idle.wait()
+            if self._error is not None:
+                raise self._error
+        return self.answers
+
+    def _pump(self) -> None:
+        # Under the lock: keep a few tasks per worker in flight.
+        while self._pending and self._running < SOURCE_WORKERS * 4 and self._error is None:
+            url, result, wanted = self._pending.popleft()
+            self._running += 1
+            self._workers.submit(self._one, url, result, wanted).add_done_callback(self._finished)
+
+    def _one(self, url: str, result: LinkResult | None, wanted: list[Wanted]) -> tuple[str, SourceAnswers | None]:
+        read: PageText | None = None
+        if (
+            result is not None and result.status is LinkStatus.LIVE and not result.from_cache
+            and any(quotes for _ref, quotes in wanted) and not any(ref.excluded for ref, _quotes in wanted)
+        ):
+            # Every quoted live page is read whatever the archive says: read it now, beside the
+            # archive lookups. A verdict reused from the history waits: its stored answer likely stands.
+            read = _read_live(url, self._session)
+        self._archived.wait()
+        task = _task_for(url, wanted, result, self._nearest)
+        if task is None:
+            return url, None
+        history = self._history
+        asked = _asked(task)
+        stored = history.answer(task.url, asked, self.ttl)
+        known = _decode(task, stored) if stored is not None else None
+        if known is not None:
+            known.reused = 1
+            return task.url, known
+        found = _run(task, self._session, read)
+        del read
+        for kind, print_, when in found.prints:
+            history.record(task.url, kind, print_.length, print_.sha256, print_.simhash, when)
+        history.put_answer(task.url, asked, _encode(found))
+        found.prints.clear()
+        return task.url, found
+
+    def _finished(self, future: Future[tuple[str, SourceAnswers | None]]) -> None:
+        try:
+            url, found = future.result()
+            since = self._history.changed_since(url) if found is not None else None
+        except BaseException as error:  # handed to finish(), which raises it in the caller's thread
+            with self._lock:
+                self._error = self._error or error
+                self._running -= 1
+                self._idle.notify_all()
+            return
+        with self._lock:
+            if found is not None:
+                if self.pool is not None:
+                    found.quotes = {key: self.pool.compact(info) for key, info in found.quotes.items()}
+                    found.drift = {key: self.pool.compact(info) for key, info in found.drift.items()}
+                self.answers.merge(found)
+                self.answers.reused += found.reused
+                if since is not None:
+                    self.answers.changed_since[url] = since
+            self._done += 1
+            self._running -= 1
+            self.emit(AuditEvent(AuditPhase.SOURCES, self._done, self.total, url))
+            self._pump()
+            self._idle.notify_all()
+
+
 def check_sources(
     items: list[ArticleFacts],
     links: dict[str, LinkResult],
@@ -234,61 +459,15 @@ def check_sources(
     emit: Progress,
     pool: ProblemPool | None = None,
 ) -> SourceAnswers:
-    """Run the phase over every article's facts; progress as :attr:`AuditPhase.SOURCES` events.
+    """Run the phase over verdicts and captures already known (:class:`SourcePhase` runs it beside them).
 
     ``pool`` shares the verdict records' field sets (:meth:`ProblemPool.compact`): 50,000 quotes.
     """
-    answers = SourceAnswers()
-    plan = collections.deque(plan_sources(items, links, nearest))
-    total = len(plan)
-    if not total:
-        return answers
-    from ..sources.fetch import REPLAY_KEY, source_config
-
-    emit(AuditEvent(AuditPhase.SOURCES, 0, total))
-    # refresh: a zero TTL makes every stored answer stale while still recording the new ones.
-    ttl = _dt.timedelta(0) if options.refresh else options.config.ttl
-    config = source_config(options.config)
-    gate = RateGate(config.host_limit, {**config.host_limits, REPLAY_KEY: REPLAY_LIMIT}, total=config.concurrency)
-    with SourceHistory(options.db_path, clock=options.clock) as history, CheckSession(
-        config, gate=gate
-    ) as session, ThreadPoolExecutor(
-        max_workers=min(SOURCE_WORKERS, total), thread_name_prefix="wikicore-sources"
-    ) as workers:
-
-        def one(task: _Task) -> tuple[str, SourceAnswers]:
-            asked = _asked(task)
-            stored = history.answer(task.url, asked, ttl)
-            known = _decode(task, stored) if stored is not None else None
-            if known is not None:
-                known.reused = 1
-                return task.url, known
-            found = _run(task, session)
-            for kind, print_, when in found.prints:
-                history.record(task.url, kind, print_.length, print_.sha256, print_.simhash, when)
-            history.put_answer(task.url, asked, _encode(found))
-            found.prints.clear()
-            return task.url, found
-
-        # A few tasks in flight per worker, each let go once answered: 50,000 futures (and the
-        # planned tasks) held at once cost tens of MB (bench_audit.py --only memory --memory-quotes).
-        running: collections.deque[Future[tuple[str, SourceAnswers]]] = collections.deque()
-        done = 0
-        while plan or running:
-            while plan and len(running) < SOURCE_WORKERS * 4:
-                running.append(workers.submit(one, plan.popleft()))
-            url, found = running.popleft().result()
-            if pool is not None:
-                found.quotes = {key: pool.compact(info) for key, info in found.quotes.items()}
-                found.drift = {key: pool.compact(info) for key, info in found.drift.items()}
-            answers.merge(found)
-            answers.reused += found.reused
-            since = history.changed_since(url)
-            if since is not None:
-                answers.changed_since[url] = since
-            done += 1
-            emit(AuditEvent(AuditPhase.SOURCES, done, total, url))
-    return answers
+    with SourcePhase(items, options, emit, pool) as phase:
+        phase.archive(nearest)
+        for result in links.values():
+            phase.link(result)
+        return phase.finish()
 
 
 def _day(day: _dt.date | None) -> str:

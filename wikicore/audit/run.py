@@ -15,16 +15,17 @@ callback (the library never prints):
    a ``resolves`` question for every stored ``archive_url``; answers are
    cached in the same SQLite file (:mod:`wikicore.archive.cache`).
 
-Phases 2 and 3 overlap: the archive lookups start as soon as the references
-are known, in a thread of their own, and run beside the link checks, so an
-audit takes about as long as the slower of the two (``bench/bench_audit.py``
-measured 1.01x the slower phase over 2,000 references); ``no_archive`` skips
-phase 3. Progress events of both phases arrive
-interleaved, from two threads.
-
-4. **sources** -- then the texts of cited pages, live and captured
+4. **sources** -- the texts of cited pages, live and captured
    (:mod:`wikicore.audit.quotes`): every quote checked, every reference with a
    capture near its access date compared for drift; ``no_quotes`` skips it.
+
+Phases 2, 3 and 4 overlap: the archive lookups start as soon as the references
+are known, in a thread of their own, and run beside the link checks (``bench/bench_audit.py``
+measured 1.01x the slower phase over 2,000 references); each url's source
+texts are read as soon as its link verdict is known, its captures as soon as
+the archive has answered, so an audit takes about as long as its slowest
+phase, not their sum. ``no_archive`` skips phase 3. Progress events of the
+phases arrive interleaved, from several threads.
 
 When the archive fails as a whole, or the network does (no checked url got any
 answer, over several hosts), :attr:`AuditReport.network_failure` says so and
@@ -52,7 +53,7 @@ from ..models import Article
 from .collect import Collected, ProblemPool, collect
 from .live import ArchiveAnswers, check_links, look_up_archives, network_down
 from .options import FIELD_WORDS, AuditEvent, AuditFields, AuditOptions, AuditPhase, OptionWords, Progress
-from .quotes import SourceAnswers, attach_sources, check_sources
+from .quotes import SourceAnswers, SourcePhase, attach_sources
 from .report import ArticleAudit, AuditReport
 from .static import KnownTitles
 from .verdicts import Evidence, article_audit
@@ -98,13 +99,13 @@ def audit_articles(
     elif not found.urls and not found.stored:
         notes.append("no reference has a checkable url, so nothing was checked live; only the static checks ran")
     else:
-        links, damaged, answers = _check_live(found, options, emit, notes)
+        links, damaged, answers, read = _check_live(found, options, emit, notes, pool)
         said, network_failure = _live_notes(found, options, links, damaged, answers, option_words)
         notes.extend(said)
         if options.no_quotes:
             notes.append(f"{_word(option_words, 'no_quotes')}: quotes and content drift were not checked")
         elif network_failure is None:  # texts read through a failed network would all be "unchecked"
-            sources = check_sources(found.items, links, answers.nearest, options, emit, pool)
+            sources = read
 
     evidence = Evidence(
         offline=options.offline,
@@ -136,18 +137,24 @@ def audit_articles(
 
 
 def _check_live(
-    found: Collected, options: AuditOptions, emit: Progress, notes: list[str]
-) -> tuple[dict[str, LinkResult], int, ArchiveAnswers]:
-    """The link checks, with the archive lookups beside them in a thread of their own.
+    found: Collected, options: AuditOptions, emit: Progress, notes: list[str], pool: ProblemPool
+) -> tuple[dict[str, LinkResult], int, ArchiveAnswers, SourceAnswers | None]:
+    """The link checks, with the archive lookups and the source-text phase beside them.
 
+    The archive lookups run in a thread of their own; the source-text phase
+    (:class:`SourcePhase`, unless ``no_quotes``) starts each url's work as its
+    link verdict arrives and reads captures once the archive has answered, so
+    the audit takes about as long as its slowest phase, not their sum.
     Returns the link results, how many damaged rows of the link history were
-    skipped, and the archive's answers; the archive thread adds its own notes
-    (damaged cache rows) to ``notes``, which nothing else touches meanwhile.
+    skipped, the archive's answers and the source-text answers (None with
+    ``no_quotes``); the archive thread adds its own notes (damaged cache rows)
+    to ``notes``, which nothing else touches meanwhile.
     """
     queries = [] if options.no_archive else found.queries
     stored = [] if options.no_archive else found.stored
     lock = threading.Lock()
     answers = ArchiveAnswers()
+    sources: SourceAnswers | None = None
 
     def safe_emit(event: AuditEvent) -> None:
         with lock:
@@ -158,14 +165,28 @@ def _check_live(
     with contextlib.ExitStack() as stack:
         db_path = options.db_path
         db = stack.enter_context(LinkDB(db_path, clock=options.clock)) if db_path is not None and found.urls else None
+        phase = None if options.no_quotes else stack.enter_context(SourcePhase(found.items, options, safe_emit, pool,
+                                                                               checking=found.urls))
         side = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="wikicore-archive"))
-        lookups: Future[ArchiveAnswers] | None = (
-            side.submit(look_up_archives, queries, stored, options, safe_emit, notes) if queries or stored else None
-        )
-        links, damaged = check_links(found.urls, options, db, safe_emit)
+
+        def look_up() -> ArchiveAnswers:
+            looked = ArchiveAnswers()
+            try:
+                looked = look_up_archives(queries, stored, options, safe_emit, notes)
+            finally:  # the phase's tasks wait for this answer, even when the lookups raised
+                if phase is not None:
+                    phase.archive(looked.nearest)
+            return looked
+
+        lookups: Future[ArchiveAnswers] | None = side.submit(look_up) if queries or stored else None
+        if lookups is None and phase is not None:
+            phase.archive({})
+        links, damaged = check_links(found.urls, options, db, safe_emit, phase.link if phase is not None else None)
         if lookups is not None:
             answers = lookups.result()
-    return links, damaged, answers
+        if phase is not None:
+            sources = phase.finish()
+    return links, damaged, answers, sources
 
 
 def _live_notes(

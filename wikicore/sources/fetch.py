@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from ..net import CheckConfig, CheckSession, Deadline, Fetch
 from .extract import MAX_BODY_BYTES, PageText, TextKind, page_text
 
-__all__ = ["REPLAY_KEY", "fetch_capture", "fetch_page", "raw_capture_url", "source_config"]
+__all__ = ["REPLAY_KEY", "fetch_capture", "fetch_page", "raw_capture_url", "replay_key", "replay_root", "source_config"]
 
-#: Replays are gated as one endpoint family, apart from the site's host (archives' stated limits).
+#: Replays are gated per archive root, apart from the site's host: each archive states (or
+#: is given) its own playback limit, so a self-hosted pywb is not held to the Internet Archive's.
 REPLAY_KEY = "archive:replay"
 
 _REPLAY = re.compile(r"(/web/\d{4,14})(?:[a-z]{2}_|\*)?/")
@@ -34,6 +36,17 @@ def source_config(config: CheckConfig) -> CheckConfig:
 def raw_capture_url(capture_url: str) -> str:
     """The raw (``id_``) replay URL of a Wayback-style capture URL; other URLs come back unchanged."""
     return _REPLAY.sub(r"\1id_/", capture_url, count=1)
+
+
+def replay_root(capture_url: str) -> str:
+    """The archive root a capture URL replays from (``scheme://host[:port]``)."""
+    parts = urlsplit(capture_url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def replay_key(capture_url: str) -> str:
+    """The rate-gate key of a capture's replays: one per archive root (``archive:replay:host:port``)."""
+    return f"{REPLAY_KEY}:{urlsplit(capture_url).netloc.lower()}"
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -71,5 +84,7 @@ def fetch_capture(
     session: CheckSession, capture_url: str, *, deadline: Deadline | None = None
 ) -> tuple[Fetch, PageText]:
     """GET a capture in raw replay mode (:func:`raw_capture_url`) and read its text."""
-    fetch = session.fetch(raw_capture_url(capture_url), "GET", deadline=deadline, limit=MAX_BODY_BYTES, key=REPLAY_KEY)
+    fetch = session.fetch(
+        raw_capture_url(capture_url), "GET", deadline=deadline, limit=MAX_BODY_BYTES, key=replay_key(capture_url)
+    )
     return fetch, _text(fetch)
