@@ -282,6 +282,43 @@ def _run(task: _Task, session: CheckSession, read: PageText | None = None) -> So
     return out
 
 
+_Queued = tuple[str, LinkResult | None, list[Wanted]]
+
+
+class _RoundRobin:
+    """Queues of tasks by host, taken one host after another."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, collections.deque[_Queued]] = {}
+        self._order: collections.deque[str] = collections.deque()
+
+    def __bool__(self) -> bool:
+        return bool(self._order)
+
+    def extend(self, host: str, tasks: Iterable[_Queued]) -> None:
+        queue = self._queues.get(host)
+        if queue is None:
+            queue = self._queues[host] = collections.deque()
+        was_empty = not queue
+        queue.extend(tasks)
+        if was_empty and queue:
+            self._order.append(host)
+
+    def pop(self) -> _Queued:
+        host = self._order.popleft()
+        queue = self._queues[host]
+        task = queue.popleft()
+        if queue:
+            self._order.append(host)
+        else:
+            del self._queues[host]
+        return task
+
+    def clear(self) -> None:
+        self._queues.clear()
+        self._order.clear()
+
+
 class SourcePhase:
     """The source-text phase, fed while the live phases run, so an audit lasts about as long as its slowest phase.
 
@@ -320,7 +357,9 @@ class SourcePhase:
         self._archived = threading.Event()
         self._lock = threading.RLock()  # a future already done runs its callback in the submitting thread
         self._idle = threading.Condition(self._lock)
-        self._pending: collections.deque[tuple[str, LinkResult | None, list[Wanted]]] = collections.deque()
+        # Tasks waiting for a worker, by host, taken round-robin: the workers spread over many sites
+        # instead of queueing all at once behind one site's gate (head-of-line blocking).
+        self._pending = _RoundRobin()
         self._running = 0
         self._done = 0
         self._error: BaseException | None = None
@@ -361,7 +400,7 @@ class SourcePhase:
             if self._outstanding[host] > 0:
                 self._outstanding[host] -= 1
             if self._outstanding[host] <= 0:
-                self._pending.extend(self._held.pop(host, ()))
+                self._pending.extend(host, self._held.pop(host, ()))
             self._pump()
 
     def archive(self, nearest: dict[SnapshotQuery, Snapshot | None]) -> None:
@@ -378,10 +417,11 @@ class SourcePhase:
     def finish(self) -> SourceAnswers:
         """Start the urls no verdict came for, wait for every task, and return the answers."""
         with self._lock:
-            for held in self._held.values():  # the link checks are over: no host is busy with them now
-                self._pending.extend(held)
+            for host, held in self._held.items():  # the link checks are over: no host is busy with them now
+                self._pending.extend(host, held)
             self._held.clear()
-            self._pending.extend((url, None, wanted) for url, wanted in self.index.items())
+            for url, wanted in self.index.items():
+                self._pending.extend(host_key(url), [(url, None, wanted)])
             self.index.clear()
             self._pump()
             while self._running or (self._pending and self._error is None):
@@ -393,7 +433,7 @@ class SourcePhase:
     def _pump(self) -> None:
         # Under the lock: keep a few tasks per worker in flight.
         while self._pending and self._running < SOURCE_WORKERS * 4 and self._error is None:
-            url, result, wanted = self._pending.popleft()
+            url, result, wanted = self._pending.pop()
             self._running += 1
             self._workers.submit(self._one, url, result, wanted).add_done_callback(self._finished)
 
