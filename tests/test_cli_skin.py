@@ -27,8 +27,8 @@ from .support.wiki_helpers import article
 HEAVY = ("pydantic", "yaml", "git", "requests", "urllib3", "mwparserfromhell", "stdnum", "waybackpy")
 
 
-def _loaded_after(args: list[str]) -> list[str]:
-    """Run the CLI in a fresh interpreter and list the heavy top-level modules it imported."""
+def _loaded_after(args: list[str], watch: tuple[str, ...] = HEAVY) -> list[str]:
+    """Run the CLI in a fresh interpreter and list the top-level modules of ``watch`` it imported."""
     code = textwrap.dedent(
         f"""
         import sys
@@ -37,7 +37,7 @@ def _loaded_after(args: list[str]) -> list[str]:
             main({args!r}, prog_name="wikicore")
         except SystemExit:
             pass
-        print(sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r})), file=sys.stderr)
+        print(sorted({{m.split(".")[0] for m in sys.modules}} & set({watch!r})), file=sys.stderr)
         """
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -52,6 +52,18 @@ def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
 def test_file_commands_load_no_git_or_network_client(tmp_path: Path) -> None:
     loaded = _loaded_after(["convert", str(SEED), "--from", "text", "-o", str(tmp_path / "a.yaml")])
     assert "git" not in loaded and "requests" not in loaded and "pydantic" in loaded
+
+
+@pytest.mark.parametrize("command", [["list"], ["show", "s"], ["history", "s"], ["diff", "s", "latest~1", "latest"]])
+def test_reading_commands_load_neither_gitpython_nor_the_writer_lock(tmp_path: Path, command: list[str]) -> None:
+    """The store reads through cat-file pipes of its own, and readers never lock: neither import is paid for."""
+    wiki = Wiki.init(tmp_path / "w")
+    wiki.save(article("s"), "first")
+    wiki.save(article("s", claims=["Changed claim. "]), "second", base=wiki.latest("s").id)  # type: ignore[union-attr]
+    wiki.close()
+    args = ["--wiki", str(tmp_path / "w"), *command]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert _loaded_after(args, watch=("git", "gitdb", "filelock")) == []
 
 
 def test_importing_wikicore_is_lazy_but_complete() -> None:

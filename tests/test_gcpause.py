@@ -5,12 +5,19 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wikicore.errors import BudgetExceeded
 from wikicore.gcpause import paused_gc
+from wikicore.importers.batch import import_paths
 from wikicore.mediawiki.importer import import_wikitext
+from wikicore.serialize import dumps
+from wikicore.store import Wiki
+
+from .support.wiki_helpers import article
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +81,31 @@ def test_an_import_leaves_the_collector_as_it_found_it() -> None:
     with pytest.raises(BudgetExceeded):  # a failure inside the pause: the pause must still end
         import_wikitext("{{a|" * 4000, title="T")
     assert gc.isenabled()
+
+
+def test_a_batch_of_files_is_read_and_stored_with_the_collector_paused(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`import DIR` keeps every article until its one commit: the collector's full passes would walk them all."""
+    import wikicore.importers
+    import wikicore.store.bulk
+
+    seen: list[bool] = []
+    real_import, real_stored = wikicore.importers.import_text, wikicore.store.bulk.stored_bytes
+
+    def import_text(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_import(*args, **kwargs)
+
+    def stored_bytes(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_stored(*args, **kwargs)
+
+    monkeypatch.setattr(wikicore.importers, "import_text", import_text)
+    monkeypatch.setattr(wikicore.store.bulk, "stored_bytes", stored_bytes)
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(dumps(article(name)), encoding="utf-8")
+    gc.enable()
+    articles = import_paths(sorted(tmp_path.glob("*.yaml")))
+    with Wiki.init(tmp_path / "w") as wiki:
+        wiki.import_articles(articles, "two")
+    assert seen == [False] * 4 and gc.isenabled()

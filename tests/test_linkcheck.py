@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -300,3 +303,15 @@ def test_input_is_read_lazily_through_a_small_window(monkeypatch: pytest.MonkeyP
         rest = list(results)
     urls = [r.url for r in [first, *rest]]
     assert len(urls) == len(set(urls)) == 121
+
+
+def test_a_link_check_never_imports_the_requests_stack(tmp_path: Path) -> None:
+    """The checker runs on aiohttp alone: requests and urllib3 (the archive transport's) are not paid for."""
+    code = ("import sys\n"
+            "from wikicore.links import check_urls\n"
+            "from wikicore.net import CheckConfig\n"
+            "[result] = check_urls(['http://127.0.0.1:9/gone'], CheckConfig(allow_private=True, retries=0))\n"
+            "print(result.status.value, sorted({'requests', 'urllib3'} & set(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert done.stdout.split(maxsplit=1)[1].strip() == "[]", done.stdout

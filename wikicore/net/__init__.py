@@ -57,12 +57,15 @@ Stable API (the link checker and the archive client build on it)::
     policy.delay(attempt, response_retry_after_header, budget.remaining())  # (seconds, asked) | None
     parse_retry_after("120") == 120.0; parse_retry_after("²") is None
 
-Imports point down only: this package uses :mod:`wikicore.errors` and nothing
-else of wikicore.
+Imports point down only: this package uses :mod:`wikicore.errors` (and the
+lazy-export helper) and nothing else of wikicore.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from .config import (
     DEAD_FAILURES,
     DEAD_SPACING,
@@ -99,7 +102,13 @@ from .policy import (
     vetted,
 )
 from .retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
-from .session import CheckSession
+
+if TYPE_CHECKING:
+    from .session import CheckSession
+
+# The archive transport's requests session, imported on first use: the link checker runs on
+# aiohttp alone, and importing requests and urllib3 was 60 ms of every link check's start.
+__getattr__ = lazy_exports(__name__, {"CheckSession": "session"})
 
 __all__ = [
     "ALLOWED_SCHEMES",

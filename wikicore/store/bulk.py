@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EditConflict, InvalidArticle, InvalidInput, InvalidSlug, StoreError, WikicoreError
+from ..gcpause import paused_gc
 from ..models import Article
 from ..revision import Revision
 from .branch import BRANCH
@@ -311,13 +312,14 @@ def bulk_import(wiki: Wiki, articles: Iterable[Article], message: str, author: s
 
     # Validate and serialise before taking the lock: other writers wait only for the git part.
     payloads: list[tuple[str, bytes]] = []
-    for index, article in enumerate(items):
-        try:
-            if not isinstance(article, Article):
-                raise InvalidInput("import_articles() takes Articles")
-            payloads.append((validate_slug(article.slug), stored_bytes(article)))
-        except WikicoreError as error:
-            raise named(error, index) from None
+    with paused_gc():  # as in load_many: the collector's full passes would walk every article kept so far
+        for index, article in enumerate(items):
+            try:
+                if not isinstance(article, Article):
+                    raise InvalidInput("import_articles() takes Articles")
+                payloads.append((validate_slug(article.slug), stored_bytes(article)))
+            except WikicoreError as error:
+                raise named(error, index) from None
     with wiki.bulk() as bulk:
         for index, (article, (slug, payload)) in enumerate(zip(items, payloads, strict=True)):
             if bulk.exists(slug):

@@ -56,7 +56,7 @@ def crash_point(step: str) -> None:
 
 
 def text(value: object) -> str:
-    """GitPython's batch readers return bytes though its annotations say str."""
+    """A git answer as text (bytes decoded as ASCII, anything else as ``str``)."""
     return value.decode("ascii") if isinstance(value, bytes) else str(value)
 
 

@@ -21,8 +21,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from ..errors import StaleLock, StoreError, WikiBusy
 from .gitenv import alive
 
@@ -135,6 +133,9 @@ class WriterLock:
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """Hold the wiki's OS writer lock; leave a crash marker while a write is in flight."""
+        # Imported here: readers never lock, and filelock's import was 18 ms of every read command's start.
+        from filelock import FileLock, Timeout
+
         lock = FileLock(str(self.state_dir / "write.lock"), timeout=LOCK_TIMEOUT)
         try:
             lock.acquire()

@@ -2,8 +2,8 @@
 
 Why it reads and writes the way it does:
 
-* **Reads** go through GitPython's persistent ``cat-file --batch`` process (one
-  pipe round trip per object, no process per read), and the trees a save walks
+* **Reads** go through persistent ``cat-file --batch`` processes of our own
+  (:mod:`.catfile`: one pipe round trip per object, no process per read), and the trees a save walks
   (the root, ``articles``, one shard) stay cached by id, so a warm save reads
   no tree from git at all. Reads of many objects at once (every article of the
   wiki, every revision of one, the shards of a big wiki) stream through one
@@ -29,13 +29,14 @@ import subprocess
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import NotFound, StoreError
 from ..gcpause import paused_gc
 from ..models import Article
 from ..revision import Revision
-from .gitenv import GitRunner, text
+from .catfile import CatFile
+from .gitenv import GitRunner
 from .tree import (
     ARTICLES,
     BLOB_MODE,
@@ -49,9 +50,6 @@ from .tree import (
 )
 from .validate import parse_article
 
-if TYPE_CHECKING:
-    import git
-
 __all__ = ["BATCH_READ", "ObjectStore"]
 
 #: Objects read per ``cat-file --batch`` run in bulk reads: bounds the memory one run holds.
@@ -64,18 +62,17 @@ _OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 class ObjectStore:
     """The object database of one wiki: reads by commit and path, raw tree edits, new blobs, trees and commits.
 
-    Owns the GitPython repository (for its persistent ``cat-file`` processes)
-    and the tree caches; :meth:`close` ends those processes.
+    Owns the persistent ``cat-file`` readers (:class:`~.catfile.CatFile`) and
+    the tree caches; :meth:`close` ends those processes.
     """
 
-    def __init__(self, repo: git.Repo, runner: GitRunner) -> None:
+    def __init__(self, runner: GitRunner) -> None:
         self._git = runner
-        repo.git.update_environment(**runner.env)
-        # GitPython's persistent cat-file pipes are one conversation each: two threads writing to one
+        # Persistent cat-file pipes are one conversation each: two threads writing to one
         # deadlocked and read each other's answers ("corrupt tree object"), and after fork() a child
         # and its parent read each other's answers (load returned another article 41-45 times in 300).
         # So each thread of each process gets its own (:meth:`_reader`).
-        self._readers: dict[tuple[int, int], git.Repo] = {(os.getpid(), threading.get_ident()): repo}
+        self._readers: dict[tuple[int, int], CatFile] = {}
         self._readers_lock = threading.Lock()
         self._hash_bytes: int | None = None
         self._commit_trees: dict[str, str] = {}
@@ -85,29 +82,26 @@ class ObjectStore:
         """End the persistent ``cat-file`` processes this process started (another process's are its own)."""
         with self._readers_lock:
             mine = [key for key in self._readers if key[0] == os.getpid()]
-            repos = [self._readers.pop(key) for key in mine]
-        for repo in repos:
-            repo.close()
+            readers = [self._readers.pop(key) for key in mine]
+        for reader in readers:
+            reader.close()
 
-    def _reader(self) -> Any:
-        """The ``git`` command object of this thread in this process, started the first time it reads."""
+    def _reader(self) -> CatFile:
+        """The ``cat-file`` reader of this thread in this process (its processes start at its first read)."""
         key = (os.getpid(), threading.get_ident())
-        repo = self._readers.get(key)
-        if repo is None:
-            import git
-
-            repo = git.Repo(self._git.git_dir)
-            repo.git.update_environment(**self._git.env)
+        reader = self._readers.get(key)
+        if reader is None:
+            reader = CatFile(self._git)
             with self._readers_lock:
-                self._readers[key] = repo
-        return repo.git
+                self._readers[key] = reader
+        return reader
 
     @staticmethod
-    def _check_answer(name: str, sha: object) -> None:
+    def _check_answer(name: str, sha: str) -> None:
         """Refuse an answer about another object than the one asked for (a crossed pipe, never silently)."""
         asked = name.removesuffix("^{commit}")
-        if _OBJECT_ID.fullmatch(asked) and text(sha) != asked:
-            raise StoreError(f"git answered with object {text(sha)[:12]} when asked for {asked[:12]}; "
+        if _OBJECT_ID.fullmatch(asked) and sha != asked:
+            raise StoreError(f"git answered with object {sha[:12]} when asked for {asked[:12]}; "
                              "refusing to use it")
 
     # --- object ids ------------------------------------------------------------
@@ -127,31 +121,30 @@ class ObjectStore:
 
     def read(self, commit: str, path: str) -> bytes:
         """The contents of the file at ``commit:path``; :class:`NotFound` if there is none."""
-        try:
-            _, kind, _, data = self._reader().get_object_data(f"{commit}:{path}")
-        except ValueError:
-            raise NotFound(f"no {path} at revision {commit[:12]}") from None
-        if text(kind) != "blob":
+        found = self._reader().contents(f"{commit}:{path}")
+        if found is None:
+            raise NotFound(f"no {path} at revision {commit[:12]}")
+        _, kind, data = found
+        if kind != "blob":
             raise NotFound(f"{path} at revision {commit[:12]} is not a file")
-        return bytes(data)
+        return data
 
     def read_object(self, name: str) -> bytes:
         """The raw contents of an object the wiki must have (a missing one is a damaged repository)."""
-        try:
-            sha, _, _, data = self._reader().get_object_data(name)
-        except ValueError:
-            raise StoreError(f"object {name} is missing from the wiki (run `git fsck`)") from None
+        found = self._reader().contents(name)
+        if found is None:
+            raise StoreError(f"object {name} is missing from the wiki (run `git fsck`)")
+        sha, _, data = found
         self._check_answer(name, sha)
-        return bytes(data)
+        return data
 
     def header(self, name: str) -> tuple[str, str] | None:
         """``(id, kind)`` of the object ``name`` names, from the persistent batch-check process; None if none."""
-        try:
-            sha, kind, _ = self._reader().get_object_header(name)
-        except ValueError:
+        found = self._reader().header(name)
+        if found is None:
             return None
-        self._check_answer(name, sha)
-        return text(sha), text(kind)
+        self._check_answer(name, found[0])
+        return found
 
     def has(self, name: str) -> bool:
         """Whether the object exists."""

@@ -28,7 +28,7 @@ measurements):
 * **Speed.** Trees are edited as raw bytes and objects written in-process
   (:mod:`.objects`, no index to rewrite); with the sharded layout a save
   rewrites three small trees whatever the wiki's size. Contents are read
-  through GitPython's persistent ``cat-file --batch``; history is one ``git log``
+  through persistent ``cat-file --batch`` pipes of our own (:mod:`.catfile`); history is one ``git log``
   per name the article had (:mod:`.history`), which the commit-graph's
   changed-path Bloom filters (:mod:`.upkeep`) make fast; the slug/title
   collision check asks an SQLite index (:mod:`.collisions`).
@@ -59,8 +59,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import git
 
 from ..errors import EditConflict, InvalidInput, InvalidSlug, NotFound, StoreError
 from ..models import Article
@@ -146,16 +144,16 @@ class Wiki:
     ``upkeep`` (:mod:`.upkeep`).
     """
 
-    def __init__(self, path: Path, repo: git.Repo) -> None:
+    def __init__(self, path: Path, git_dir: Path, common_dir: Path) -> None:
         self.path = path
-        self.git_dir = Path(repo.git_dir)
+        self.git_dir = git_dir
         # Refs, locks and info/exclude live in the common dir (they differ in a linked worktree).
-        self.common_dir = Path(repo.common_dir)
+        self.common_dir = common_dir
         self.state_dir = path / STATE_DIR
         runner = GitRunner(path, self.git_dir, self.common_dir)
         self._lock = WriterLock(self.state_dir, self.common_dir,
                                 [self.common_dir / f"{BRANCH}.lock", self.common_dir / "packed-refs.lock"])
-        self.objects = ObjectStore(repo, runner)
+        self.objects = ObjectStore(runner)
         self._history = History(runner, self.objects)
         self.branch = Branch(runner, self.objects, self._lock)
         self.collisions = Collisions(CollisionIndex(self.state_dir / "index.sqlite"), runner, self.objects)
@@ -220,21 +218,25 @@ class Wiki:
             raise NotFound(f"no wiki at {path}: no such directory (create one with `wikicore init`)")
         if not (path / ".git").exists():
             raise NotFound(f"no wiki at {path}: not a git repository (create one with `wikicore init`)")
-        try:
-            repo = git.Repo(path, search_parent_directories=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise NotFound(f"no wiki at {path}: not a git repository (create one with `wikicore init`)") from None
+        # One git process says where the repository is (``.git`` may be a file naming it, in a
+        # linked worktree) and its object format. ``--git-dir`` pins it to this ``.git``: git must
+        # never look further up, into whatever repository the directory happens to sit in.
+        root = path.resolve()
+        found = run_git(["--git-dir", str(root / ".git"), "rev-parse", "--git-dir", "--git-common-dir",
+                         "--show-object-format"], git_env(None), cwd=root, check=False).decode("utf-8", "replace")
+        lines = found.splitlines()
+        if len(lines) != 3:
+            raise NotFound(f"no wiki at {path}: not a git repository (create one with `wikicore init`)")
         if not (path / STATE_DIR).is_dir():
             # --wiki defaults to the current directory: never commit into a code repository
             # (or any repository) that nobody made a wiki on purpose.
-            repo.close()
             raise NotFound(f"{path} is a git repository but not a wiki (`wikicore init --adopt` there makes it one)")
-        # GitPython's batch readers parse only 40-digit ids; refuse rather than fail mid-save.
-        object_format = str(repo.config_reader().get_value("extensions", "objectformat", "sha1"))
+        # The tree code and the id checks know 40-digit ids only; refuse rather than fail mid-save.
+        object_format = lines[2].strip()
         if object_format.lower() != "sha1":
-            repo.close()
             raise StoreError(f"{path} uses {object_format} object ids; wikicore supports SHA-1 repositories only")
-        return cls(path.resolve(), repo)
+        git_dir, common_dir = (Path(os.path.abspath(root / line)) for line in lines[:2])
+        return cls(root, git_dir, common_dir)
 
     @property
     def notes(self) -> list[str]:
