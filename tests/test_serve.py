@@ -174,6 +174,24 @@ def test_changes_carry_alerts_and_problems_and_an_atom_feed(http: httpx.Client) 
     assert len(entries) == 5
 
 
+def test_changes_are_the_articles_histories_merged_newest_first(http: httpx.Client, wiki_path: Path) -> None:
+    """The same items per-article histories give (each revision with its previous one), for every limit."""
+    with Wiki.open(wiki_path) as wiki:
+        expected = []
+        for slug in wiki.list():
+            history = wiki.history(slug)
+            for position, rev in enumerate(history):
+                parent = history[position + 1].id if position + 1 < len(history) else None
+                expected.append({"slug": slug, "revision": rev.id, "parent": parent, "message": rev.message})
+        commits = subprocess.run(["git", "-C", str(wiki_path), "rev-list", "main"], capture_output=True,
+                                 text=True, check=True).stdout.split()
+    expected.sort(key=lambda item: (commits.index(item["revision"]), item["slug"]))
+    for limit in range(1, len(expected) + 2):
+        changes = http.get("/api/v1/changes", params={"limit": limit}).json()["changes"]
+        got = [{k: c[k] for k in ("slug", "revision", "parent", "message")} for c in changes]
+        assert got == expected[:limit], limit
+
+
 def test_the_openapi_document_is_valid_and_lists_every_route(http: httpx.Client) -> None:
     validator = pytest.importorskip("openapi_spec_validator")
     document = http.get("/api/v1/openapi.json").json()
@@ -310,6 +328,7 @@ def test_the_review_site_pages(http: httpx.Client) -> None:
     assert 'class="s-live"' in article_page and "Tea (drink)" in article_page
     home = http.get("/").text
     assert f"/a/tea/compare/{old}/{new}" in home
+    assert home.count('<span class="s-live nw">1 live</span>') == 2  # tea's link health on both its changes
     _error(http.get("/a/nope"), 404, "not-found")
 
 

@@ -6,11 +6,10 @@ other skin show them; none decides what they mean):
 * :func:`recent_changes`: the newest revisions across the wiki, each with its
   semantic diff's alerts ("claim lost its only source") and the number of
   static citation problems it introduced (findings of the new revision that
-  the old one did not have). The N newest changes can only belong to articles
-  whose *latest* change is among the N newest, so one history walk
-  (:meth:`~wikicore.store.Wiki.latest_revisions`) and N article histories find
-  them without reading the whole log. A change never changes once made, so its
-  summary is cached by commit and slug.
+  the old one did not have). The store's wiki-wide log
+  (:meth:`~wikicore.store.Wiki.log`) reads only the newest ``limit`` changes,
+  so the first answer after a save costs the same in a wiki of any size. A
+  change never changes once made, so its summary is cached by commit and slug.
 * :func:`reference_health`: each reference's last observation in the link
   database the audit keeps (``.wikicore/checks.sqlite``) and where it stands
   under the dead-link rule. No network: a url never checked is ``unchecked``.
@@ -21,7 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,6 @@ from .audit.static import run_static_checks
 from .diff import Alert
 from .errors import WikicoreError
 from .models import Article
-from .revision import Revision
 
 if TYPE_CHECKING:
     from .store import Wiki
@@ -112,32 +110,14 @@ def _summary(wiki: Wiki, slug: str, revision: str, parent: str | None) -> tuple[
     return value
 
 
-def recent_changes(
-    wiki: Wiki, limit: int = 50, since: _dt.datetime | None = None, *, latest: Mapping[str, Revision] | None = None,
-) -> list[Change]:
-    """The ``limit`` newest changes across the wiki (after ``since``, if given), newest first.
-
-    ``latest`` is :meth:`~wikicore.store.Wiki.latest_revisions` of the current tip when the caller
-    already has it (the walk is most of the cost in a wiki of many revisions).
-    """
-    table = latest if latest is not None else wiki.latest_revisions()
-    newest = sorted(table.items(), key=lambda item: item[1].date, reverse=True)
-    candidates: list[tuple[_dt.datetime, int, str, str, str | None, str, str]] = []
-    for slug, last in newest[:limit]:
-        if since is not None and last.date <= since:
-            break
-        history = wiki.history(slug)
-        for position, rev in enumerate(history[:limit]):
-            if since is not None and rev.date <= since:
-                break
-            parent = history[position + 1].id if position + 1 < len(history) else None
-            candidates.append((rev.date, -position, slug, rev.id, parent, rev.author, rev.message))
-    candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
+def recent_changes(wiki: Wiki, limit: int = 50, since: _dt.datetime | None = None) -> list[Change]:
+    """The ``limit`` newest changes across the wiki (after ``since``, if given), newest first."""
     changes = []
-    for date, _, slug, revision, parent, author, message in candidates[:limit]:
-        _, alerts, problems = _summary(wiki, slug, revision, parent)
-        changes.append(Change(slug=slug, revision=revision, parent=parent, author=author, date=date,
-                              message=message, alerts=alerts, problems_introduced=problems))
+    for entry in wiki.log(limit, since):
+        rev = entry.revision
+        _, alerts, problems = _summary(wiki, entry.slug, rev.id, entry.parent)
+        changes.append(Change(slug=entry.slug, revision=rev.id, parent=entry.parent, author=rev.author,
+                              date=rev.date, message=rev.message, alerts=alerts, problems_introduced=problems))
     return changes
 
 

@@ -212,12 +212,15 @@ class Service:
     def changes(self, limit: int, since: _dt.datetime | None) -> list[Change]:
         """Recent changes (cached until the tip moves)."""
         wiki = self.wiki()
-        table = self._table(wiki.tip())
-        return self._tip_cached(("changes", limit, since), lambda: recent_changes(wiki, limit, since, latest=table))
+        return self._tip_cached(("changes", limit, since), lambda: recent_changes(wiki, limit, since))
 
-    def health(self, slug: str) -> tuple[str, list[ReferenceHealth]]:
-        """The latest revision and its references' link health."""
-        answer = self.article(slug)
+    def health(self, slug: str, rev: str | None = None) -> tuple[str, list[ReferenceHealth]]:
+        """The revision (default latest) and its references' link health.
+
+        A caller that knows the latest revision names it: finding it costs a ``git log`` per
+        article while the table of latest revisions is being rebuilt after a save.
+        """
+        answer = self.article(slug, rev)
         refs = [(r.id, r.url) for r in answer.article.references]
         return answer.revision, article_health(self.wiki().checks_path, refs)
 

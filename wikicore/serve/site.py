@@ -98,9 +98,11 @@ def recent(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50) ->
     links = _Links(request)
     changes = service.changes(limit, None)
     health: dict[str, Counter[str]] = {}
-    for slug in dict.fromkeys(c.slug for c in changes):
+    # The newest `limit` changes of the wiki hold each listed article's latest revision first.
+    latest = {c.slug: c.revision for c in reversed(changes)}
+    for slug, revision in latest.items():
         try:
-            _, refs = service.health(slug)
+            _, refs = service.health(slug, revision)
         except WikicoreError:  # an article renamed or deleted since: no health shown for it
             continue
         health[slug] = Counter(r.status for r in refs)

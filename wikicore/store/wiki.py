@@ -76,8 +76,11 @@ from .upkeep import Upkeep
 from .validate import DEFAULT_AUTHOR, check_message, parse_article, parse_author, stored_bytes, validate_slug
 
 if TYPE_CHECKING:
+    import datetime as _dt
+
     from ..blame import Blame
     from ..diff import ArticleDiff
+    from .history import Change as LogChange
 
 __all__ = [
     "BRANCH",
@@ -395,6 +398,18 @@ class Wiki:
     def history(self, slug: str) -> _Revisions:
         """Every revision of ``slug``, newest first, following renames."""
         return [revision for revision, _ in self.log_blobs(slug)]
+
+    def log(self, limit: int, since: _dt.datetime | None = None) -> Sequence[LogChange]:
+        """The ``limit`` newest article changes across the wiki (after ``since``), newest first.
+
+        Each is a revision as :meth:`history` lists it (under the article's current slug, with the
+        article's revision before, None for a creation); articles deleted since are left out. The
+        walk stops after ``limit`` changes, so it costs the same in a wiki of any size.
+        """
+        tip = self.tip()
+        if tip is None:
+            return []
+        return self._history.wiki_log(tip, limit, since)
 
     def log_blobs(self, slug: str, rev: str | None = None) -> _Logged:
         """Every revision of ``slug`` up to ``rev`` (default: the tip), newest first, with the article's blob id.
