@@ -15,6 +15,7 @@ FORBIDDEN = {
     "errors": {"*"},
     "models": {"serialize", "store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},
     "yamlwriter": {"*"},
+    "sqlitecache": {"*"},
     # Where a validation error points in the file: models and errors only, like serialize which uses it.
     "locate": {"serialize", "store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},
     "serialize": {"store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import sqlitecache
 from ..errors import InvalidInput
 from .formats import status_of
 from .records import Archive, Snapshot, SnapshotQuery
@@ -138,7 +139,7 @@ class ArchiveCache:
         self.path = path
         self.damaged = 0
         self.first_damage: str | None = None
-        try:
+        with sqlitecache.opening(self._conn, path):
             with self._lock, self._conn:
                 if path is not None:
                     # WAL, as the link history uses: the audit writes both tables from two
@@ -149,14 +150,6 @@ class ArchiveCache:
                 ).fetchone()
                 if exists is None:  # writing only when needed keeps opening free of write locks
                     self._conn.execute(_SCHEMA)
-        except sqlite3.OperationalError as exc:
-            self._conn.close()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise InvalidInput(f"{path}: the cache is in use by another process (locked); try again") from exc
-            raise InvalidInput(f"{path} is not a usable wikicore cache database: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise InvalidInput(f"{path} is not a wikicore cache database: {exc}") from exc
 
     def close(self) -> None:
         """Close the connection; the cache is unusable afterwards."""
@@ -199,13 +192,9 @@ class ArchiveCache:
         """Store answers (``(url, day, snapshot-or-None)``), replacing older ones, in one transaction."""
         now = self._clock().isoformat()
         rows = [(kind, url, day.isoformat() if day else "", now, _dump(snap)) for url, day, snap in answers]
-        try:
+        with sqlitecache.writing(self.path):
             with self._lock, self._conn:
                 self._conn.executemany("INSERT OR REPLACE INTO archive_lookups VALUES (?, ?, ?, ?, ?)", rows)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise InvalidInput(f"{self.path}: the cache is in use by another process (locked); try again") from exc
-            raise InvalidInput(f"{self.path}: the cache cannot be written: {exc}") from exc
 
 
 class CachedArchive:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import sqlitecache
 from ..errors import InvalidInput
 
 __all__ = ["FingerprintRow", "SourceHistory"]
@@ -116,7 +117,7 @@ class SourceHistory:
             )
         except sqlite3.Error as exc:
             raise InvalidInput(f"{path}: cannot open the cache: {exc}") from exc
-        try:
+        with sqlitecache.opening(self._conn, path):
             with self._conn:
                 if path is not None:
                     self._conn.execute("PRAGMA journal_mode=WAL")
@@ -129,14 +130,6 @@ class SourceHistory:
                 }
                 if len(present) < 2:  # writing only when needed keeps opening free of write locks
                     self._conn.executescript(_SCHEMA)
-        except sqlite3.OperationalError as exc:
-            self._conn.close()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise InvalidInput(f"{path}: the cache is in use by another process (locked); try again") from exc
-            raise InvalidInput(f"{path} is not a usable wikicore cache database: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise InvalidInput(f"{path} is not a wikicore cache database: {exc}") from exc
 
     def close(self) -> None:
         """Close the connection."""
@@ -150,13 +143,9 @@ class SourceHistory:
         self.close()
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        try:
+        with sqlitecache.writing(self.path):
             with self._lock, self._conn:
                 self._conn.execute(sql, params)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise InvalidInput(f"{self.path}: the cache is in use by another process (locked); try again") from exc
-            raise InvalidInput(f"{self.path}: the cache cannot be written: {exc}") from exc
 
     # fingerprints ---------------------------------------------------------------
 
