@@ -10,7 +10,8 @@ import wikicore
 PACKAGE = Path(wikicore.__file__).parent
 
 #: package or module -> wikicore packages/modules it must never import (directly, at any depth of the file).
-#: The direction: models <- serialize <- store; net <- links, archive <- audit <- report <- cli.
+#: The direction: models <- serialize <- store; net <- links, archive, sources <- audit <- report <- cli.
+#: Rules both the link checker and the source phase apply (net/walls.py) sit in net, the lowest shared layer.
 FORBIDDEN = {
     "errors": {"*"},
     "models": {"serialize", "store", "diff", "net", "archive", "links", "audit", "mediawiki", "report", "scan", "cli"},
@@ -120,6 +121,17 @@ def test_layers_point_one_way() -> None:
             assert imported <= allowed, f"{path} imports {sorted(imported - allowed)}"
         else:
             assert not imported & rules, f"{path} imports {sorted(imported & rules)}"
+
+
+def test_one_wall_rule() -> None:
+    """Paywall, login and bot-wall rules live in net/walls.py alone: the link checker and the quote check share them."""
+    markers = ("isAccessibleForFree", "_BOT_WALL_NEEDLES", "_CONSENT_HOSTS", "_LOGIN_WORDS")
+    home = PACKAGE / "net" / "walls.py"
+    assert all(marker in home.read_text(encoding="utf-8") for marker in markers)
+    for path in _modules():
+        if path != home and path.parent.name != "testing":  # the demo's web serves a paywall; it judges none
+            text = path.read_text(encoding="utf-8")
+            assert not any(marker in text for marker in markers), f"{path} has a wall rule of its own"
 
 
 def test_library_never_prints() -> None:

@@ -63,8 +63,12 @@ def test_demo_runs_offline_from_an_installed_package_and_shows_every_verdict(ins
     assert "references 20: 4 with an ISBN, 0 with a url, 3 with an archive date" in shown
     assert shown.count("Import the seed article") >= 2  # the import command and the history line
     assert "+ cites ref-1 (69)" in shown  # the semantic diff of the second revision
-    for verdict in ("1 live", "3 dead", "1 soft-404", "1 blocked"):
+    # 2 live: the sample's paywalled news page is live (a reader can subscribe), beside the blog post.
+    for verdict in ("2 live", "3 dead", "1 soft-404", "1 blocked"):
         assert verdict in shown
+    # The quote results (each kind, in every format: tests/test_demo_quotes.py) are in the demo's output.
+    assert "quotes 2 found, 1 changed, 1 missing, 2 unchecked" in shown
+    assert "unchecked: live page: paywall or login page; no capture" in shown
     assert "link-dead-archive-available" in shown and "isbn-invalid" in shown
     assert "archive_url: (none) -> " in shown  # the rescue commit, diffed
     assert (out / "audit.html").is_file() and (out / "diff.html").is_file()

@@ -66,6 +66,19 @@ def test_a_paywalled_article_is_live_with_a_note(judged: list[tuple[Case, str, s
     assert scmp[0] == "live" and "paywall" in (scmp[1] or "")
 
 
+def test_a_subscriber_page_is_live_with_a_note(judged: list[tuple[Case, str, str | None]]) -> None:
+    """Là-bas si j'y suis's real subscriber page (an extract, a subscription pitch beside a sign-in form)."""
+    (la_bas,) = [(got, why) for case, got, why in judged if case.path.endswith("la-bas.org.porte.html")]
+    assert la_bas == ("live", "live behind a paywall: readers may need a subscription")
+
+
+def test_a_login_form_in_a_page_is_no_wall(judged: list[tuple[Case, str, str | None]]) -> None:
+    """Real pages with a password field or "melden Sie sich an" that are no wall: no note."""
+    names = ("facebook.com.visitaustria.html", "mediapart.fr.violences.html", "speicherguide.de.schwierige.html")
+    found = [(case.path, got, why) for case, got, why in judged if case.path.endswith(names)]
+    assert len(found) == len(names) and all(got == "live" and why is None for _, got, why in found), found
+
+
 def test_status_values_are_the_link_statuses(judged: list[tuple[Case, str, str | None]]) -> None:
     assert {got for _, got, _ in judged} <= {s.value for s in LinkStatus}
 

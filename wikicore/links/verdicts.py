@@ -26,14 +26,14 @@ calling it dead would send an editor to replace a good citation.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from ..net import Failure, Fetch
+from ..net.walls import bot_wall, wall_note  # in net, so the source-text phase reads pages by the same rules
 from .history import DeadState
-from .soft404 import Probe, page_text, soft404_reason
+from .soft404 import Probe, soft404_reason
 
 __all__ = ["BLOCKED_STATUSES", "NOT_OBSERVED", "REFUSALS", "STATUSES", "LinkResult", "LinkStatus", "bot_wall",
            "verdict", "wall_note", "with_history"]
@@ -45,79 +45,6 @@ BLOCKED_STATUSES = frozenset({401, 402, 403, 407, 429, 451, 999})  # 999: Linked
 REFUSALS = frozenset({Failure.ADDRESS, Failure.SCHEME})
 #: Failures that say nothing about the site (a refusal, or its host's turn never came): not recorded.
 NOT_OBSERVED = REFUSALS | {Failure.HOST_BUSY}
-# Bot walls, by the words a human reads and by the structure a browser runs: anywhere in the
-# bytes read, since a Cloudflare challenge can carry its "checking your browser" text after a large
-# inline image (seen at byte 446,351). The structures are the vendors' own challenge markup:
-# Cloudflare's challenge platform and form, Sucuri's CloudProxy cookie script, Akamai's
-# "Reference #" denial, DataDome's captcha-delivery frame, PerimeterX's _px scripts and captcha.
-#: The words and markup, lower-cased; plain substring searches (each a fast scan in C) cost a
-#: fraction of one regular expression with these alternatives on bench_links' pages.
-_BOT_WALL_NEEDLES = (
-    b"just a moment...", b"attention required! | cloudflare", b"checking your browser", b"cf-chl-",
-    b"are you a robot", b"are you a human", b"verify you are human", b"verify you are a human", b"access denied | ",
-    b"/cdn-cgi/challenge-platform/", b"cf_chl_opt", b'id="challenge-form"', b"id='challenge-form'",
-    b"cf-browser-verification", b"sucuri_cloudproxy_js", b"sucuri website firewall", b"cloudproxy@sucuri",
-    b"captcha-delivery.com", b"_pxappid", b"px-captcha",
-)
-_AKAMAI_DENIAL = re.compile(rb"you don't have permission to access .{0,300}?reference ?(?:#|&#35;)", re.DOTALL)
-# A 200 that only sets a cookie and reloads (Sucuri's and others' JavaScript challenges): a script
-# writing document.cookie and sending the browser back to the page, and next to no text.
-_COOKIE_SET = re.compile(r"document\.cookie\s*=", re.IGNORECASE)
-_RELOAD = re.compile(r"location\.reload\s*\(|(?:window\.|document\.)?location(?:\.href)?\s*=|location\.replace\s*\(",
-                     re.IGNORECASE)
-_SCRIPT_RE = re.compile(r"<script\b.*?</script\s*>|<style\b.*?</style\s*>", re.IGNORECASE | re.DOTALL)
-_TAGS_RE = re.compile(r"<[^>]*>")
-#: Characters of visible text below which a cookie-and-reload page has no content of its own.
-_CHALLENGE_TEXT = 400
-#: Server names of the bot-wall vendors, for a 403/429/503 from their edge.
-_WALL_SERVERS = ("cloudflare", "sucuri", "akamaighost", "datadome")
-
-# Paywalls and consent walls: the page exists and a reader can get to it (by subscribing or by
-# clicking "accept"), so the link is live; an info note says why a reader may see a wall. Structure
-# first: schema.org's isAccessibleForFree (what Google asks paywalled publishers to mark up) and
-# the consent hosts a redirect ends at.
-_PAYWALL = re.compile(
-    r"[\"']isAccessibleForFree[\"']\s*:\s*[\"']?false|subscribe (?:now )?to (?:continue|keep) reading"
-    r"|this (?:article|content) is for subscribers",
-    re.IGNORECASE,
-)
-_CONSENT_HOSTS = ("consent.google.", "consent.yahoo.", "consent.youtube.", "myprivacy.dpgmedia.", "guce.")
-
-
-def bot_wall(fetch: Fetch) -> str | None:
-    """Why ``fetch`` is a bot wall or challenge rather than the page, or ``None``."""
-    if fetch.headers.get("cf-mitigated", "").lower() == "challenge":
-        return "bot wall: a Cloudflare challenge (cf-mitigated)"
-    server = fetch.headers.get("server", "").lower()
-    if fetch.status in (403, 429, 503) and any(vendor in server for vendor in _WALL_SERVERS):
-        return f"bot wall: HTTP {fetch.status} from {server}"
-    if fetch.status in (200, 202, 403, 429, 503) and fetch.body:
-        low = fetch.body.lower()
-        for needle in _BOT_WALL_NEEDLES:
-            if needle in low:
-                return f"bot wall: the page says {needle.decode()!r}"
-        if b"permission to access" in low and _AKAMAI_DENIAL.search(low):
-            return "bot wall: an Akamai denial ('Reference #')"
-        if b"document.cookie" in low and b"location" in low:
-            text = page_text(fetch.body)
-            if _COOKIE_SET.search(text) and _RELOAD.search(text):
-                visible = _TAGS_RE.sub(" ", _SCRIPT_RE.sub(" ", text))
-                if len(" ".join(visible.split())) < _CHALLENGE_TEXT:
-                    return "bot wall: a page that only sets a cookie and reloads"
-    return None
-
-
-def wall_note(fetch: Fetch) -> str | None:
-    """An info note for a live page behind a paywall or a consent page, or ``None``."""
-    final = (fetch.final_url or fetch.url).lower()
-    if any(f"//{host}" in final or f".{host}" in final for host in _CONSENT_HOSTS):
-        return f"live behind a consent page ({fetch.final_url})"
-    low = fetch.body.lower()
-    if (b"isaccessibleforfree" in low or b"subscribe" in low or b"subscribers" in low) and _PAYWALL.search(
-        page_text(fetch.body)
-    ):
-        return "live behind a paywall: readers may need a subscription"
-    return None
 
 
 class LinkStatus(StrEnum):

@@ -29,6 +29,10 @@ parts, each in its own module:
 ``aio``       :class:`~wikicore.net.aio.AsyncSession`: the link checker's engine,
               aiohttp on one event loop (chosen by measurement, see the README),
               and :class:`~wikicore.net.aio.LoopThread` to drive it from sync code.
+``walls``     what stands between a reader and a fetched page: :func:`~wikicore.net.walls.bot_wall`
+              (a challenge, not the page), :func:`~wikicore.net.walls.page_wall` (a paywall or
+              login page) and the consent hosts; one set of rules for the link checker and the
+              source-text phase.
 ``session``   :class:`CheckSession`: the archive transport's ``requests.Session`` whose connections
               resolve names themselves, connect only to vetted addresses, check
               the peer again, report their sockets to the deadline; whose

@@ -57,6 +57,9 @@ class PageText:
     text (what drift compares; the visible text when no main text was found).
     ``page_starts[n - 1]`` is where PDF page ``n`` begins in ``full``. ``truncated``
     says :data:`MAX_TEXT_CHARS` cut the text; ``unreadable`` why there is no text.
+    ``wall`` says, in plain words, that the page is a paywall, login or consent page
+    (:func:`wikicore.sources.fetch.read_fetch` sets it by :mod:`wikicore.net.walls`' rules):
+    its text may be a lede only, so a quote not on it is unchecked rather than missing.
     """
 
     kind: TextKind
@@ -66,6 +69,7 @@ class PageText:
     page_starts: tuple[int, ...] = ()
     truncated: bool = False
     unreadable: str | None = None
+    wall: str | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based PDF page holding ``offset`` of :attr:`full`, or ``None`` for a web page."""

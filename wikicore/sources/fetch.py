@@ -7,18 +7,33 @@ there; the text cap is :attr:`~wikicore.net.CheckConfig.max_text_bytes`). A
 capture is fetched in Wayback's raw mode (``id_``): the bytes the crawler saw,
 without the replay banner or rewritten links, so the capture's text and the
 live text are comparable.
+
+A page is read by the link checker's own wall rules (:mod:`wikicore.net.walls`):
+a bot challenge is no text at all ("blocked"), and a paywall, login or consent
+page is text with :attr:`~wikicore.sources.extract.PageText.wall` set, so that a
+quote hidden behind the wall is not reported missing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..net import CheckConfig, CheckSession, Deadline, Fetch
+from ..net.walls import WallKind, bot_wall, fetch_wall
 from .extract import MAX_BODY_BYTES, PageText, TextKind, page_text
 
-__all__ = ["REPLAY_KEY", "fetch_capture", "fetch_page", "raw_capture_url", "replay_key", "replay_root", "source_config"]
+__all__ = ["REPLAY_KEY", "WALL_WORDS", "fetch_capture", "fetch_page", "raw_capture_url", "read_fetch", "replay_key",
+           "replay_root", "source_config"]
+
+#: What a quote check says of a page behind each kind of wall (the audit's ``reason``).
+WALL_WORDS = {
+    WallKind.PAYWALL: "paywall or login page",
+    WallKind.LOGIN: "paywall or login page",
+    WallKind.CONSENT: "consent page",
+}
 
 #: Replays are gated per archive root, apart from the site's host: each archive states (or
 #: is given) its own playback limit, so a self-hosted pywb is not held to the Internet Archive's.
@@ -57,17 +72,26 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _text(fetch: Fetch) -> PageText:
+def read_fetch(fetch: Fetch) -> PageText:
+    """The text of what ``fetch`` got: none for a failure or a bot wall, marked for a paywall or login page."""
     if not fetch.ok:
         reason = fetch.error or (f"HTTP {fetch.status}" if fetch.status is not None else "no answer")
         return PageText(TextKind.NONE, "", "", unreadable=reason)
+    blocked = bot_wall(fetch)
+    if blocked is not None:
+        # A challenge's words are not the page's: reading them would call every quote missing.
+        return PageText(TextKind.NONE, "", "", unreadable=f"blocked ({blocked})")
     content_type = _header(fetch.headers, "Content-Type")
     text = page_text(fetch.body, content_type)
     if fetch.truncated and text.kind is TextKind.PDF:
         # Half a PDF has no cross-reference table: say why instead of "cannot be read".
         return PageText(TextKind.PDF, "", "", unreadable=f"too large (over {len(fetch.body)} bytes)")
     if fetch.truncated and not text.truncated:
-        return PageText(text.kind, text.full, text.main, text.encoding, text.page_starts, True, text.unreadable)
+        text = replace(text, truncated=True)
+    if text.kind is TextKind.HTML and text.unreadable is None:
+        wall = fetch_wall(fetch)
+        if wall is not None:
+            text = replace(text, wall=WALL_WORDS[wall])
     return text
 
 
@@ -77,7 +101,7 @@ def fetch_page(session: CheckSession, url: str, *, deadline: Deadline | None = N
     The session's own ``max_bytes`` still caps the body: build it from :func:`source_config`.
     """
     fetch = session.fetch(url, "GET", deadline=deadline, limit=MAX_BODY_BYTES)
-    return fetch, _text(fetch)
+    return fetch, read_fetch(fetch)
 
 
 def fetch_capture(
@@ -87,4 +111,4 @@ def fetch_capture(
     fetch = session.fetch(
         raw_capture_url(capture_url), "GET", deadline=deadline, limit=MAX_BODY_BYTES, key=replay_key(capture_url)
     )
-    return fetch, _text(fetch)
+    return fetch, read_fetch(fetch)

@@ -11,6 +11,17 @@ The rules (the audit JSON's ``quote_check``):
 ``unchecked``  no text to look in: ``reason`` says why in plain words (the live page's
                failure, and that there was no capture or why it could not be read).
 
+A page behind a wall (:attr:`PageText.wall`: a paywall, login or consent page, by
+the link checker's rules in :mod:`wikicore.net.walls`) counts as read for a quote
+found on it (a metered paywall shows the lede, and the words are the source's),
+and as *not read* for a quote it lacks: its text is a teaser, not the article, so
+that absence is no evidence. The capture is then judged exactly as for a dead live
+page: the quote in the capture is ``found`` (``where`` archive, ``reason`` "live
+page: paywall or login page"), not ``changed`` (nothing shows the live article
+lost it); a capture read in full without it is ``missing`` (a complete text of the
+source lacks it); no capture, or a capture behind a wall too, is ``unchecked``
+with the reason "live page: paywall or login page; no capture".
+
 A citation's ``locator`` (``p. 69``) that names pages the quote is not on (in a
 PDF, where pages are known) sets :attr:`QuoteCheck.locator_mismatch`.
 """
@@ -65,11 +76,22 @@ def _readable(text: PreparedText | PageText | None) -> PreparedText | None:
     return text if isinstance(text, PreparedText) else PreparedText.of(text)
 
 
+def _page(text: PreparedText | PageText | None) -> PageText | None:
+    return text.page if isinstance(text, PreparedText) else text
+
+
 def _why(text: PreparedText | PageText | None, what: str) -> str:
-    if text is None:
+    page = _page(text)
+    if page is None:
         return f"no {what}"
-    page = text.page if isinstance(text, PreparedText) else text
+    if page.unreadable is None and page.wall is not None:
+        return f"{what}: {page.wall}"
     return f"{what}: {page.unreadable or 'no text'}"
+
+
+def _walled(text: PreparedText | PageText | None) -> bool:
+    page = _page(text)
+    return page is not None and page.wall is not None
 
 
 def _mismatch(match: QuoteMatch, locator: str | None) -> bool:
@@ -92,6 +114,11 @@ def check_quote(
         where = Where.BOTH if on_capture is not None and on_capture.found else Where.LIVE
         return QuoteCheck(QuoteVerdict.FOUND, where, on_live.score, on_live.context, on_live.page,
                           locator_mismatch=_mismatch(on_live, locator))
+    # A quote a wall page lacks was not looked for in the article: as if the page could not be read.
+    if on_live is not None and _walled(live):
+        on_live = None
+    if on_capture is not None and not on_capture.found and _walled(capture):
+        on_capture = None
     if on_capture is not None and on_capture.found:
         if on_live is None:
             return QuoteCheck(QuoteVerdict.FOUND, Where.ARCHIVE, on_capture.score, on_capture.context,

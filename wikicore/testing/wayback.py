@@ -123,6 +123,7 @@ class Capture:
     status: int = 200
     mimetype: str = "text/html"
     location: str | None = None  # for an archived redirect: where it pointed
+    html: str | None = None  # the page as captured; None: a line naming the capture
 
     @property
     def key(self) -> str:
@@ -137,6 +138,8 @@ class Capture:
 
     def body(self) -> bytes:
         """The replayed page."""
+        if self.html is not None:
+            return self.html.encode()
         title = "Not Found" if self.status == 404 else f"Archived {self.url}"
         return f"<html><head><title>{title}</title></head><body>{title} at {self.timestamp}</body></html>".encode()
 
@@ -155,11 +158,12 @@ def _as_capture(item: Capture | Mapping[str, Any]) -> Capture:
         status=int(status),
         mimetype=str(item.get("mimetype", "text/html")),
         location=item.get("location"),
+        html=item.get("html"),
     )
 
 
 def load_snapshots(data: Any) -> list[Capture]:
-    """Captures from JSON: a list of ``{"url", "timestamp", "status"?}``, or ``{url: [timestamp, ...]}``."""
+    """Captures from JSON: a list of ``{"url", "timestamp", "status"?, "html"?}``, or ``{url: [timestamp, ...]}``."""
     if isinstance(data, Mapping):
         data = data.get("captures", data)
     if isinstance(data, Mapping):

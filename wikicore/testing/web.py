@@ -14,6 +14,9 @@ Routes (any host):
 
 =====================  ==========================================================
 ``/ok``, ``/page/*``   200, a small HTML page whose text depends on the path
+                       (the demo's pages, :data:`DEMO_PAGES`, hold their own text)
+``/paywall/reference-decay``  200, the demo's paywalled article: a lede, then "subscribe
+                       to continue reading" (schema.org ``isAccessibleForFree: false``)
 ``/soft/*``            200 "Page not found" for any path but ``/soft/about``
 ``/gone``              410
 ``/forbidden``         403
@@ -34,7 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["NOT_FOUND_PAGE", "LocalWeb", "PageHandler", "RequestRecord", "WebServer", "prose"]
+__all__ = ["DEMO_PAGES", "NOT_FOUND_PAGE", "PAYWALL_LEDE", "LocalWeb", "PageHandler", "RequestRecord", "WebServer",
+           "paywall_page", "prose"]
 
 #: A site's "not found" page, served with 200 by ``/soft/*``: only the body tells it is an error.
 NOT_FOUND_PAGE = (
@@ -42,6 +46,34 @@ NOT_FOUND_PAGE = (
     b"<h1>Page not found</h1><p>Sorry, the page you asked for does not exist or is no longer "
     b"available. Try the search box.</p></body></html>"
 )
+
+#: The demo's live pages, path -> (title, paragraphs): text a citation's quote can be found in (or,
+#: for the sentence the site rewrote since its capture, no longer found). The words are ours.
+DEMO_PAGES = {
+    "/page/web-archiving": (
+        "Why we archive the web",
+        (
+            "A citation is only as good as the page it points to. When a page disappears, the claim it "
+            "supported loses its evidence, and readers can no longer check it.",
+            "Archives copy pages when they appear; we now send every new citation to one on the day it is added.",
+            "Updated in 2021: the figures in this post are no longer maintained.",
+        ),
+    ),
+}
+#: The visible lede of the demo's paywalled article; the rest is for subscribers.
+PAYWALL_LEDE = "Scholars cite articles that many of their readers cannot open."
+
+
+def paywall_page(title: str) -> bytes:
+    """A paywalled article as publishers serve one: marked up for search engines as not free, a lede, a pitch."""
+    return (
+        f'<!doctype html><html><head><title>{title}</title><script type="application/ld+json">'
+        f'{{"@type": "NewsArticle", "headline": "{title}", "isAccessibleForFree": "False"}}</script></head>'
+        f"<body><h1>{title}</h1><p>{PAYWALL_LEDE}</p>"
+        '<div class="paywall"><p>Subscribe to continue reading.</p>'
+        '<p>Already a subscriber? <a href="/login">Sign in</a></p></div></body></html>'
+    ).encode()
+
 
 _WORDS = (
     "river archive council harbour treaty census railway novel bridge museum election canal "
@@ -132,18 +164,21 @@ class PageHandler(BaseHTTPRequestHandler):
         if method != "HEAD" and body:
             self.wfile.write(body)
 
-    def page(self, method: str, title: str, text: str) -> None:
-        """Answer 200 with a small HTML page."""
-        body = (
-            f"<!doctype html><html><head><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><p>{text}</p></body></html>"
-        )
+    def page(self, method: str, title: str, text: str | tuple[str, ...]) -> None:
+        """Answer 200 with a small HTML page: a heading and one paragraph per text."""
+        paragraphs = "".join(f"<p>{part}</p>" for part in ((text,) if isinstance(text, str) else text))
+        head = f"<!doctype html><html><head><title>{title}</title></head>"
+        body = f"{head}<body><h1>{title}</h1>{paragraphs}</body></html>"
         self.send(method, 200, body.encode())
 
     def route(self, method: str, path: str, query: dict[str, list[str]]) -> bool:
         """Answer ``path`` if it is one of these routes; False leaves the answer (a 404) to the caller."""
-        if path == "/ok" or path.startswith("/page/"):
+        if path in DEMO_PAGES:
+            self.page(method, *DEMO_PAGES[path])
+        elif path == "/ok" or path.startswith("/page/"):
             self.page(method, f"Page {path}", prose(path))
+        elif path == "/paywall/reference-decay":
+            self.send(method, 200, paywall_page("Reference decay and the paywall"))
         elif path == "/robots.txt":
             self.send(method, 200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
         elif path == "/gone":
