@@ -10,7 +10,10 @@
   p50 and p95 (targets 10 and 50 ms) and requests/s, beside ``GET /robots.txt`` (a static answer through
   the same stack: the ceiling);
 * changes: ``GET /api/v1/changes`` at 10,000 articles and 100,000 revisions, the first answer after
-  start (cold), the median of 20 after it, and the first answer after each of three saves (target 100 ms).
+  start (cold), the median of 20 after it, and the first answer after each of three saves (target 100 ms);
+  and, over several fresh starts of ``--workers 1`` (:func:`bench_changes`), the first ``/changes`` and the
+  first ``/changes.atom`` of each start, with the server's CPU time beside the wall time. ``--wiki PATH``
+  measures only these, on a wiki already built (``build_wiki`` then ``Wiki.maintain``) instead of building one.
 
 The clients are Python threads with httpx on the same machine: they take CPU from the server, so the
 figures are what a 2-core machine does with both on it.
@@ -175,11 +178,61 @@ def _hammer(server_url: str, paths: list[str], clients: int) -> dict[str, Any]:
             "non_200": dict(errors)}
 
 
+def _cpu_ms(pid: int) -> float:
+    """CPU time of a process and of the children it has waited for (its git processes), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def bench_changes(root: Path, starts: int, log_dir: Path) -> dict[str, Any]:
+    """The first ``/changes`` and the first ``/changes.atom`` after each of ``starts`` fresh server starts.
+
+    Each start is a new ``--workers 1`` process (no answer cached in memory; the wiki's files as they are),
+    answering ``/changes`` first and ``/changes.atom`` second, then (another start) the feed first. Wall
+    time from the client, CPU time of the server and its git processes (10 ms resolution).
+    """
+    import httpx
+
+    def timed(http: httpx.Client, pid: int, path: str) -> tuple[float, float]:
+        cpu, start = _cpu_ms(pid), time.perf_counter()
+        answer = http.get(path)
+        wall = (time.perf_counter() - start) * 1000
+        assert answer.status_code == 200, answer.text
+        return round(wall, 1), round(_cpu_ms(pid) - cpu, 1)
+
+    first, atom_after, atom_first, warm, after_save = [], [], [], [], []
+    rng = random.Random(11)
+    with Wiki.open(root) as wiki:
+        articles = len(wiki.list())
+    for n in range(starts):
+        with serving(root, "--workers", "1", log_dir=log_dir) as server, \
+                httpx.Client(base_url=server.url, trust_env=False, timeout=600) as http:
+            first.append(timed(http, server.process.pid, "/api/v1/changes"))
+            atom_after.append(timed(http, server.process.pid, "/api/v1/changes.atom"))
+            warm += [timed(http, server.process.pid, "/api/v1/changes")[0] for _ in range(5)]
+            # A save by another process moves the tip: one new change to look up and summarise.
+            slug = f"article-{rng.randrange(articles):06d}"
+            with Wiki.open(root) as wiki:
+                latest = wiki.latest(slug)
+                assert latest is not None
+                edited = wiki.load(slug).model_copy(update={"title": f"Changes bench {n} {time.time()}"})
+                wiki.save(edited, f"changes bench edit {n}", base=latest.id)
+            after_save.append(timed(http, server.process.pid, "/api/v1/changes"))
+        with serving(root, "--workers", "1", log_dir=log_dir) as server, \
+                httpx.Client(base_url=server.url, trust_env=False, timeout=600) as http:
+            atom_first.append(timed(http, server.process.pid, "/api/v1/changes.atom"))
+    return {"starts": starts, "first_changes_ms_wall_cpu": first, "atom_after_changes_ms_wall_cpu": atom_after,
+            "first_atom_ms_wall_cpu": atom_first, "warm_median_ms": round(statistics.median(warm), 2),
+            "after_save_ms_wall_cpu": after_save,
+            "first_changes_median_ms": statistics.median(w for w, _ in first)}
+
+
 def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients: int) -> dict[str, Any]:
     root = tmp / "reads"
     started = time.monotonic()
     wiki = build_wiki(root, articles, LAYOUT_SHARDED, revisions=revisions)
-    wiki.maintain()  # the commit-graph with changed-path filters, as the store keeps it after saves
+    # The commit-graph with changed-path filters and the changelog, as the store keeps them after saves.
+    wiki.maintain()
     wiki.close()
     built = time.monotonic() - started
     rng = random.Random(7)
@@ -229,15 +282,30 @@ def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients
     return result
 
 
+def _print_changes(run: dict[str, Any]) -> None:
+    print(f"/changes over {run['starts']} fresh starts (--workers 1; wall, server CPU ms): "
+          f"first {run['first_changes_ms_wall_cpu']}, then .atom {run['atom_after_changes_ms_wall_cpu']}; "
+          f".atom first {run['first_atom_ms_wall_cpu']}; warm median {run['warm_median_ms']} ms; "
+          f"after a save {run['after_save_ms_wall_cpu']}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--revisions", type=int, default=100_000)
-    parser.add_argument("--skip", action="append", default=[], choices=["start", "load", "reads"])
+    parser.add_argument("--skip", action="append", default=[], choices=["start", "load", "reads", "changes"])
+    parser.add_argument("--wiki", type=Path, help="measure only /changes over fresh starts, on this built wiki")
+    parser.add_argument("--starts", type=int, default=3, help="fresh server starts for the /changes figures")
     args = parser.parse_args()
     articles, revisions = (500, 2_000) if args.quick else (args.articles, args.revisions)
     results: dict[str, Any] = {"targets": TARGETS}
+    if args.wiki is not None:
+        with tempfile.TemporaryDirectory(prefix="wikicore-bench-serve-") as name:
+            results["changes"] = bench_changes(args.wiki, args.starts, Path(name))
+        _print_changes(results["changes"])
+        write_results("serve", results)
+        return
     with tempfile.TemporaryDirectory(prefix="wikicore-bench-serve-") as name:
         tmp = Path(name)
         if "start" not in args.skip:
@@ -252,6 +320,9 @@ def main() -> None:
         if "reads" not in args.skip:
             reads = bench_reads(tmp, articles, revisions, 640 if args.quick else 3_200, 32)
             results["reads"] = reads
+            if "changes" not in args.skip:
+                results["changes"] = bench_changes(tmp / "reads", args.starts, tmp)
+                _print_changes(results["changes"])
             print(f"reads at {articles:,} articles / {revisions:,} revisions (built in {reads['build_s']} s):")
             for workers in (1, 2):
                 run = reads[f"workers_{workers}"]

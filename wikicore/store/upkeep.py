@@ -8,7 +8,8 @@ right after a write, still under the writer lock, when loose objects pile up
 the number of saves, and a failed repack (disk full) costs only the repack.
 Each repack, and any write of many commits at once, also refreshes the
 commit-graph with changed-path Bloom filters, which is what keeps history
-walks fast (:mod:`.history`).
+walks fast (:mod:`.history`). Every write also brings the changelog
+(:mod:`.changelog`) up to the tip, which spares the wiki-wide log its walks.
 
 The layout (:mod:`.tree`) a wiki writes is named by ``.wikicore/layout``;
 ``wikicore migrate`` moves every article of a flat wiki to the sharded layout
@@ -28,6 +29,7 @@ from ..errors import StoreError, WikicoreError
 from .branch import BRANCH, Branch
 from .collisions import Collisions
 from .gitenv import GitRunner, alive, crash_point
+from .history import History
 from .objects import ObjectStore
 from .tree import LAYOUT_FLAT, LAYOUT_SHARDED, TREE_MODE, path_of, slug_of_path
 
@@ -48,6 +50,9 @@ GC_PACK_LIMIT = 50
 GRAPH_AFTER_COMMITS = 256
 #: The file in the state directory's cache naming the commit-graph files last verified (size and mtime).
 GRAPH_VERIFIED_FILE = "commit-graph.verified"
+#: Commits a write replays into the changelog at most; a longer way (commits of plain git since) waits for the
+#: next commit-graph refresh, which goes all the way (100,000 revisions: see docs/performance.md).
+CHANGELOG_STEPS = 2048
 
 
 class Upkeep:
@@ -57,8 +62,9 @@ class Upkeep:
     """
 
     def __init__(self, runner: GitRunner, objects: ObjectStore, branch: Branch, collisions: Collisions,
-                 state_dir: Path) -> None:
+                 state_dir: Path, history: History | None = None) -> None:
         self._git = runner
+        self._history = history
         self._objects = objects
         self._branch = branch
         self._collisions = collisions
@@ -232,6 +238,8 @@ class Upkeep:
             self.write_commit_graph()
         elif commits >= GRAPH_AFTER_COMMITS:
             self.write_commit_graph()
+        else:
+            self.record_changes(CHANGELOG_STEPS)
 
     def repack(self) -> None:
         """Pack the loose objects (merging all packs beyond :data:`GC_PACK_LIMIT`); a failure is ignored."""
@@ -258,6 +266,16 @@ class Upkeep:
                     path.unlink(missing_ok=True)
             self._git.run(["commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress"])
             self._remember_verified(self._graph_signature())  # written from the objects just now
+        self.record_changes(None)
+
+    def record_changes(self, limit: int | None) -> None:
+        """Bring the changelog up to the tip (at most ``limit`` commits to go); a failure costs only the table."""
+        if self._history is not None:
+            with contextlib.suppress(WikicoreError, OSError):
+                self._history.record(self._branch.tip(), limit)
+            if self._history.changelog is not None:  # a damaged file thrown away: said once, like the graph's
+                self.notes.extend(self._history.changelog.notes)
+                self._history.changelog.notes.clear()
 
     # --- the commit-graph's trust ------------------------------------------------------
 

@@ -157,10 +157,10 @@ class Wiki:
         self._lock = WriterLock(self.state_dir, self.common_dir,
                                 [self.common_dir / f"{BRANCH}.lock", self.common_dir / "packed-refs.lock"])
         self.objects = ObjectStore(runner)
-        self._history = History(runner, self.objects)
+        self._history = History(runner, self.objects, self.state_dir)
         self.branch = Branch(runner, self.objects, self._lock)
         self.collisions = Collisions(CollisionIndex(self.state_dir / "index.sqlite"), runner, self.objects)
-        self.upkeep = Upkeep(runner, self.objects, self.branch, self.collisions, self.state_dir)
+        self.upkeep = Upkeep(runner, self.objects, self.branch, self.collisions, self.state_dir, self._history)
         self.upkeep.check_commit_graph()
         if self.upkeep.migration_interrupted():
             with self.writing():
@@ -391,7 +391,7 @@ class Wiki:
         here = self._locate(tip, slug)
         if here is None:
             return None
-        for revision, _ in self._history.iter_log(tip, here[0]):
+        for revision, _ in self._history.iter_log(tip, here[0], count=1):
             return replace(revision, path=here[0])
         return None
 
