@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from wikicore.cli import main
 from wikicore.errors import NotFound
 from wikicore.models import Article
 from wikicore.report.diff import render_blame_json, render_blame_text
@@ -159,7 +161,10 @@ def test_a_damaged_cache_is_bypassed_not_fatal(tmp_path: Path, damage: str) -> N
             db.execute("UPDATE claim_prints SET prints = '[]'")
             db.execute("PRAGMA user_version = 99")
         db.close()
-    assert wiki.blame("x") == expected
+    # The same answer; rows that fail their seal are now also said in its notes (the rest need none).
+    first = wiki.blame("x")
+    assert first.model_copy(update={"notes": []}) == expected
+    assert len(first.notes) == (1 if damage in ("bad-rows", "bad-results") else 0), first.notes
     assert wiki.blame("x") == expected
     wiki.close()
 
@@ -282,6 +287,13 @@ def _forge(wiki: Wiki, sql: str, *params: Any) -> None:
     db.close()
 
 
+def _same_answer_noted(answer: Any, truth: Any, wiki: Wiki) -> None:
+    """The forged cache changed nothing of the answer, and the answer says the cache was emptied (once)."""
+    assert answer.model_copy(update={"notes": []}) == truth
+    assert len(answer.notes) == 1 and str(wiki.cache_path / "claims.sqlite") in answer.notes[0]
+    assert "failed their seal" in answer.notes[0]
+
+
 def test_a_forged_fingerprint_does_not_move_a_claim_from_bob_to_carol(tmp_path: Path) -> None:
     import sqlite3
 
@@ -295,8 +307,24 @@ def test_a_forged_fingerprint_does_not_move_a_claim_from_bob_to_carol(tmp_path: 
     forged = [["a", "0000000000000000", cites] for _, _, cites in rows[bobs]]
     _forge(wiki, "UPDATE claim_prints SET prints = ? WHERE blob = ?", json.dumps(forged), bobs)
     _forge(wiki, "DELETE FROM blame_results")  # make blame fold the fingerprints again
-    assert wiki.blame("x") == truth
+    # Was `== truth`; the answer now also says the forged cache was emptied (Blame.notes).
+    _same_answer_noted(wiki.blame("x"), truth, wiki)
+    assert wiki.blame("x") == truth  # rebuilt: nothing more to say
     wiki.close()
+
+
+def test_the_cli_says_a_forged_cache_was_emptied(tmp_path: Path) -> None:
+    wiki, _, _ = _bob_then_carol(tmp_path)
+    wiki.blame("x")
+    _forge(wiki, "UPDATE blame_results SET positions = ?", '[["a", 1, 1, []], ["b", 1, 1, []]]')
+    wiki.close()
+    result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "blame", "x", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "claims.sqlite" in notes[0] and "failed their seal" in notes[0], result.stderr
+    assert json.loads(result.stdout)["notes"] == [notes[0].removeprefix("note: ")]
+    again = CliRunner().invoke(main, ["--wiki", str(wiki.path), "blame", "x", "--format", "json"])
+    assert "note: " not in again.stderr and json.loads(again.stdout)["notes"] == []
 
 
 @pytest.mark.parametrize(
@@ -309,7 +337,7 @@ def test_a_forged_stored_blame_does_not_change_the_answer(tmp_path: Path, positi
     wiki, _, _ = _bob_then_carol(tmp_path)
     truth = wiki.blame("x")
     _forge(wiki, "UPDATE blame_results SET positions = ?", positions)
-    assert wiki.blame("x") == truth
+    _same_answer_noted(wiki.blame("x"), truth, wiki)  # was `== truth`: the answer now says so
     assert wiki.blame("x") == truth
     wiki.close()
 
@@ -325,7 +353,7 @@ def test_a_fingerprint_filed_under_another_blob_is_not_used(tmp_path: Path) -> N
         db.execute("UPDATE claim_prints SET prints = ? WHERE blob = ?", (b, first))
         db.execute("DELETE FROM blame_results")
     db.close()
-    assert wiki.blame("x") == truth
+    _same_answer_noted(wiki.blame("x"), truth, wiki)  # was `== truth`: the answer now says so
     wiki.close()
 
 

@@ -6,6 +6,7 @@ Real folders in ``tmp_path`` with real symlinks; the CLI through click's runner.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -107,9 +108,83 @@ def test_a_folder_over_the_batch_budget_is_refused_before_it_is_all_read(
         (folder / f"p{index}.txt").write_text(f"Page {index} says something. " * 30 + "\n")  # ~900 characters
     read: list[Path] = []
     real_read = batch.read_text
-    monkeypatch.setattr(batch, "read_text", lambda path: read.append(path) or real_read(path))
+    monkeypatch.setattr(batch, "read_text", lambda path, **how: read.append(path) or real_read(path, **how))
     code, _, err = _invoke(wiki, "import", str(folder))
     assert code == 2, err
     assert "smaller batches" in err and "Traceback" not in err
     assert len(read) <= 3  # refused as the budget ran out, not after parsing everything
     assert _invoke(wiki, "list")[1] == ""  # all or nothing
+
+
+# --- what the walk checked is what is read ---------------------------------------------------------
+
+
+def _swap_after_the_walk(monkeypatch: pytest.MonkeyPatch, swap: Callable[[], None]) -> None:
+    """The folder changes between the walk's checks and the reads (the race, made to happen every time)."""
+    import wikicore.importers.batch as batch
+
+    real_walk = batch._walk
+
+    def walk_then_swap(folder: Path, known: Iterable[str] | None) -> tuple[list[Path], list[str]]:
+        found = real_walk(folder, known)
+        swap()
+        return found
+
+    monkeypatch.setattr(batch, "_walk", walk_then_swap)
+
+
+def test_a_file_swapped_for_a_symlink_after_the_walk_is_refused_not_read(
+    layout: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wiki, folder, secret = layout
+    (folder / "b.txt").write_text("Beta is a letter too. It comes second.\n")
+
+    def swap() -> None:
+        (folder / "b.txt").unlink()
+        (folder / "b.txt").symlink_to(secret / "credentials.txt")
+
+    _swap_after_the_walk(monkeypatch, swap)
+    code, _, err = _invoke(wiki, "import", str(folder))
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "b.txt" in lines[0] and "symlink" in lines[0] and "Traceback" not in err, err
+    assert SECRET not in err
+    assert _invoke(wiki, "list")[1] == ""  # all or nothing: the secret is nowhere
+
+
+def test_a_file_swapped_for_a_fifo_after_the_walk_is_refused_without_waiting(
+    layout: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wiki, folder, _ = layout
+
+    def swap() -> None:
+        (folder / "a.txt").unlink()
+        os.mkfifo(folder / "a.txt")
+
+    _swap_after_the_walk(monkeypatch, swap)
+    code, _, err = _invoke(wiki, "import", str(folder))
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "a.txt" in lines[0] and "regular file" in lines[0], err
+
+
+def test_the_import_read_follows_no_symlink(layout: tuple[Path, Path, Path]) -> None:
+    from wikicore.errors import InvalidArticle
+    from wikicore.importers.batch import import_paths
+
+    _, folder, secret = layout
+    link = folder / "notes.txt"
+    link.symlink_to(secret / "credentials.txt")
+    with pytest.raises(InvalidArticle, match="symlink") as caught:
+        import_paths([link])
+    assert SECRET not in str(caught.value)
+
+
+def test_a_symlink_named_outright_is_still_imported_in_a_batch(layout: tuple[Path, Path, Path],
+                                                              tmp_path: Path) -> None:
+    wiki, folder, _ = layout
+    (tmp_path / "beta.txt").write_text("Beta is a letter too. It comes second.\n")
+    (folder / "beta-link.txt").symlink_to(tmp_path / "beta.txt")
+    code, _, err = _invoke(wiki, "import", str(folder / "a.txt"), str(folder / "beta-link.txt"))
+    assert code == 0, err
+    assert "Beta is a letter" in _everything(wiki)

@@ -12,10 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from wikicore.cli import main
 from wikicore.errors import EditConflict, InvalidInput
+from wikicore.models import Article
 from wikicore.store import Wiki
 
 from .support.wiki_helpers import article, fsck_clean, with_claims
@@ -134,6 +135,216 @@ def test_check_index_names_a_damaged_file(wiki: Wiki) -> None:
     assert problems and "index.sqlite" in problems[0]
     assert wiki.rebuild_index() == 2
     assert wiki.check_index() == []
+
+
+# --- forged rows: the index is sealed ------------------------------------------------------------
+#
+# A hand with sqlite3 edits the closed index; then one `wikicore` command saves. Each forgery below
+# would, unsealed, have let a duplicate title in or refused a legal save (or both); sealed, it is
+# found before the index answers, rebuilt from the tree, and said in one note naming the file.
+
+
+def _sql(wiki: Wiki, *statements: tuple[str, tuple[object, ...]]) -> None:
+    db = sqlite3.connect(wiki.state_dir / "index.sqlite")
+    for sql, params in statements:
+        db.execute(sql, params)
+    db.commit()
+    db.close()
+
+
+def _insert(table: str, row: tuple[object, ...]) -> tuple[str, tuple[object, ...]]:
+    return f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row
+
+
+def _table(wiki: Wiki, table: str) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(wiki.state_dir / "index.sqlite")
+    rows = db.execute(f"SELECT * FROM {table}").fetchall()
+    db.close()
+    return rows
+
+
+def _forge_title_key(wiki: Wiki) -> None:
+    # Rome's title key says "berlin": a second "ROME" would pass, a first "Berlin" would be refused.
+    _sql(wiki, ("UPDATE entries SET tkey = 'berlin' WHERE slug = 'rome'", ()))
+
+
+def _delete_rome(wiki: Wiki) -> None:
+    _sql(wiki, ("DELETE FROM entries WHERE slug = 'rome'", ()))
+
+
+def _change_blob(wiki: Wiki) -> None:
+    (paris,) = [row[1] for row in _table(wiki, "entries") if row[0] == "paris"]
+    _sql(wiki, ("UPDATE entries SET blob = ? WHERE slug = 'rome'", (paris,)))
+
+
+def _replay_row(wiki: Wiki) -> None:
+    # The sealed row of "rome" (title Rome), copied; rome is renamed "roma" and retitled "Roma"; the old row
+    # is put back in place of roma's, keeping the count: "Rome" looks taken and "Roma" free.
+    (old,) = [row for row in _table(wiki, "entries") if row[0] == "rome"]
+    wiki.rename("rome", "roma")
+    wiki.save(article("roma", "Roma"), "retitle", base=wiki.tip())
+    wiki.close()
+    _sql(wiki, ("DELETE FROM entries WHERE slug = 'roma'", ()), _insert("entries", old))
+
+
+def _header_tree(wiki: Wiki) -> None:
+    # The index as it was before "berlin" was saved, claiming to describe the tree after it: nothing
+    # would resync it, and a second "BERLIN" would pass.
+    entries, meta = _table(wiki, "entries"), _table(wiki, "meta")
+    wiki.save(article("berlin", "Berlin"), "berlin")
+    wiki.close()
+    (tree,) = [v for k, v in _table(wiki, "meta") if k == "tree"]
+    _sql(wiki, ("DELETE FROM entries", ()), ("DELETE FROM meta", ()),
+         *(_insert("entries", row) for row in entries), *(_insert("meta", row) for row in meta),
+         ("UPDATE meta SET v = ? WHERE k = 'tree'", (tree,)))
+
+
+def _header_tally(wiki: Wiki) -> None:
+    # A row deleted and the header's hidden tally flipped in its first bytes: its own seal fails.
+    _delete_rome(wiki)
+    (header,) = [v for k, v in _table(wiki, "meta") if k == "seal"]
+    nonce, hidden, mark = str(header).split(" ")
+    flipped = f"{int(hidden[:8], 16) ^ 1:08x}{hidden[8:]}"
+    _sql(wiki, ("UPDATE meta SET v = ? WHERE k = 'seal'", (" ".join([nonce, flipped, mark]),)))
+
+
+def _move_bucket(wiki: Wiki) -> None:
+    # Rome's row, seal intact, filed under another bucket of title keys: a check of "ROME" would not see it.
+    _sql(wiki, ("UPDATE entries SET tb = (tb + 1) % 256 WHERE slug = 'rome'", ()))
+
+
+#: forgery -> (what it does, a duplicate that must be refused, a legal new article that must be saved)
+FORGERIES = {
+    "title-key": (_forge_title_key, ("rome-2", "ROME"), ("berlin", "Berlin")),
+    "deleted-row": (_delete_rome, ("rome-2", "ROME"), ("berlin", "Berlin")),
+    "changed-blob": (_change_blob, ("rome-2", "ROME"), ("berlin", "Berlin")),
+    "replayed-row": (_replay_row, ("roma-2", "ROMA"), ("rome-city", "Rome")),
+    "header-tree": (_header_tree, ("berlin-2", "BERLIN"), ("lyon", "Lyon")),
+    "header-tally": (_header_tally, ("rome-2", "ROME"), ("berlin", "Berlin")),
+    "moved-bucket": (_move_bucket, ("rome-2", "ROME"), ("berlin", "Berlin")),
+}
+
+
+def _cli_save(wiki: Wiki, tmp_path: Path, new: Article, *options: str) -> Result:
+    from wikicore.serialize import dumps
+    source = tmp_path / f"{new.slug}.yaml"
+    source.write_text(dumps(new), encoding="utf-8")
+    return CliRunner().invoke(main, ["--wiki", str(wiki.path), "save", "--no-update", *options, str(source)])
+
+
+def _index_notes(wiki: Wiki, result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines()
+            if line.startswith("note: ") and str(wiki.state_dir / "index.sqlite") in line]
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_a_forged_index_neither_lets_a_duplicate_in_nor_refuses_a_legal_save(wiki: Wiki, tmp_path: Path,
+                                                                              forgery: str) -> None:
+    forge, (dup_slug, dup_title), (new_slug, new_title) = FORGERIES[forgery]
+    forge(wiki)
+    wiki.close()
+    before = wiki.list()
+    result = _cli_save(wiki, tmp_path, article(dup_slug, dup_title))
+    assert result.exit_code == 2 and "collides" in result.output, result.output
+    assert len(_index_notes(wiki, result)) == 1, result.stderr
+    assert Wiki.open(wiki.path).list() == before
+    result = _cli_save(wiki, tmp_path, article(new_slug, new_title))
+    assert result.exit_code == 0, result.output
+    assert _index_notes(wiki, result) == [], result.stderr  # rebuilt once, sound since
+    with Wiki.open(wiki.path) as reopened:
+        assert reopened.list() == sorted([*before, new_slug])
+        assert reopened.check_index() == []
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_a_forgery_the_check_does_not_need_leaves_a_legal_save_alone_and_check_index_finds_it(
+    wiki: Wiki, tmp_path: Path, forgery: str
+) -> None:
+    # A check verifies the buckets that can hold its answer; a forged row elsewhere changes no answer of it
+    # (and is found by the first check that reads its bucket, above). The whole-table check finds it at once.
+    forge, _, (new_slug, new_title) = FORGERIES[forgery]
+    forge(wiki)
+    wiki.close()
+    with Wiki.open(wiki.path) as reopened:
+        problems = reopened.check_index()
+        assert problems and any("index.sqlite" in problem for problem in problems), problems
+    result = _cli_save(wiki, tmp_path, article(new_slug, new_title))
+    assert result.exit_code == 0, result.output
+    with Wiki.open(wiki.path) as reopened:
+        assert new_slug in reopened.list()
+
+
+def test_a_forged_title_key_of_the_edited_article_does_not_skip_the_check(wiki: Wiki, tmp_path: Path) -> None:
+    # Paris's row says its title is already "Rome": an edit retitling Paris "Rome" would look like no retitle.
+    _sql(wiki, ("UPDATE entries SET tkey = 'rome' WHERE slug = 'paris'", ()))
+    wiki.close()
+    result = _cli_save(wiki, tmp_path, article("paris", "Rome"), "--base", wiki.tip() or "")
+    assert result.exit_code == 2 and "collides with the title of the existing article 'rome'" in result.output
+    assert len(_index_notes(wiki, result)) == 1, result.stderr
+    assert Wiki.open(wiki.path).load("paris").title == "Paris"
+
+
+@pytest.mark.parametrize("forgery", ["deleted-row", "slug-key"])
+def test_a_forged_index_does_not_let_a_rename_take_a_look_alike_slug(wiki: Wiki, forgery: str) -> None:
+    wiki.save(article("strasse", "Strasse"), "strasse")
+    wiki.close()
+    if forgery == "deleted-row":
+        _sql(wiki, ("DELETE FROM entries WHERE slug = 'strasse'", ()))
+    else:
+        _sql(wiki, ("UPDATE entries SET skey = 'elsewhere' WHERE slug = 'strasse'", ()))
+    result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "mv", "paris", "straße"])
+    assert result.exit_code == 2 and "collides with the existing article 'strasse'" in result.output, result.output
+    assert len(_index_notes(wiki, result)) == 1, result.stderr
+    assert Wiki.open(wiki.path).list() == ["paris", "rome", "strasse"]
+
+
+def test_a_forged_title_key_does_not_let_import_dir_in_a_duplicate(wiki: Wiki, tmp_path: Path) -> None:
+    _forge_title_key(wiki)
+    wiki.close()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    from wikicore.serialize import dumps
+    (folder / "rome-2.yaml").write_text(dumps(article("rome-2", "ROME")), encoding="utf-8")
+    (folder / "lyon.yaml").write_text(dumps(article("lyon", "Lyon")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "import", str(folder)])
+    assert result.exit_code == 2 and "collides" in result.output, result.output
+    assert len(_index_notes(wiki, result)) == 1, result.stderr
+    assert Wiki.open(wiki.path).list() == ["paris", "rome"]
+
+
+def test_a_whole_index_copied_from_another_time_is_brought_up_to_date_silently(wiki: Wiki, tmp_path: Path) -> None:
+    # Every row and the header of one moment agree with each other: it is a true description of an
+    # older tree, which the next save brings up to date from the diff (no damage, no note).
+    saved = (wiki.state_dir / "index.sqlite").read_bytes()
+    wiki.collisions.close()
+    wiki.save(article("berlin", "Berlin"), "berlin")
+    wiki.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{wiki.state_dir / 'index.sqlite'}{suffix}").unlink(missing_ok=True)
+    (wiki.state_dir / "index.sqlite").write_bytes(saved)
+    result = _cli_save(wiki, tmp_path, article("berlin-2", "BERLIN"))
+    assert result.exit_code == 2 and "collides" in result.output, result.output
+    assert _index_notes(wiki, result) == [], result.stderr
+
+
+def test_without_a_usable_key_the_index_is_not_believed(wiki: Wiki, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A key others can read seals nothing (wikicore.seal): answers then come from the tree, whatever the file says.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wikicore.seal import load_key
+    assert load_key() is not None  # made on first use
+    key = tmp_path / "state" / "wikicore" / "cache.key"
+    key.chmod(0o644)
+    _forge_title_key(wiki)
+    _sql(wiki, ("UPDATE entries SET tkey = 'rome' WHERE slug = 'paris'", ()))
+    wiki.close()
+    result = _cli_save(wiki, tmp_path, article("rome-2", "ROME"))
+    assert result.exit_code == 2 and "collides with the title of the existing article 'rome'" in result.output
+    assert _cli_save(wiki, tmp_path, article("berlin", "Berlin")).exit_code == 0
+    assert _cli_save(wiki, tmp_path, article("paris", "Rome"), "--base", wiki.tip() or "").exit_code == 2
+    result = CliRunner().invoke(main, ["--wiki", str(wiki.path), "mv", "berlin", "rome"])
+    assert result.exit_code == 2, result.output
+    assert Wiki.open(wiki.path).list() == ["berlin", "paris", "rome"]
 
 
 # --- packs -------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ Nothing read back from it is believed on its shape alone: a well-formed row
 with a forged fingerprint would move a claim from one author to another. Every
 row is sealed with a keyed BLAKE2b over what it answers for (its blob id or
 history, and its value) under a per-user key kept outside the wiki
-(``$XDG_STATE_HOME/wikicore/cache.key``, mode 0600), so a row written by anyone
+(``$XDG_STATE_HOME/wikicore/cache.key``, mode 0600, see :mod:`wikicore.seal`), so a row written by anyone
 else - another account sharing the folder, a wiki copied with its cache - or
 moved to another blob fails its seal; stored positions are range-checked
 besides. A row that fails empties the cache, which is rebuilt from the blobs.
@@ -31,10 +31,7 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
-import secrets
 import sqlite3
-import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Article
 from .revision import Revision
+from .seal import load_key
+from .seal import seal as _seal
 
 __all__ = ["Blame", "CitationBlame", "ClaimBlame", "ClaimPrints", "blame_blobs", "claim_prints", "compute_blame"]
 
@@ -85,6 +84,9 @@ class Blame(_Frozen):
     slug: str
     revision: Revision = Field(description="The revision blamed (the newest one considered).")
     claims: list[ClaimBlame] = Field(default_factory=list)
+    # A cache emptied because a row failed its seal is worth saying: someone wrote into the user's cache.
+    notes: list[str] = Field(default_factory=list, description="What happened besides the answer, said plainly "
+                             "(a claims cache with rows that failed their seal, emptied and rebuilt).")
 
 
 #: One revision's claims as blame sees them, in the JSON form the cache stores:
@@ -131,11 +133,13 @@ def blame_blobs(
     citation points at); otherwise every other revision's fingerprint comes
     from the cache when there, else from ``load`` (and is then stored). Cached
     rows that turn out not to have the shape this module writes make it start
-    again without the cache.
+    again without the cache; a cache emptied for rows that failed their seal
+    or shape is said in :attr:`Blame.notes`.
     """
     if not revisions:
         raise ValueError("blame needs at least one revision")
     cache = _PrintCache.open(cache_dir) if cache_dir is not None else None
+    notes: list[str] = []
     try:
         last_revision, last_blob = revisions[-1]
         (last,) = load([(last_blob, last_revision)])
@@ -148,6 +152,7 @@ def blame_blobs(
             # A row that failed its seal or shape: nothing else in the file is believed either.
             cache.clear()
             known = {}
+            notes.append(_tampered(cache_dir))
         missing = {blob: r for r, blob in revisions if blob not in known and blob != last_blob}
         fresh = {last_blob: _encode(last)}
         for (blob, _), article in zip(missing.items(), load(list(missing.items())), strict=True):
@@ -161,14 +166,20 @@ def blame_blobs(
             # A cached row of the wrong shape (damaged, or written by something else): do without.
             if cache is not None:
                 cache.clear()
-            return blame_blobs(slug, revisions, load, cache_dir=None)
+            bare = blame_blobs(slug, revisions, load, cache_dir=None)
+            return bare.model_copy(update={"notes": [_tampered(cache_dir)]})
         if cache is not None:
             cache.put_many({blob: text for blob, text in fresh.items() if blob not in known})
             cache.put_result(key, _positions(result, revisions))
     finally:
         if cache is not None:
             cache.close()
-    return result
+    return result.model_copy(update={"notes": notes}) if notes else result
+
+
+def _tampered(cache_dir: Path | None) -> str:
+    where = (cache_dir or Path(".")) / "claims.sqlite"
+    return f"{where} held rows that failed their seal or shape; emptied and rebuilt"
 
 
 def _history_key(revisions: Sequence[tuple[Revision, str]]) -> str:
@@ -228,45 +239,6 @@ def _valid_prints(prints: Any) -> bool:
                 and (c[1] is None or isinstance(c[1], str)) for c in entry[2])
         for entry in prints
     )
-
-
-#: Bytes of the per-user key that seals cache rows.
-_KEY_BYTES = 32
-
-
-def _cache_key() -> bytes | None:
-    """This user's key for sealing cache rows, made on first use; None when it cannot be kept safely."""
-    try:
-        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    except (RuntimeError, KeyError):  # no home directory to keep a key in
-        return None
-    path = Path(base) / "wikicore" / "cache.key"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(secrets.token_bytes(_KEY_BYTES))
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as source:
-            info = os.fstat(source.fileno())
-            key = source.read(_KEY_BYTES + 1)
-    except OSError:
-        return None
-    # A key others could read or replace seals nothing: no cache rather than a forgeable one.
-    if (not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or len(key) != _KEY_BYTES
-            or (hasattr(os, "getuid") and info.st_uid != os.getuid())):
-        return None
-    return key
-
-
-def _seal(key: bytes, kind: str, name: str, value: str) -> str:
-    """What a row answers for (its kind, blob id or history, and value), keyed: forged or moved rows fail."""
-    message = "\0".join((kind, name, value)).encode("utf-8")
-    return hashlib.blake2b(message, key=key, digest_size=16).hexdigest()
 
 
 def _blame(slug: str, versions: Sequence[tuple[Revision, ClaimPrints]], last: Article) -> Blame:
@@ -343,7 +315,7 @@ class _PrintCache:
 
     @classmethod
     def open(cls, cache_dir: Path) -> _PrintCache | None:
-        key = _cache_key()
+        key = load_key()
         if key is None:
             return None
         try:

@@ -21,6 +21,7 @@ known and the field.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -427,7 +428,7 @@ def format_for_path(path: str | os.PathLike[str]) -> Format:
 READ_IDLE_SECONDS = 30.0
 
 
-def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+def read_text(path: Path, max_bytes: int = MAX_BYTES, *, follow_symlinks: bool = True) -> str:
     """Read a UTF-8 file we are about to parse, refusing huge, endless or undecodable input.
 
     Every file we parse comes through here (articles, imports), whatever its
@@ -436,25 +437,34 @@ def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
     the bytes actually read. The file is opened non-blocking, so a FIFO that no
     one writes to reads as empty instead of hanging in ``open``; a writer that
     stays silent for :data:`READ_IDLE_SECONDS` is given up on.
+
+    ``follow_symlinks=False`` is for a file that was checked before (a folder
+    import found it a regular file inside the folder): it must still be that
+    file. A symlink swapped in since is not opened (``O_NOFOLLOW``), and what
+    is opened must be a regular file, checked on the open descriptor, so the
+    object checked is the object read: no secret outside the folder, no FIFO.
     """
     path = Path(path)
     source = str(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise InvalidArticle([Problem("no such file")], source) from None
-    except IsADirectoryError:
-        raise InvalidArticle([Problem("is a directory, not a file")], source) from None
-    except PermissionError:
-        raise InvalidArticle([Problem("permission denied")], source) from None
     except OSError as exc:
-        raise InvalidArticle([Problem(f"cannot open: {exc.strerror or exc}")], source) from None
+        if not follow_symlinks and exc.errno in (errno.ELOOP, errno.EMLINK) and path.is_symlink():
+            raise InvalidArticle([Problem("is now a symlink, not the file that was checked; not followed")],
+                                 source) from None
+        if isinstance(exc, FileNotFoundError):
+            raise InvalidArticle([Problem("no such file")], source) from None
+        raise _open_failed(exc, source) from None
     try:
         info = os.fstat(fd)
         regular = stat.S_ISREG(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
             raise InvalidArticle([Problem("is a directory, not a file")], source)
+        if not follow_symlinks and not regular:
+            raise InvalidArticle([Problem("is no longer the regular file that was checked; not read")], source)
         if regular and info.st_size > max_bytes:
             raise InvalidArticle([Problem(f"file is {info.st_size:,} bytes; the limit is {max_bytes:,}")], source)
         raw = _read_capped(fd, max_bytes, source, fifo=stat.S_ISFIFO(info.st_mode))
@@ -472,6 +482,14 @@ def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
             [Problem(f"invalid UTF-8 at byte {exc.start} ({raw[exc.start:exc.start + 1]!r})", line=line)],
             source,
         ) from None
+
+
+def _open_failed(exc: OSError, source: str) -> InvalidArticle:
+    if isinstance(exc, IsADirectoryError):
+        return InvalidArticle([Problem("is a directory, not a file")], source)
+    if isinstance(exc, PermissionError):
+        return InvalidArticle([Problem("permission denied")], source)
+    return InvalidArticle([Problem(f"cannot open: {exc.strerror or exc}")], source)
 
 
 #: How long an empty FIFO is given for a writer to appear. A writer blocked in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import Env, main
-from .console import use_color, write
+from .console import use_color, warn, write
 from .options import format_option, output_option, slug_argument
 
 #: The formats these commands offer: each has a renderer for all three in :mod:`wikicore.report.render`.
@@ -81,6 +81,8 @@ def blame(env: Env, slug: str, rev: str | None, fmt: str, output: str) -> None:
 
     wiki = env.wiki()
     result = wiki.blame(slug, rev=rev)
+    for note in result.notes:  # a tampered claims cache, emptied: said once, on stderr, whatever the format
+        warn(note, prefix="note")
     # The article's language lets a browser pick the right CJK glyphs; only the page uses it, so only it pays.
     language = wiki.load(slug, rev=result.revision.id).language if fmt == "html" else None
     write(render(result, fmt, color=use_color(output), language=language), output)

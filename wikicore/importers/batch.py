@@ -7,6 +7,12 @@ Symlinked folders are not walked (their files, when inside, are reached by
 their real path) and anything that is not a regular file (a FIFO, a device) is
 not read; every file left out is listed, so the caller can say so.
 
+What the walk checked is what is read: a symlink inside the folder is listed
+as the real file it names, and every file is read without following a
+symlink (``O_NOFOLLOW``) and only if the open descriptor is a regular file, so
+a file swapped for a link to a secret, or for a FIFO, between the walk and the
+read is refused, not read.
+
 All the articles of a batch are held in memory until the one commit that
 publishes them, so the batch has a total budget besides each file's own:
 :data:`MAX_BATCH_CHARS` characters, counted as they are read.
@@ -64,6 +70,7 @@ def _walk(folder: Path, known: Iterable[str] | None) -> tuple[list[Path], list[s
             path = here / name
             if name.startswith(".") or (suffixes is not None and path.suffix.lower() not in suffixes):
                 continue
+            real = path
             try:
                 info = path.lstat()
                 if stat.S_ISLNK(info.st_mode):
@@ -72,13 +79,14 @@ def _walk(folder: Path, known: Iterable[str] | None) -> tuple[list[Path], list[s
                         skipped.append(f"{path}: a symlink to {target}, outside {folder}")
                         continue
                     info = target.stat()
+                    real = target  # read as the real file it names: the read follows no link
             except (OSError, RuntimeError) as error:  # a dangling link or a loop
                 skipped.append(f"{path}: unreadable link ({getattr(error, 'strerror', None) or error})")
                 continue
             if not stat.S_ISREG(info.st_mode):
                 skipped.append(f"{path}: not a regular file")
                 continue
-            found.append(path)
+            found.append(real)
     return found, skipped
 
 
@@ -101,7 +109,8 @@ def find_sources(items: Sequence[Path], suffixes: Iterable[str] | None = None) -
                 raise InvalidInput(f"{item}: no article files to import (.yaml, .json, .txt, .wiki, ...)")
             paths.extend(found)
         else:
-            paths.append(item)
+            # A file named outright may be a link: the user asked for what it names, read as that file.
+            paths.append(item.resolve() if item.is_symlink() else item)
     return Sources(tuple(paths), tuple(skipped))
 
 
@@ -134,7 +143,7 @@ def _import_all(paths: Sequence[Path], format: str | None, max_chars: int) -> li
         if total + size > max_chars:
             raise ImportFailed(_over_budget(len(paths), max_chars))
         try:
-            text = read_text(path)
+            text = read_text(path, follow_symlinks=False)  # the file checked, not a link swapped in since
         except OSError as exc:
             raise InvalidArticle([Problem(exc.strerror or str(exc))], str(path)) from None
         total += len(text)

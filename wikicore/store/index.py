@@ -3,14 +3,19 @@
 Why: a new article must not share its slug or title with another article
 after normalisation (NFKC, case folding, confusable letters). The old check
 read and rewrote a JSON file of every title on each new article (18.6 MB and
-9 s at 300,000 articles). Here a new-article save asks two indexed queries and
-writes one row, so it costs the same at 300,000 as at 1,000.
+9 s at 300,000 articles). Here a new-article save reads and verifies the two
+sealed buckets of rows that can hold its answer (about n/256 rows each, two
+indexed queries) and writes one row: 4 ms of CPU at 100,000 articles.
 
 This module is the SQLite layer and the key. The index is a cache of the tree,
 never a source of truth: it records the id of the ``articles`` tree it
 describes, and :mod:`wikicore.store.collisions` keeps it in step with the tip.
 :meth:`Wiki.check_index` compares it with the tree entry by entry;
 :meth:`Wiki.rebuild_index` starts it afresh.
+
+The index is sealed with the per-user key of :mod:`wikicore.seal` (see
+:mod:`.indexseal`): a check believes only rows that verify, so a forged,
+deleted, added or replayed row is damage, rebuilt like a damaged file.
 """
 
 from __future__ import annotations
@@ -22,13 +27,17 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..seal import load_key
+from .indexseal import BUCKETS, Tally, Unsealed, bucket, check_row, read_header, row_digest, row_hasher, write_header
+
 __all__ = ["KEY_VERSION", "CollisionIndex", "collision_key"]
 
 # The tables and columns this version writes: a database with any other shape is rebuilt.
-_SCHEMA = {"meta": ("k", "v"), "entries": ("slug", "blob", "skey", "tkey")}
+_SCHEMA = {"meta": ("k", "v"), "entries": ("slug", "blob", "skey", "tkey", "sb", "tb", "seal")}
 
-#: Bumped whenever :func:`collision_key` changes: an index built with other keys is rebuilt.
-KEY_VERSION = "2"
+#: Bumped whenever :func:`collision_key` or the rows' layout changes: an index built otherwise is
+#: rebuilt (silently: it is no damage). 3: rows carry seals.
+KEY_VERSION = "3"
 
 # Letters of other scripts that render like Latin letters in common fonts: the
 # Cyrillic and Greek rows of Unicode's confusables.txt (UTS #39) that map to a
@@ -75,6 +84,11 @@ class CollisionIndex:
         self._dbs: dict[tuple[int, int], sqlite3.Connection] = {}
         #: One line per damaged file this index threw away and rebuilt (for the caller to pass on).
         self.notes: list[str] = []
+        self._sealing: bytes | None = None
+        self._key_loaded = False
+        # Per connection: SQLite's data_version when the table was last verified whole. Another
+        # connection's commit changes it, so what another process wrote is verified again.
+        self._verified: dict[tuple[int, int], int] = {}
 
     @property
     def _db(self) -> sqlite3.Connection | None:
@@ -83,6 +97,7 @@ class CollisionIndex:
     @_db.setter
     def _db(self, db: sqlite3.Connection | None) -> None:
         here = (os.getpid(), threading.get_ident())
+        self._verified.pop(here, None)
         if db is None:
             self._dbs.pop(here, None)
         else:
@@ -107,12 +122,20 @@ class CollisionIndex:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+            version = db.execute("SELECT v FROM meta WHERE k = 'keys'").fetchone()
+            if version is None or version[0] != KEY_VERSION:
+                # Rows of another version (other keys, no seals) are no damage: start afresh, silently.
+                db.executescript("BEGIN; DROP TABLE IF EXISTS entries; DELETE FROM meta; COMMIT;")
+                db.execute("INSERT INTO meta VALUES ('keys', ?)", (KEY_VERSION,))
             db.executescript(
-                "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
                 "CREATE TABLE IF NOT EXISTS entries (slug TEXT PRIMARY KEY, blob TEXT NOT NULL,"
-                " skey TEXT NOT NULL, tkey TEXT NOT NULL);"
+                " skey TEXT NOT NULL, tkey TEXT NOT NULL, sb INTEGER NOT NULL, tb INTEGER NOT NULL,"
+                " seal TEXT NOT NULL);"
                 "CREATE INDEX IF NOT EXISTS entries_skey ON entries (skey);"
                 "CREATE INDEX IF NOT EXISTS entries_tkey ON entries (tkey);"
+                "CREATE INDEX IF NOT EXISTS entries_sb ON entries (sb);"
+                "CREATE INDEX IF NOT EXISTS entries_tb ON entries (tb);"
             )
             # Another shape (an extra column, say) would fail only at the first write, in the middle of a
             # save: refuse it here, where it is rebuilt.
@@ -120,10 +143,6 @@ class CollisionIndex:
                 found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
                 if found != columns:
                     raise sqlite3.DatabaseError(f"table {table} has columns {found}, not {columns}")
-            version = db.execute("SELECT v FROM meta WHERE k = 'keys'").fetchone()
-            if version is None or version[0] != KEY_VERSION:
-                db.executescript("BEGIN; DELETE FROM entries; DELETE FROM meta; COMMIT;")
-                db.execute("INSERT INTO meta VALUES ('keys', ?)", (KEY_VERSION,))
         except BaseException:
             db.close()
             raise
@@ -180,51 +199,181 @@ class CollisionIndex:
         found = self._connect().execute("SELECT blob, tkey FROM entries WHERE slug = ?", (slug,)).fetchone()
         return None if found is None else (found[0], found[1])
 
-    def slug_clash(self, key: str, ignore: Iterable[str]) -> str | None:
-        """Another slug with the collision key ``key``, if any."""
-        skip = set(ignore)
-        for (slug,) in self._connect().execute("SELECT slug FROM entries WHERE skey = ?", (key,)):
-            if slug not in skip:
-                return str(slug)
-        return None
+    def sealed_row(self, slug: str) -> tuple[str, str] | None:
+        """(blob, title key) of ``slug`` if its row carries this user's seal, else None (also without a key).
 
-    def title_clash(self, key: str, ignore: Iterable[str]) -> str | None:
-        """The slug of another article whose title has the collision key ``key``, if any."""
-        if not key:
+        Every sealed row pairs a blob with that blob's own title key (rows are
+        sealed only from what was just written or read from the tree), so a
+        sealed row whose blob is the tree's says the article's title key.
+        """
+        key = self.key()
+        if key is None:
             return None
+        found = self._connect().execute("SELECT slug, blob, skey, tkey, sb, tb, seal FROM entries WHERE slug = ?",
+                                        (slug,)).fetchone()
+        if found is None:
+            return None
+        try:
+            check_row(row_hasher(key), found)
+        except Unsealed:
+            return None
+        return str(found[1]), str(found[3])
+
+    # --- the seal ----------------------------------------------------------------
+
+    def key(self) -> bytes | None:
+        """This user's sealing key (:func:`wikicore.seal.load_key`), read once; None: the index proves nothing."""
+        if not self._key_loaded:
+            self._sealing, self._key_loaded = load_key(), True
+        return self._sealing
+
+    def clashes(self, skey: str, tkey: str, ignore: Iterable[str]) -> tuple[str | None, str | None]:
+        """(another slug with the slug key ``skey``, another article with the title key ``tkey``), from sealed rows.
+
+        Verifies the header and the two buckets that can hold the answer (every
+        row's seal, their count and sum), in one read transaction with the
+        answer; :class:`Unsealed` if anything fails. ``tkey`` empty: no title asked.
+        Needs a key (:meth:`key`).
+        """
+        key = self.key()
+        if key is None:
+            raise Unsealed("no sealing key")
         skip = set(ignore)
-        for (slug,) in self._connect().execute("SELECT slug FROM entries WHERE tkey = ?", (key,)):
-            if slug not in skip:
-                return str(slug)
-        return None
+        db = self._connect()
+        hasher = row_hasher(key)
+        found: list[str | None] = [None, None]
+        db.execute("BEGIN")
+        try:
+            tally = read_header(db, key)
+            asked = [(0, _BY_SB, bucket(skey), 2, skey)] + ([(1, _BY_TB, bucket(tkey), 3, tkey)] if tkey else [])
+            for answer, sql, number, field, wanted in asked:
+                count = total = 0
+                for row in db.execute(sql, (number,)):
+                    total += check_row(hasher, row)
+                    count += 1
+                    if row[field] == wanted and row[0] not in skip and found[answer] is None:
+                        found[answer] = str(row[0])
+                tally.check(number if answer == 0 else BUCKETS + number, count, total)
+        finally:
+            db.execute("COMMIT")
+        return found[0], found[1]
+
+    def verify(self) -> None:
+        """Verify the whole table (every row, every bucket, the header); :class:`Unsealed` if anything fails.
+
+        For answers that read every row (a bulk import's view of the wiki,
+        :meth:`Wiki.check_index`). Done once per connection, and again only
+        after another connection wrote (SQLite's ``data_version``): this
+        connection's own writes keep it sealed.
+        """
+        key = self.key()
+        if key is None:
+            raise Unsealed("no sealing key")
+        db = self._connect()
+        here = (os.getpid(), threading.get_ident())
+        version = int(db.execute("PRAGMA data_version").fetchone()[0])
+        if self._verified.get(here) == version:
+            return
+        hasher = row_hasher(key)
+        seen = Tally()
+        db.execute("BEGIN")  # one snapshot: a writer in between would make sound rows look wrong
+        try:
+            tally = read_header(db, key)
+            for row in db.execute("SELECT slug, blob, skey, tkey, sb, tb, seal FROM entries"):
+                hidden = check_row(hasher, row)  # first: it checks the buckets are its keys'
+                seen.add(row[4], row[5], hidden)
+        finally:
+            db.execute("COMMIT")
+        for slot in range(2 * BUCKETS):
+            tally.check(slot, seen.counts[slot], seen.sums[slot])
+        self._verified[here] = version
+
+    # --- writing -------------------------------------------------------------------
 
     def replace_all(self, rows: Iterable[tuple[str, str, str]], tree: str) -> None:
-        """Start afresh from ``(slug, blob, title key)`` rows describing ``tree``."""
+        """Start afresh from ``(slug, blob, title key)`` rows describing ``tree``, sealed."""
+        key = self.key()
+        hasher = row_hasher(key) if key is not None else None
+        entries: dict[str, tuple[str, str, str, int, int, str]] = {}
+        hidden: dict[str, int] = {}
+        for slug, blob, tkey in rows:
+            skey = collision_key(slug)
+            sb, tb, mark = bucket(skey), bucket(tkey), ""
+            if hasher is not None:
+                digest = row_digest(hasher, slug, blob, skey, tkey)
+                mark, hidden[slug] = digest[:16].hex(), int.from_bytes(digest[16:], "big")
+            entries[slug] = (blob, skey, tkey, sb, tb, mark)
+        tally = Tally()
+        for slug, value in hidden.items():  # once per slug: a later row for a slug replaced the earlier
+            tally.add(entries[slug][3], entries[slug][4], value)
         db = self._connect()
         db.execute("BEGIN")
         try:
             db.execute("DELETE FROM entries")
-            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                           ((slug, blob, collision_key(slug), tkey) for slug, blob, tkey in rows))
+            # No column list: a table of another shape fails here, as damage, not quietly.
+            db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           ((slug, *entry) for slug, entry in entries.items()))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
+            write_header(db, key, tree, tally)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if key is not None:  # written whole from the tree here: sound without reading it back
+            self._verified[(os.getpid(), threading.get_ident())] = int(
+                db.execute("PRAGMA data_version").fetchone()[0])
+
+    def apply(self, changes: Mapping[str, tuple[str, str] | None], tree: str) -> None:
+        """Record ``slug -> (blob, title key)`` (None: removed) and that the index now describes ``tree``.
+
+        The header's counts and sums move by the rows replaced and written, so
+        a save pays for its own rows only. A header that does not verify is
+        removed instead: the next check then finds the index unsealed. Old rows
+        are counted out by what they hold and where they are filed, so a forged
+        row replaced here leaves its buckets wrong, as they were.
+        """
+        key = self.key()
+        hasher = row_hasher(key) if key is not None else None
+        db = self._connect()
+        db.execute("BEGIN")
+        try:
+            tally: Tally | None = None
+            if key is not None:
+                try:
+                    tally = read_header(db, key)
+                except Unsealed:
+                    tally = None
+            for slug, value in changes.items():
+                old = db.execute("SELECT blob, skey, tkey, sb, tb FROM entries WHERE slug = ?", (slug,)).fetchone()
+                if old is not None and tally is not None and hasher is not None:
+                    if not (isinstance(old[3], int) and isinstance(old[4], int)
+                            and 0 <= old[3] < BUCKETS and 0 <= old[4] < BUCKETS):
+                        tally = None  # filed nowhere a bucket can count it out of: leave the index unsealed
+                    else:
+                        hidden = row_digest(hasher, slug, str(old[0]), str(old[1]), str(old[2]))[16:]
+                        tally.add(old[3], old[4], int.from_bytes(hidden, "big"), sign=-1)
+                if value is None:
+                    db.execute("DELETE FROM entries WHERE slug = ?", (slug,))
+                    continue
+                blob, tkey = value
+                skey = collision_key(slug)
+                sb, tb, mark = bucket(skey), bucket(tkey), ""
+                if hasher is not None:
+                    digest = row_digest(hasher, slug, blob, skey, tkey)
+                    mark = digest[:16].hex()
+                    if tally is not None:
+                        tally.add(sb, tb, int.from_bytes(digest[16:], "big"))
+                db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (slug, blob, skey, tkey, sb, tb, mark))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
+            write_header(db, key, tree, tally)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
 
-    def apply(self, changes: Mapping[str, tuple[str, str] | None], tree: str) -> None:
-        """Record ``slug -> (blob, title key)`` (None: removed) and that the index now describes ``tree``."""
-        db = self._connect()
-        db.execute("BEGIN")
-        try:
-            for slug, value in changes.items():
-                if value is None:
-                    db.execute("DELETE FROM entries WHERE slug = ?", (slug,))
-                else:
-                    db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                               (slug, value[0], collision_key(slug), value[1]))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('tree', ?)", (tree,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+
+# The rows of one bucket of slug keys, of title keys: their columns in the order check_row takes them.
+_BY_SB = "SELECT slug, blob, skey, tkey, sb, tb, seal FROM entries WHERE sb = ?"
+_BY_TB = "SELECT slug, blob, skey, tkey, sb, tb, seal FROM entries WHERE tb = ?"
+

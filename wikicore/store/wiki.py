@@ -553,8 +553,7 @@ class Wiki:
                 if here is not None and here[1] == blob:
                     return None  # stored exactly so already: no commit
                 self.collisions.sync(tip)
-                row = self.collisions.row(slug)
-                if here is None or row is None or row[1] != title_key:
+                if here is None or not self.collisions.keeps_title(slug, here[1], title_key):
                     self.collisions.refuse(slug, article.title, ignore=(slug,))
                 changes: dict[str, str | None] = {path: blob}
                 if here is not None and here[0] != path:
