@@ -1,4 +1,4 @@
-"""Archive lookups: requests per reference against an IA-like archive, and speed against a real pywb (issue 8).
+"""Archive lookups: requests per reference against an IA-like archive, and speed against a real pywb.
 
 Run:  .venv/bin/python bench/bench_archive.py [--refs 2000] [--concurrency 8]
 

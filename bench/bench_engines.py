@@ -1,4 +1,4 @@
-"""The engine question of issue 10, bare: how fast can each client library fetch, with no checker around it?
+"""Which HTTP engine for the link checker, bare: how fast can each client library fetch, with no checker around it?
 
 Run:  .venv/bin/python bench/bench_engines.py [--refs 2000] [--repeat 3]
 

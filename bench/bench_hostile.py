@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile inputs against every parser and differ (issue 9 item 2, issue 14): seconds and peak memory.
+"""Hostile inputs against every parser and differ (each must stay linear): seconds and peak memory.
 
 Each case runs in its own Python process (the clock starts after the case has
 built its input; the baseline row is the cost of importing the modules, part
@@ -91,7 +91,7 @@ try:
 except WikicoreError as error:
     print("refused:", str(error)[:100])
 """),
-    "wikitext-repeated-4k": ("import_wikitext of 4,000 sections of repeated text (issue 14)", r"""
+    "wikitext-repeated-4k": ("import_wikitext of 4,000 sections of repeated text (id minting)", r"""
 from wikicore.mediawiki.importer import import_wikitext
 section = ("\n== Notes ==\nThe same sentence opens every section.<ref>Same source, p. 1.</ref> "
            "Retrieved. Retrieved. Another repeated sentence.<ref name='same' />\n")  # as in bench_ids.py

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Importing repeated text (issue 14): id minting must be linear whatever the repetition.
+"""Importing repeated text: id minting must be linear whatever the repetition.
 
 Builds wikitext articles of 1,000, 2,000 and 4,000 sections that repeat the same
 headings, sentences and references (list articles, boilerplate such as
 "Retrieved.", hostile input alike), imports each with ``import_wikitext`` and
 reports CPU seconds (best of ``--repeat``; wall-clock too, but on a shared
-machine CPU time is the steadier figure) and the growth per doubling (the issue
-asks for <= 2.2x).
+machine CPU time is the steadier figure) and the growth per doubling (the target
+is <= 2.2x: linear, with noise).
 
-``--old`` swaps the id minter for the pre-issue-14 algorithm (probe ``-2``,
+``--old`` swaps the id minter for the old, quadratic algorithm (probe ``-2``,
 ``-3``, ... from the start every time) to show the "before" figure on the same
 machine; the ids are the same either way (tests/test_id_minting.py).
 
@@ -41,7 +41,7 @@ def repeated_article(sections: int) -> str:
 
 
 def old_mint(self: IdMinter, base: str) -> str:
-    """The pre-issue-14 loop: probe from ``base`` every time (k identical texts cost k²/2 probes)."""
+    """The old loop: probe from ``base`` every time (k identical texts cost k²/2 probes)."""
     taken = self._taken
     candidate, n = base, 1
     while candidate in taken:
@@ -54,7 +54,7 @@ def old_mint(self: IdMinter, base: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
-    parser.add_argument("--old", action="store_true", help="measure the pre-issue-14 minting")
+    parser.add_argument("--old", action="store_true", help="measure the old, quadratic minting")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the best is reported")
     args = parser.parse_args()
     if args.old:

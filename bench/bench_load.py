@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loading speed of stored articles, and what it decides: ``diff`` and ``blame`` of big histories.
 
-Issue 12 items 4 and 5. Measures:
+Measures, against the targets for a 5,000-claim article and a 1,000-revision history:
 
 * ``loads`` of a 5,000-claim article (about 1 MB of YAML), strict, validated (target >= 5 MB/s),
   beside PyYAML's own ``CSafeLoader`` (not strict: resolves YAML 1.1, follows aliases) for scale;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-dump scan speed on Dask (issue 12 item 6): per-core throughput, scaling, memory per worker.
+"""Whole-dump scan speed on Dask (is all of Wikipedia in reach?): per-core throughput, scaling, worker memory.
 
 Measures, on the shortened 2016 enwiki sample of the gensim 4.4.0 wheel
 (fetched at run time into ``$WIKICORE_TEST_CACHE``, never committed), repeated
@@ -47,7 +47,7 @@ from wikicore.scan.source import iter_pages, open_dump  # noqa: E402
 
 MB = 1024 * 1024
 TODAY = dt.date(2026, 1, 1)
-#: Current English Wikipedia, for the projection (issue 12): articles, and bytes of XML of current pages.
+#: Current English Wikipedia, for the projection: articles, and bytes of XML of current pages.
 ENWIKI_ARTICLES = 6_800_000
 ENWIKI_XML_BYTES = 100 * 10**9
 #: The anchor: Singh, West and Colavizza (2020), Wikipedia Citations, on PySpark.

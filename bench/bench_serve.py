@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of ``wikicore serve`` against issue 19's targets, on a real uvicorn server on 127.0.0.1.
+"""Benchmarks of ``wikicore serve`` against its targets (below), on a real uvicorn server on 127.0.0.1.
 
 * start: seconds from starting the server process to its first answer (median of 3; target <= 1.5 s);
 * load: 50 concurrent clients each making 20 edits to 10 shared articles (GET, change one random claim,

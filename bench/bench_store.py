@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of the git store against issue 3's targets, with GitPython's usual patterns as a baseline.
+"""Benchmarks of the git store against its targets (below), with GitPython's usual patterns as a baseline.
 
 Measures, each on a wiki built fast with ``git fast-import`` in a temporary directory:
 
@@ -11,7 +11,7 @@ Measures, each on a wiki built fast with ``git fast-import`` in a temporary dire
 and the same operations the GitPython way (``repo.index.add`` + ``index.commit``,
 ``iter_commits(paths=...)``, ``(commit.tree / path).data_stream``).
 
-With ``--scale`` it measures issues 12 and 13 instead, on wikis built with
+With ``--scale`` it measures the store at scale instead, on wikis built with
 ``git fast-import`` in the sharded layout (and, for comparison, the flat layout
 of wikis made before it, on the same machine in the same run):
 
@@ -232,7 +232,7 @@ def bench_diff(tmp: Path, repeat: int) -> dict[str, Any]:
             "summary": result.summary.model_dump()}
 
 
-# --- issues 12 and 13: the store at scale ---------------------------------------------------
+# --- the store at scale: 1k to 100k articles ----------------------------------------------
 
 
 def build_wiki(path: Path, articles: int, layout: int, revisions: int = 0, seed: int = 5) -> Wiki:
@@ -403,7 +403,7 @@ def scale_main(quick: bool, huge: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Smaller wiki and fewer runs (a smoke test).")
-    parser.add_argument("--scale", action="store_true", help="Issues 12 and 13: the store at 1k-100k articles.")
+    parser.add_argument("--scale", action="store_true", help="The store at 1k-100k articles.")
     parser.add_argument("--huge", action="store_true", help="With --scale: 300k articles too.")
     parser.add_argument("--disk", type=int, metavar="SAVES", help="Disk use of SAVES edits into 10k articles.")
     args = parser.parse_args()

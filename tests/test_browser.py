@@ -101,7 +101,7 @@ def test_a_reader_sees_the_whole_page(
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5_000
 
 
-def test_the_audit_page_shows_what_the_issue_asked_for(pages: dict[str, Path]) -> None:
+def test_the_audit_page_shows_its_summary_and_the_hard_data(pages: dict[str, Path]) -> None:
     """The summary's parts are on the page, and the hard data really is in it."""
     page = pages["audit"].read_text(encoding="utf-8")
     summary = page.split('<section class="summary"', 1)[1].split("</section>", 1)[0]

@@ -1,4 +1,4 @@
-"""The edit loop (issue 11 item 4): show records its revision, save uses it, no trap in between."""
+"""The edit loop (no edit lost between show and save): show records its revision, save uses it, no trap in between."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The CLI is a skin (issue 11 item 5): shared options, decisions in the library, lazy imports, completion."""
+"""The CLI is a skin over the library: shared options, decisions in the library, lazy imports, completion."""
 
 from __future__ import annotations
 

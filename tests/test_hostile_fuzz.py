@@ -1,4 +1,4 @@
-"""Hypothesis fuzz of the importers (text, wikitext), the dump parser and the differ (issue 9).
+"""Hypothesis fuzz of the importers (text, wikitext), the dump parser and the differ (untrusted input).
 
 Whatever the input, the only exception allowed out is a WikicoreError (the CLI
 turns it into one line and exit 2), and every example finishes within a

@@ -1,4 +1,4 @@
-"""Hostile plain text (issue 9 item 2): the sentence splitter and the text importer stay linear.
+"""Hostile plain text (no crafted input makes it quadratic): the sentence splitter and the text importer stay linear.
 
 The splitter's answers are pinned against the old splitter in test_sentences.py;
 here the shapes that made it (and the text importer) quadratic run at full size
@@ -15,7 +15,7 @@ from wikicore.sentences import split_sentences
 from .support.hostile_helpers import ceiling
 
 SENTENCE_CASES = {
-    "mr-x-120kb": "Mr. x " * 20_000,  # 64 s before (issue 9)
+    "mr-x-120kb": "Mr. x " * 20_000,  # 64 s before the splitter was made linear
     "dots-100k": "a" + "." * 100_000 + " x",
     "letters-then-dots": "a" * 50_000 + "." * 50_000 + " x",
     "openers-then-stray-closers": "(" * 100_000 + "」" * 100_000,

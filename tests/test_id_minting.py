@@ -1,4 +1,4 @@
-"""Issue 14: one id-minting helper, linear whatever the repetition, ids exactly as before."""
+"""One id-minting helper, linear whatever the repetition, ids exactly as before."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .support.npmdata import real_articles  # noqa: F401  (fixture)
 
 
 def old_mint(taken: set[str], base: str) -> str:
-    """The algorithm every minting site used before issue 14: probe from the start every time."""
+    """The algorithm every minting site used before: probe from the start every time."""
     candidate, n = base, 1
     while candidate in taken:
         n += 1
@@ -70,7 +70,7 @@ def test_minter_matches_the_old_algorithm(reserved: list[str], ops: list[tuple[b
 
 
 def _old_article_ids(data: dict[str, Any]) -> list[str]:
-    """Ids the pre-issue-14 model minted for a flat article (lead claims, sections, references)."""
+    """Ids the old (quadratic) minter made for a flat article (lead claims, sections, references)."""
     taken: set[str] = {s["id"] for s in data["sections"] if "id" in s}
     taken |= {c["id"] for p in data["lead"] for c in p["claims"] if "id" in c}
     taken |= {r["id"] for r in data["references"]}

@@ -1,4 +1,4 @@
-"""Every JSON output names its schema and version, and validates against the committed schema (issue 11.6)."""
+"""Every JSON output names its schema and version, and validates against the committed schema (consumers rely on it)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Issue 9 (network items) and issue 10 (verdicts) regressions, against real loopback servers.
+"""Network and verdict defects found by attacking the checker, each a regression test on loopback servers.
 
-Each test is one case from the issues, written so that it fails on the code the
-issues were filed against: IPv4 hidden in IPv6, scoped addresses, a Retry-After
-of "²", NaN timeouts, a damaged, misplaced or locked link database, refusals that
-persist over days (days simulated with the database's clock, not slept), and
-failures described in plain words.
+Each test is one attack, written so that it fails on the code that had the defect:
+IPv4 hidden in IPv6, scoped addresses, a Retry-After of "²", NaN timeouts, a damaged,
+misplaced or locked link database, refusals that persist over days (days simulated
+with the database's clock, not slept), and failures described in plain words.
 """
 
 from __future__ import annotations
@@ -145,16 +144,26 @@ def test_cli_timeout_nan_inf_negative_exit_2(value: str, tmp_path: Path) -> None
 # --- plain words ------------------------------------------------------------------------------
 
 
-def test_refused_connection_is_said_in_plain_words() -> None:
+def online(checker: LinkChecker, web: HostileWeb) -> LinkChecker:
+    """``checker`` once a check of it got an answer: its failures are verdicts from then on.
+
+    Before any answer a failure is the checker's own (the offline rule,
+    tests/test_net_offline.py); these tests are about failures of sites.
+    """
+    assert checker.check(web.url("/ok")).status is LinkStatus.LIVE
+    return checker
+
+
+def test_refused_connection_is_said_in_plain_words(web: HostileWeb) -> None:
     with LinkChecker(FAST) as checker:
-        result = checker.check(f"http://127.0.0.1:{closed_port()}/refused")
+        result = online(checker, web).check(f"http://127.0.0.1:{closed_port()}/refused")
     assert result.status is LinkStatus.ERROR
     assert result.error == "connection refused"
 
 
 def test_tls_failure_in_plain_words(web: HostileWeb) -> None:
     with LinkChecker(FAST) as checker:
-        result = checker.check(web.url("/ok").replace("http://", "https://"))
+        result = online(checker, web).check(web.url("/ok").replace("http://", "https://"))
     assert result.status is LinkStatus.ERROR
     assert result.error == "TLS handshake failed"
 
@@ -162,11 +171,11 @@ def test_tls_failure_in_plain_words(web: HostileWeb) -> None:
 # --- refusals that persist: the IABot rule for every failure ------------------------------------
 
 
-def test_refused_for_three_checks_over_three_days_is_confirmed_dead(tmp_path: Path) -> None:
+def test_refused_for_three_checks_over_three_days_is_confirmed_dead(tmp_path: Path, web: HostileWeb) -> None:
     url = f"http://127.0.0.1:{closed_port()}/gone-for-good"
     now = [datetime(2026, 3, 1, tzinfo=UTC)]
     with LinkDB(tmp_path / "checks.sqlite", clock=lambda: now[0]) as db, LinkChecker(FAST, db) as checker:
-        first = checker.check(url)
+        first = online(checker, web).check(url)
         assert (first.status, first.failures, first.confirmed_dead) == (LinkStatus.ERROR, 1, False)
         now[0] += timedelta(days=3)
         second = checker.check(url)
@@ -182,10 +191,11 @@ def test_refused_for_three_checks_over_three_days_is_confirmed_dead(tmp_path: Pa
         assert cached.from_cache and (cached.status, cached.confirmed_dead) == (LinkStatus.DEAD, True)
 
 
-def test_three_refusals_in_one_day_are_one_outage(tmp_path: Path) -> None:
+def test_three_refusals_in_one_day_are_one_outage(tmp_path: Path, web: HostileWeb) -> None:
     url = f"http://127.0.0.1:{closed_port()}/blip"
     now = [datetime(2026, 3, 1, tzinfo=UTC)]
     with LinkDB(":memory:", clock=lambda: now[0]) as db, LinkChecker(FAST, db) as checker:
+        online(checker, web)
         for _ in range(3):
             result = checker.check(url, refresh=True)
             now[0] += timedelta(hours=2)

@@ -109,3 +109,28 @@ def test_no_name_resolving_is_offline_even_when_an_address_answers(no_dns: None,
     with LinkDB(cache) as db:
         assert db.history("https://en.wikipedia.org/wiki/Baku") == []
         assert [o.status for o in db.history(web.url("/ok"))] == ["live"]
+
+
+def test_a_single_check_while_offline_is_not_a_verdict_and_not_recorded(no_dns: None, tmp_path: Path) -> None:
+    """LinkChecker.check: the checker's life is the run; until a check got an answer, a failure is its own."""
+    from wikicore.links import LinkChecker
+    from wikicore.links.offline import OFFLINE
+
+    wikipedia = "https://en.wikipedia.org/wiki/Baku"
+    with HostileWeb() as web, LinkDB(tmp_path / "c.sqlite") as db, \
+            LinkChecker(CheckConfig(allow_private=True, deadline=10.0), db) as checker:
+        for _ in range(3):  # three offline checks confirm nothing
+            result = checker.check(wikipedia, refresh=True)
+            assert result.status is LinkStatus.UNCHECKED and not result.confirmed_dead
+            assert result.error is not None and result.error.startswith(OFFLINE) and "name not found" in result.error
+        assert db.history(wikipedia) == []
+        # An address answers (routes work) but no name has resolved: the lookup is still the checker's.
+        assert checker.check(web.url("/ok")).status is LinkStatus.LIVE
+        assert checker.check(wikipedia, refresh=True).status is LinkStatus.UNCHECKED
+        assert db.history(wikipedia) == []
+        # With routes shown to work, a refused port is that site's failure: a verdict, recorded.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            closed = f"http://127.0.0.1:{sock.getsockname()[1]}/gone"
+        assert checker.check(closed).status is LinkStatus.ERROR
+        assert [o.status for o in db.history(closed)] == ["error"]

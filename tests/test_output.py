@@ -1,4 +1,4 @@
-"""The one safe writer (issue 9 item 1): what sits at an output path decides how it is written.
+"""The one safe writer : what sits at an output path decides how it is written.
 
 Every case runs the real CLI (`-o`, `schema --out`) or the real writer on real files, FIFOs,
 symlinks and the system's own /dev/null (which must stay a character device).

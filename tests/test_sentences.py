@@ -53,7 +53,7 @@ def test_join_gives_any_text_back(text: str) -> None:
     assert all(parts)
 
 
-# --- linear time, the same sentences as before (issue 9) ------------------------------------
+# --- linear time, the same sentences as before ---------------------------------------------
 
 from .support import sentences_reference  # noqa: E402
 

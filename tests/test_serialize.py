@@ -193,7 +193,7 @@ def test_dumps_writes_the_python_emitters_bytes(article: Article) -> None:
     assert dumps(article) == python
 
 
-# --- issue 9 and 12: every explicit tag, NaN, huge numbers; both event sources alike ---------------
+# --- untrusted YAML: every explicit tag, NaN, huge numbers; both event sources alike ------------
 
 REFUSED_YAML = {
     "binary-tag": ("slug: a\ntitle: !!binary aGk=\n", ":2: tag 'tag:yaml.org,2002:binary' is not allowed"),
@@ -281,7 +281,7 @@ def test_ids_are_still_minted_when_one_is_missing() -> None:
     assert "id" not in data["sections"][0]["sections"][0]["paragraphs"][0]["claims"][1]  # caller's dict untouched
 
 
-# --- one capped reader for every file we parse, whatever its type (issue 9) ---------------------
+# --- one capped reader for every file we parse, whatever its type (a FIFO or /dev/zero too) ------
 
 
 def test_dev_zero_is_capped_by_bytes_read(runner: object) -> None:

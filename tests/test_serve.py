@@ -1,6 +1,6 @@
 """``wikicore serve`` against real parts: a uvicorn process on 127.0.0.1 and a real HTTP client.
 
-Every route of the API and the review site, every error status the issue names,
+Every route of the API and the review site, every error status the API documents,
 the security rules, and the OpenAPI document (validated by openapi-spec-validator).
 """
 

@@ -44,7 +44,7 @@ def test_fingerprint_ignores_typography_and_tracks_change() -> None:
     assert hamming(base.simhash, edited.simhash) < hamming(base.simhash, other.simhash)
 
 
-# The targets of the issue, measured on the bed (docs/sources.md has the table).
+# The drift check's targets, measured on the bed (docs/sources.md has the table).
 
 def test_bed_edited_pages_reported_changed_or_unrelated() -> None:
     _, outcome = bed_and_outcome()

@@ -85,7 +85,7 @@ def test_empty_quote_is_missing(article: PreparedText) -> None:
     assert not find_quote(" \u2026 ", article).found
 
 
-# The targets of the issue, measured on the bed (docs/sources.md has the table).
+# The quote checks' targets, measured on the bed (docs/sources.md has the table).
 
 def test_bed_present_quotes_and_variants_found() -> None:
     _, outcome = bed_and_outcome()

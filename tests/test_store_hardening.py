@@ -1,4 +1,4 @@
-"""Issue 9's store and dump-writing defects, each as a regression test on real repositories."""
+"""Store and dump-writing defects found by hostile input, each as a regression test on real repositories."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The store at scale: sharded layout and its migration, the collision index, bulk import,
-``~N`` revisions, one-walk latest revisions, write caps and housekeeping (issues 11, 12, 13)."""
+``~N`` revisions, one-walk latest revisions, write caps and housekeeping (wikis of 100k articles)."""
 
 from __future__ import annotations
 

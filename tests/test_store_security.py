@@ -1,4 +1,4 @@
-"""Hostile revisions and slugs give exit 2 and touch nothing outside the wiki (issue 3)."""
+"""Hostile revisions and slugs give exit 2 and touch nothing outside the wiki (both are untrusted input)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One escaping rule for terminals (issue 9 item 4): text from a wiki, a dump or the web never drives it.
+"""One escaping rule for terminals: text from a wiki, a dump or the web never drives it.
 
 Commit messages and author names with ESC sequences, C1 controls and bidi overrides come from
 plain git (the store itself refuses them); titles, claims and urls with bidi overrides come from

@@ -168,7 +168,7 @@ def test_fake_blocked_answer_is_the_real_one() -> None:
     assert response.text == real.body.decode() == BLOCKED_BODY
 
 
-# --- recorded archived error pages and historical redirects (issue 8) -----------------------------
+# --- recorded archived error pages and historical redirects (real Wayback answers) ---------------
 
 
 def test_real_archived_429_is_an_archived_page_not_rate_limiting() -> None:

@@ -4,13 +4,13 @@ npm ``wtf_wikipedia@0.8.1`` ships ten real articles under
 ``package/tests/cache/``. Wikipedia text is CC BY-SA, so it is never committed:
 ``npm pack`` downloads the tarball into a cache outside the repository
 (``$WIKICORE_TEST_CACHE``, else ``~/.cache/wikicore-tests``) and the articles
-are extracted from it. Tests that need them skip cleanly when npm is missing
-or the registry is unreachable.
+are extracted from it once its SHA-256 matches :data:`SHA256`. Tests that need
+them skip cleanly when npm is missing, the registry is unreachable, or it served
+other bytes (the skip names the file and both hashes).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tarfile
@@ -18,19 +18,18 @@ from pathlib import Path
 
 import pytest
 
+from .testcache import cache_dir, verified_or_skip
+
 PACKAGE = "wtf_wikipedia@0.8.1"
 TARBALL = "wtf_wikipedia-0.8.1.tgz"
+#: SHA-256 of :data:`TARBALL` as the npm registry served it.
+SHA256 = "d475965736d6d3c9974c36b5f540294a384888b5365ccb3c70d8abde90d79790"
 MEMBER_PREFIX = "package/tests/cache/"
 #: The articles the package ships (``redirect`` is a redirect page, not an article).
 ARTICLE_NAMES = ("africaans", "anarchism", "jodie_emery", "list", "raith_rovers", "redirect", "royal_cinema",
                  "statoil", "toronto", "toronto_star")
 #: How long ``npm pack`` may take before we give up and skip (seconds).
 NPM_TIMEOUT = 120
-
-
-def cache_dir() -> Path:
-    """Where the tarball and the extracted articles live (outside the repository)."""
-    return Path(os.environ.get("WIKICORE_TEST_CACHE") or Path.home() / ".cache" / "wikicore-tests")
 
 
 def _fetch(cache: Path) -> Path | str:
@@ -55,11 +54,13 @@ def _fetch(cache: Path) -> Path | str:
 def wtf_articles() -> dict[str, Path]:
     """Name → path of each real article; calls ``pytest.skip`` when they cannot be fetched."""
     cache = cache_dir()
-    target = cache / "wtf_wikipedia-0.8.1"
+    # The pin in the folder's name: only a verified tarball is ever extracted there.
+    target = cache / f"wtf_wikipedia-0.8.1-{SHA256[:12]}"
     if not target.is_dir() or not any(target.glob("*.txt")):
         found = _fetch(cache)
         if isinstance(found, str):
             pytest.skip(found)
+        verified_or_skip(found, SHA256)
         target.mkdir(parents=True, exist_ok=True)
         with tarfile.open(found, "r:gz") as archive:
             for member in archive.getmembers():

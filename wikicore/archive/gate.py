@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ..errors import RateLimited
 from ..net import Limit, RateGate
+from ..net.deadline import Budget
 
 __all__ = [
     "AVAILABILITY_REQUESTS_PER_SECOND",
@@ -107,14 +108,18 @@ class ArchiveGate:
             self.rates.update(rates)
             self.gate = self._rate_gate()
 
-    def wait(self, kind: str) -> None:
-        """Block until a request of ``kind`` may start (its family's spacing, any pause), then reserve its slot."""
+    def wait(self, kind: str, budget: Budget | None = None) -> None:
+        """Block until a request of ``kind`` may start (its family's spacing, any pause), then reserve its slot.
+
+        ``budget``, the request's deadline, begins when the turn comes, by the
+        network layer's rule: time queued behind the archive's limits is not the archive's.
+        """
         with self._lock:
             remaining = self.refused_until - self.clock()
             gate = self.gate
         if remaining > 0:
             raise RateLimited(f"the archive asked us to wait; {remaining:.0f} s remain", remaining)
-        with gate.slot(_key(kind)):
+        with gate.slot(_key(kind), budget=budget):
             pass  # the slot's start time is what we wait for; the request runs outside it
 
     def pause(self, seconds: float) -> None:

@@ -6,7 +6,8 @@ owns what every archive request must have, exactly like a link check:
 
 * a connect and a read timeout, and a **total deadline** per request that a
   server trickling a byte a second cannot stretch (the link checker's watchdog
-  shuts the socket down when it passes);
+  shuts the socket down when it passes), started when the archive's gate gives
+  the request its turn, never while it queues behind the archive's limits;
 * a **byte cap** on what is read (a 120 MB JSON answer costs the cap, not
   120 MB; :class:`AnswerTooLarge` says so);
 * bounded retries with backoff for connection failures and 5xx, and 429
@@ -45,7 +46,7 @@ import requests
 from .. import __version__
 from ..errors import NetworkError, RateLimited
 from ..net import CheckConfig, CheckSession, RetryPolicy, parse_retry_after
-from ..net.deadline import activate, start
+from ..net.deadline import Deadline, activate
 from .formats import http_date, load_json
 from .gate import MAX_RETRY_AFTER, ArchiveGate
 
@@ -196,11 +197,12 @@ class Transport:
         """
         attempt = 0
         while True:
-            self.gate.wait(kind)
+            budget = Deadline(deadline or self.deadline)  # begins at the gate's turn, not before it
+            self.gate.wait(kind, budget)
             with self._count_lock:
                 self.requests_made += 1
             try:
-                answer = self._once(method, url, headers, data, timeout or self.timeout, deadline or self.deadline,
+                answer = self._once(method, url, headers, data, timeout or self.timeout, budget,
                                     (max_bytes or self.max_bytes) if body else 0)
             except (requests.ConnectionError, requests.Timeout) as error:
                 wait = self.policy.delay(attempt + 1, None, math.inf)
@@ -236,11 +238,12 @@ class Transport:
         headers: Mapping[str, str] | None,
         data: bytes | None,
         timeout: tuple[float, float],
-        seconds: float,
+        budget: Deadline,
         cap: int,
     ) -> Answer:
-        """One exchange under its own deadline; ``cap`` 0 reads no body (the connection is dropped)."""
-        budget = start(seconds)
+        """One exchange under its deadline (begun at its gate turn); ``cap`` 0 reads no body, drops the connection."""
+        budget.begin()  # already begun by the gate; a gate that skipped it must not leave the request unbounded
+        seconds = budget.seconds
         started = time.monotonic()
         try:
             with activate(budget):  # connections made now report their sockets to the watchdog

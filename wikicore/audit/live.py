@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
 
 from ..archive import (
     DEFAULT_BASE_URL,
@@ -27,11 +25,9 @@ from ..archive import (
     wayback_base_from_env,
 )
 from ..errors import NetworkError
-from ..links.checker import LinkResult, LinkStatus, check_urls
+from ..links.checker import LinkResult, check_urls
 from ..links.history import LinkDB
-from ..net import host_key
-from ..net.failures import LOOKUP_WORDS
-from ..net.resolver import is_ip_literal
+from ..links.offline import OFFLINE, run_offline
 from .options import AuditEvent, AuditOptions, AuditPhase, Progress
 from .static import normalise_url
 
@@ -64,62 +60,11 @@ def check_links(
         emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))
         if found is not None:
             found(result)
-    offline = _offline(results)
+    offline = run_offline(results.values())
     if offline is not None:
-        for url in offline[1]:
-            result = results[url]
-            results[url] = replace(
-                result, status=LinkStatus.UNCHECKED, error=f"{OFFLINE}; {result.error or 'no answer'}",
-                failures=0, first_failed=None, confirmed_dead=False,
-            )
+        for url, result in results.items():
+            results[url] = offline.unchecked(result)
     return results, db.damaged if db is not None else 0
-
-
-#: How a failure reads when its run showed the checker cut off: the checker, not the site, failed.
-OFFLINE = "not checked: the checker itself was offline or blocked in this run"
-
-
-def _failed_now(result: LinkResult) -> bool:
-    """A failure checked in this run that got no HTTP answer (a refusal by our policy is no check)."""
-    if result.from_cache or result.http_status is not None:
-        return False
-    if result.status is LinkStatus.UNCHECKED:
-        return (result.error or "").startswith(OFFLINE)
-    return result.status in (LinkStatus.DEAD, LinkStatus.ERROR)
-
-
-def _lookup_failed(result: LinkResult) -> bool:
-    return (result.error or "").removeprefix(f"{OFFLINE}; ").startswith(LOOKUP_WORDS)
-
-
-def _offline(links: dict[str, LinkResult]) -> tuple[str, list[str]] | None:
-    """Why this run's failures are the checker's own, and which; ``None`` when the checker was online.
-
-    The rule the checker applies before recording (``wikicore.links.checker``):
-    no answer at all, or no host *name* answered and every named host failed
-    its lookup (only IP-literal hosts, which need no resolver, answered).
-    """
-    answered = [r for r in links.values() if not r.from_cache and r.http_status is not None]
-    failed = [r for r in links.values() if _failed_now(r)]
-    if not failed:
-        return None
-    if not answered:
-        culprits, what = failed, "answered"
-    else:
-        if any(not is_ip_literal(urlsplit(r.url).hostname or "") for r in answered):
-            return None
-        culprits = [r for r in failed if _lookup_failed(r)]
-        if not culprits:
-            return None
-        what = "resolved (only addresses without a name answered)"
-    hosts = {host_key(r.url) for r in culprits}
-    reasons = Counter((r.error or "no answer").removeprefix(f"{OFFLINE}; ").split(";")[0] for r in culprits)
-    common = ", ".join(f"{why} ({count})" for why, count in reasons.most_common(3))
-    message = (
-        f"the network failed as a whole: none of {len(culprits)} url(s) on {len(hosts)} host(s) {what} "
-        f"({common}); no failure was recorded"
-    )
-    return message, [r.url for r in culprits]
 
 
 def network_down(links: dict[str, LinkResult]) -> str | None:
@@ -131,8 +76,8 @@ def network_down(links: dict[str, LinkResult]) -> str | None:
     a site only in a run where other hosts answered (InternetArchiveBot likewise
     stops when it finds itself the one blocked).
     """
-    offline = _offline(links)
-    return offline[0] if offline else None
+    offline = run_offline(links.values())
+    return offline.message if offline else None
 
 
 @dataclass

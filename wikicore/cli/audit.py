@@ -138,10 +138,7 @@ def _conclude(report: AuditReport, fmt: str, output: str, fail_on: str, quiet: b
             + ", ".join(f"{counts[s.value]} {s.value}" for s in Severity),
             err=True,
         )
-    if report.network_failure is not None:
-        # The report is written, but its live verdicts cannot be trusted: say why and exit 5.
-        warn(f"{report.network_failure}; the report's live results are incomplete", "error")
-        raise click.exceptions.Exit(EXIT_NETWORK)
+    _exit_if_offline(report.network_failure, "the report's live results are incomplete")
     if fail_on != "never" and report.count(Severity(fail_on)):
         raise click.exceptions.Exit(EXIT_PROBLEMS)
 
@@ -164,14 +161,27 @@ def _audit_urls(scan_dir: Path, has_targets: bool, offline: bool, fmt: str, outp
         fail(f"{scan_dir}: no such directory (the output of `wikicore scan`)")
     check_writable(output)  # before minutes of checking
     line = progress(quiet)
-    summary = audit_url_table(scan_dir, config=network.config(host_file=False), db_path=cache or audit_cache_path(None),
+    config = network.config()  # --host-config too: a bad host file is exit 2 before any request
+    summary = audit_url_table(scan_dir, config=config, db_path=cache or audit_cache_path(None),
                               refresh=refresh, progress=None if line is None else _url_counter(line))
     if line is not None:
         line.clear()
     write(render(summary, fmt), output)
+    _exit_if_offline(summary.network_failure, "the url_checks table's live results are incomplete")
     failing = summary.errors + (summary.warnings if fail_on == "warning" else 0)
     if fail_on != "never" and failing:
         raise click.exceptions.Exit(EXIT_PROBLEMS)
+
+
+def _exit_if_offline(network_failure: str | None, incomplete: str) -> None:
+    """Exit 5 with one line when the run showed the checker itself offline (:mod:`wikicore.links.offline`).
+
+    The results are written first, but their live verdicts cannot be trusted: both
+    audits (articles and ``--urls``) say why the same way.
+    """
+    if network_failure is not None:
+        warn(f"{network_failure}; {incomplete}", "error")
+        raise click.exceptions.Exit(EXIT_NETWORK)
 
 
 def _url_counter(line: Progress) -> Callable[[object], None]:

@@ -194,8 +194,8 @@ class NetworkOptions:
     host_request_interval: float | None
     host_config: Path | None
 
-    def config(self, *, host_file: bool = True) -> CheckConfig:
-        """The library's :class:`~wikicore.net.CheckConfig` for these options (``host_file``: apply --host-config)."""
+    def config(self) -> CheckConfig:
+        """The library's :class:`~wikicore.net.CheckConfig` for these options, --host-config's overrides included."""
         from ..net import CheckConfig
 
         return CheckConfig.from_options(
@@ -204,7 +204,7 @@ class NetworkOptions:
             per_host=self.host_concurrency,
             host_interval=self.host_request_interval,
             timeout=self.timeout,
-            host_config=self.host_config if host_file else None,
+            host_config=self.host_config,
         )
 
 

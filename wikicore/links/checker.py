@@ -36,6 +36,7 @@ from ..net.aio import AsyncSession, LoopThread
 from ..net.failures import LOOKUP_WORDS, Failure
 from ..net.resolver import is_ip_literal
 from .history import Clock, LinkDB, Observation, dead_state, utc_now
+from .offline import not_a_verdict
 from .soft404 import SOFT404_SIMILARITY, Probe, ProbeCache, needs_site_probe, site_url
 from .verdicts import BLOCKED_STATUSES, NOT_OBSERVED, STATUSES, LinkResult, LinkStatus, verdict, with_history
 
@@ -88,6 +89,9 @@ class LinkChecker:
         self._session: AsyncSession | None = None
         self._probes: ProbeCache | None = None
         self._starting = threading.Lock()
+        # check()'s run is the checker's life: its failures wait here for proof that this machine is online.
+        self._witness = _Witness()
+        self._witness_lock = threading.Lock()
 
     def __enter__(self) -> LinkChecker:
         return self
@@ -192,14 +196,31 @@ class LinkChecker:
     # one URL ------------------------------------------------------------------------
 
     def check(self, url: str, *, refresh: bool = False) -> LinkResult:
-        """Check one URL (or reuse a result younger than the TTL unless ``refresh``); record it."""
+        """Check one URL (or reuse a result younger than the TTL unless ``refresh``); record it.
+
+        The offline rule holds here too (:mod:`wikicore.links.offline`), the
+        checker's life being the run: until a check of this checker has got an
+        HTTP answer, a failure without one (no name, no route, refused, timed
+        out) says nothing about its site. It is returned as a failure that is
+        not a verdict, ``unchecked`` with the error "not checked: the checker
+        itself was offline or blocked in this run; <what failed>", and is not
+        recorded until a later answer shows this machine online (a failed
+        lookup waits for an answer from a host *name*).
+        """
         quick = self._without_network(url, refresh)
         if quick is not None:
             return quick
         loop, _, _ = self._engine()
-        result, recorded = self._judge(url, loop.run(self._fetch(url)))
-        if self.db is not None and recorded is not None:
-            self.db.record(recorded)
+        fetched = loop.run(self._fetch(url))
+        result, observation = self._judge(url, fetched)
+        if observation is None or fetched is None:
+            return result
+        with self._witness_lock:
+            released = self._witness.admit(observation, fetched[0])
+        if self.db is not None and released:
+            self.db.record_many(released)
+        if not any(item is observation for item in released):
+            return not_a_verdict(result)
         return result
 
     # many URLs -----------------------------------------------------------------------

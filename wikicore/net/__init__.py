@@ -13,8 +13,9 @@ parts, each in its own module:
               embeds an IPv4 address), :func:`vetted` (the addresses of a name we
               may connect to), :func:`host_key`.
 ``resolver``  name lookups on a few daemon threads, bounded in time, for both stacks.
-``deadline``  :class:`Deadline`: a total time budget per URL, enforced by one
-              watchdog thread that shuts down the sockets of late requests.
+``deadline``  :class:`Deadline`: a total time budget per URL, started by its first
+              request (its turn at the gate), enforced by one watchdog thread
+              that shuts down the sockets of late requests.
 ``retry``     :class:`RetryPolicy` (bounded retries, exponential backoff with
               jitter, Retry-After honoured up to a cap) and
               :func:`parse_retry_after`.

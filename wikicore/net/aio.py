@@ -51,6 +51,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from .config import CheckConfig
+from .deadline import Budget
 from .failures import AddressRefused, Failure, LookupTimeout, classify_aiohttp
 from .fetch import CHUNK, REDIRECT_CODES, REDIRECT_DRAIN, Fetch, RedirectChain, failed_fetch
 from .gate import HostBusy, RateGate
@@ -161,20 +162,14 @@ class _Decoder:
 # --- the deadline ----------------------------------------------------------------------------
 
 
-class _Budget:
-    """One fetch's deadline, started by its first request sent (the wait for a turn is not the site's time)."""
+class _Budget(Budget):
+    """One fetch's deadline, enforced by the ``asyncio.timeout`` around the fetch (the rule is :class:`Budget`'s)."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expires = float("inf")
-        self.started = False
+        super().__init__(seconds)
         self.timer: asyncio.Timeout | None = None
 
-    def start(self) -> None:
-        if self.started:
-            return
-        self.started = True
-        self.expires = time.monotonic() + self.seconds
+    def _started(self) -> None:
         if self.timer is not None:
             self.timer.reschedule(asyncio.get_running_loop().time() + self.seconds)
 
@@ -276,8 +271,7 @@ class AsyncSession:
             attempt += 1
             # Only a check's first turn is bounded by host_wait: once its deadline runs, the deadline bounds it.
             wait = None if urgent or attempt > 1 else self.config.host_wait
-            async with self.gate.aslot(gate_key, urgent=urgent or attempt > 1, wait=wait):
-                budget.start()
+            async with self.gate.aslot(gate_key, urgent=urgent or attempt > 1, wait=wait, budget=budget):
                 result = await self._once(url, method, cap, budget.expires)
             transient = result.failure in (Failure.CONNECTION, Failure.TIMEOUT)
             if not self.retry.retryable(result.status, transient):

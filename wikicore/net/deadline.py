@@ -1,5 +1,12 @@
 """Deadlines and the watchdog: a total time budget per URL, enforced on the sockets.
 
+One rule for both HTTP stacks (:class:`Budget`): a URL's deadline starts when its
+first request is sent, at its first turn of the rate gate
+(:meth:`wikicore.net.RateGate.slot` and ``aslot`` call :meth:`Budget.begin`),
+never while it queues behind its host's or its archive's limit. Started on
+creation instead, a URL queued behind the Internet Archive's playback spacing ran
+out of time without being asked, and was reported as a site that timed out.
+
 requests' ``timeout`` bounds each socket read, not the whole exchange, so a
 server trickling one byte at a time keeps a ``timeout=(1, 1)`` request busy
 indefinitely. A single watchdog thread shuts down the socket of any request
@@ -19,34 +26,75 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["Deadline", "activate", "current", "start"]
+__all__ = ["Budget", "Deadline", "activate", "current", "start"]
 
 
-class Deadline:
-    """A per-URL time budget, enforced by shutting down the sockets it owns.
+class Budget:
+    """A per-URL time budget that starts at its first request, not when it is made.
 
-    Created by :func:`start` (or :meth:`~wikicore.net.CheckSession.budget`); the connections made while it is
-    active on the current thread register their sockets with it. When time runs
-    out the watchdog shuts them down, which wakes any read blocked on them.
+    Until :meth:`begin` it has all its ``seconds`` left and cannot be exceeded,
+    so time spent waiting for the URL's turn at the gate is not charged to the
+    site. :meth:`begin` is idempotent: the hops and retries of a URL share the
+    budget their first request started. Subclasses enforce it (:class:`Deadline`
+    on the sockets through the watchdog, the aiohttp stack with an
+    ``asyncio.timeout``) in :meth:`_started`.
     """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.expires = time.monotonic() + seconds
+        self.expires = float("inf")
+        self.started = False
+
+    def begin(self) -> None:
+        """Start the clock, unless a request of this URL already did."""
+        if self.started:
+            return
+        self.started = True
+        self.expires = time.monotonic() + self.seconds
+        self._started()
+
+    def _started(self) -> None:
+        """What a subclass does once the clock runs (arm its enforcement)."""
+
+    def remaining(self) -> float:
+        """Seconds left, never negative (all of them before the first request)."""
+        if not self.started:
+            return self.seconds
+        return max(0.0, self.expires - time.monotonic())
+
+    def exceeded(self) -> bool:
+        """Whether time has run out (never before the first request)."""
+        return time.monotonic() >= self.expires
+
+
+class Deadline(Budget):
+    """A per-URL :class:`Budget`, enforced by shutting down the sockets it owns.
+
+    Made by :meth:`~wikicore.net.CheckSession.budget` (it starts at the URL's
+    first turn at the gate) or :func:`start` (it starts at once); the
+    connections made while it is active on the current thread register their
+    sockets with it. When time runs out the watchdog shuts them down, which
+    wakes any read blocked on them.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
         self.expired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._done = False
-        #: The watchdog's handle for this deadline, set by :func:`start`.
+        #: The watchdog's handle for this deadline, set when it starts.
         self.ident: int | None = None
 
-    def remaining(self) -> float:
-        """Seconds left, never negative."""
-        return max(0.0, self.expires - time.monotonic())
+    def _started(self) -> None:
+        with self._lock:
+            if self._done:
+                return  # finished before its first request: nothing to watch
+            self.ident = _WATCHDOG.add(self)
 
     def exceeded(self) -> bool:
         """Whether time has run out (or the watchdog already fired)."""
-        return self.expired or time.monotonic() >= self.expires
+        return self.expired or super().exceeded()
 
     def watch(self, sock: socket.socket | None) -> None:
         """Shut ``sock`` down when the deadline passes (at once if it already has)."""
@@ -87,8 +135,9 @@ class Deadline:
         with self._lock:
             self._done = True
             self._sockets = []
-        if self.ident is not None:
-            _WATCHDOG.discard(self.ident)
+            ident = self.ident
+        if ident is not None:
+            _WATCHDOG.discard(ident)
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -156,9 +205,9 @@ _CURRENT = threading.local()
 
 
 def start(seconds: float) -> Deadline:
-    """A new deadline of ``seconds``, watched from now on; :meth:`Deadline.finish` it when done."""
+    """A new deadline of ``seconds``, running and watched from now on; :meth:`Deadline.finish` it when done."""
     deadline = Deadline(seconds)
-    deadline.ident = _WATCHDOG.add(deadline)
+    deadline.begin()
     return deadline
 
 

@@ -37,6 +37,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
+from .deadline import Budget
+
 __all__ = ["HostBusy", "Limit", "RateGate"]
 
 
@@ -204,8 +206,12 @@ class RateGate:
             return entry
 
     @contextmanager
-    def slot(self, key: str) -> Iterator[None]:
-        """Hold one of ``key``'s slots, started no sooner than its interval allows."""
+    def slot(self, key: str, *, budget: Budget | None = None) -> Iterator[None]:
+        """Hold one of ``key``'s slots, started no sooner than its interval allows.
+
+        ``budget`` (the URL's deadline) begins when the slot is granted: the time
+        queued for the turn is ours, not the site's.
+        """
         # Key slot first, overall slot second: a worker waiting on a busy host must
         # not sit on an overall slot that requests to other hosts could use.
         entry = self._key(key)
@@ -217,6 +223,8 @@ class RateGate:
             if self._total is not None:
                 self._total.acquire()
             try:
+                if budget is not None:
+                    budget.begin()
                 yield
             finally:
                 if self._total is not None:
@@ -225,14 +233,17 @@ class RateGate:
             entry.slots.release()
 
     @asynccontextmanager
-    async def aslot(self, key: str, *, urgent: bool = False, wait: float | None = None) -> AsyncIterator[None]:
+    async def aslot(
+        self, key: str, *, urgent: bool = False, wait: float | None = None, budget: Budget | None = None
+    ) -> AsyncIterator[None]:
         """:meth:`slot` for a coroutine on an event loop: the same limits, spacing and pauses.
 
         ``urgent`` requests (a check already in flight) are served before the
         key's queue; ``wait`` bounds, in seconds without progress at the key, the
         wait for a slot (:class:`HostBusy`). A gate serves one event loop at a
         time; threads and coroutines sharing one gate share its spacing and
-        pauses, each side counting its own requests in flight.
+        pauses, each side counting its own requests in flight. ``budget`` begins
+        when the slot is granted, as in :meth:`slot`.
         """
         entry = self._key(key)
         slots = entry.aslots
@@ -246,10 +257,14 @@ class RateGate:
                     self._atotal = _Slots(self._total_count)
                 await self._atotal.acquire(urgent, None, "")
                 try:
+                    if budget is not None:
+                        budget.begin()
                     yield
                 finally:
                     self._atotal.release()
             else:
+                if budget is not None:
+                    budget.begin()
                 yield
         finally:
             slots.release()

@@ -8,9 +8,11 @@ Retry-After honoured, and a :class:`~wikicore.net.RateGate` per host (or per
 endpoint family, for an archive's APIs). On top of that it holds the line
 against hostile servers (slow, huge, lying or pointing inside our network):
 
-* **A total deadline per URL** (:mod:`wikicore.net.deadline`). Name lookups,
-  which have no timeout of their own, are waited for no longer than the connect
-  timeout or the deadline.
+* **A total deadline per URL** (:mod:`wikicore.net.deadline`), started by the
+  URL's first turn at the gate, as on the aiohttp stack: a URL queued behind its
+  host's or archive's spacing is not out of time before it is asked. Name
+  lookups, which have no timeout of their own, are waited for no longer than the
+  connect timeout or the deadline.
 * **Byte caps.** Bodies are streamed; at most ``limit`` *decoded* bytes are read
   (urllib3 >= 2.6 bounds decompression by the amount asked for, so a gzip bomb
   costs about the cap too). ``.content`` is never touched.
@@ -197,8 +199,14 @@ class CheckSession(requests.Session):
     # fetching ----------------------------------------------------------------------
 
     def budget(self) -> Deadline:
-        """A fresh per-URL deadline, to share between the fetches of one check."""
-        return _deadline.start(self.config.deadline)
+        """A fresh per-URL deadline, to share between the fetches of one check.
+
+        It starts at the URL's first turn at the gate (:meth:`RateGate.slot
+        <wikicore.net.RateGate.slot>` begins it), as the aiohttp stack's does:
+        a URL queued behind its host's or archive's spacing is not timed out
+        before it is asked.
+        """
+        return Deadline(self.config.deadline)
 
     def fetch(
         self,
@@ -252,7 +260,7 @@ class CheckSession(requests.Session):
         last: Fetch | None = None
         while True:
             attempt += 1
-            with self.gate.slot(gate_key):
+            with self.gate.slot(gate_key, budget=budget):
                 result = self._once(url, method, budget, cap, headers)
             if result.failure is Failure.DEADLINE and last is not None:
                 # The deadline cut a retry short: what the earlier attempt saw is the answer.

@@ -5,7 +5,9 @@ A thin layer on purpose: the URLs are streamed out of the Parquet table into
 timeouts, caps, retries, Retry-After) and the same link database
 (:class:`wikicore.links.history.LinkDB`: TTL reuse, the dead-link rule over history) as
 every audit; the verdicts are written, streamed too, to a ``url_checks`` table
-next to ``urls`` (replaced whole on each run, through a temporary file).
+next to ``urls`` (replaced whole on each run, through a temporary file). The
+audit's rule for a checker that was itself offline is the same one too
+(:mod:`wikicore.links.offline`).
 Memory stays flat in the number of URLs on both sides.
 """
 
@@ -15,14 +17,16 @@ import contextlib
 import os
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
 from ..links.checker import CheckConfig, LinkResult, LinkStatus, check_urls
 from ..links.history import LinkDB
+from ..links.offline import Offline, OfflineRule
 
 __all__ = ["RESULTS_TABLE", "UrlAuditSummary", "audit_url_table", "url_severity"]
 
@@ -63,6 +67,8 @@ class UrlAuditSummary:
     warnings: int
     confirmed_dead: int
     too_long: int = 0
+    #: Set when the run showed the checker itself offline (:mod:`wikicore.links.offline`): the one line to say.
+    network_failure: str | None = None
 
 
 #: URLs longer than this are not checked (nor recorded in the link history): RFC 9110 §4.1
@@ -139,28 +145,97 @@ def audit_url_table(
     ``db_path`` is the link database to read and record observations in (None:
     no history, every URL checked now). Raises
     :class:`~wikicore.errors.InvalidInput` when ``scan`` holds no readable ``urls`` table.
+
+    The audit's offline rule applies (:mod:`wikicore.links.offline`): when the
+    run shows the checker itself cut off (nothing answered, or no name
+    resolved), those failures are written as ``unchecked``, none is recorded,
+    and ``network_failure`` says why in one line (the CLI exits 5).
     """
     _need_pyarrow()
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from .tables import host_of
-
     root = Path(scan)
-    schema = pa.schema([
-        ("url", pa.string()), ("host", pa.string()), ("status", pa.string()), ("severity", pa.string()),
-        ("http_status", pa.int64()), ("final_url", pa.string()), ("error", pa.string()),
-        ("checked_at", pa.string()), ("failures", pa.int64()), ("confirmed_dead", pa.bool_()),
-        ("from_cache", pa.bool_()),
-    ])
     skipped = _Skipped()
     urls = _iter_urls(root, skipped)
     first = next(urls, None)  # a missing or broken table is reported before any file is touched
     target = root / RESULTS_TABLE / "part-000000.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    counts: Counter[str] = Counter()
-    errors = warnings = dead = 0
+    tally = _Tally()
+    rule = OfflineRule()
+
+    def all_urls() -> Iterator[str]:
+        if first is not None:
+            yield first
+            yield from urls
+
+    def checked(db: LinkDB | None) -> Iterator[LinkResult]:
+        for result in check_urls(all_urls(), config, db, refresh=refresh):
+            rule.see(result)
+            if progress is not None:
+                progress(result)
+            yield result
+
+    offline: Offline | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            db = stack.enter_context(LinkDB(Path(db_path))) if db_path is not None else None
+            _write(temp, checked(db), tally)
+        offline = rule.offline()
+        if offline is not None:
+            # Known only once every url is in: the failures the run shows to be the checker's own are
+            # rewritten as not checked, a row group at a time (memory stays flat here too).
+            redone = temp.with_name(f"{temp.name}.offline")
+            try:
+                tally = _Tally()
+                _write(redone, (offline.unchecked(result) for result in _read(temp)), tally)
+                os.replace(redone, temp)
+            finally:
+                redone.unlink(missing_ok=True)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return UrlAuditSummary(
+        scan=str(root), table=str(target.parent), urls=sum(tally.counts.values()),
+        by_status=dict(sorted(tally.counts.items())), errors=tally.errors, warnings=tally.warnings,
+        confirmed_dead=tally.dead, too_long=skipped.too_long,
+        network_failure=offline.message if offline is not None else None,
+    )
+
+
+@dataclass
+class _Tally:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+    warnings: int = 0
+    dead: int = 0
+
+    def add(self, result: LinkResult) -> None:
+        severity = url_severity(result.status)
+        self.counts[result.status.value] += 1
+        self.errors += severity == "error"
+        self.warnings += severity == "warning"
+        self.dead += result.confirmed_dead
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([
+        ("url", pa.string()), ("host", pa.string()), ("status", pa.string()), ("severity", pa.string()),
+        ("http_status", pa.int64()), ("final_url", pa.string()), ("error", pa.string()),
+        ("checked_at", pa.string()), ("failures", pa.int64()), ("confirmed_dead", pa.bool_()),
+        ("from_cache", pa.bool_()),
+    ])
+
+
+def _write(path: Path, results: Iterable[LinkResult], tally: _Tally) -> None:
+    """Stream ``results`` into the Parquet file ``path``, row group by row group, counting them in ``tally``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .tables import host_of
+
+    schema = _schema()
     rows: dict[str, list[Any]] = {name: [] for name in schema.names}
 
     def flush(writer: pq.ParquetWriter) -> None:
@@ -169,43 +244,35 @@ def audit_url_table(
             for column in rows.values():
                 column.clear()
 
-    def all_urls() -> Iterator[str]:
-        if first is not None:
-            yield first
-            yield from urls
+    with pq.ParquetWriter(path, schema) as writer:
+        for result in results:
+            tally.add(result)
+            values = {
+                "url": result.url, "host": host_of(result.url), "status": result.status.value,
+                "severity": url_severity(result.status), "http_status": result.http_status,
+                "final_url": result.final_url, "error": result.error, "checked_at": result.checked_at.isoformat(),
+                "failures": result.failures, "confirmed_dead": result.confirmed_dead,
+                "from_cache": result.from_cache,
+            }
+            for name, value in values.items():
+                rows[name].append(value)
+            if len(rows["url"]) >= _ROWS_PER_GROUP:
+                flush(writer)
+        flush(writer)
 
-    try:
-        with contextlib.ExitStack() as stack:
-            db = stack.enter_context(LinkDB(Path(db_path))) if db_path is not None else None
-            writer = stack.enter_context(pq.ParquetWriter(temp, schema))
-            for result in check_urls(all_urls(), config, db, refresh=refresh):
-                severity = url_severity(result.status)
-                counts[result.status.value] += 1
-                errors += severity == "error"
-                warnings += severity == "warning"
-                dead += result.confirmed_dead
-                values = {
-                    "url": result.url, "host": host_of(result.url), "status": result.status.value,
-                    "severity": severity, "http_status": result.http_status, "final_url": result.final_url,
-                    "error": result.error, "checked_at": result.checked_at.isoformat(),
-                    "failures": result.failures, "confirmed_dead": result.confirmed_dead,
-                    "from_cache": result.from_cache,
-                }
-                for name, value in values.items():
-                    rows[name].append(value)
-                if len(rows["url"]) >= _ROWS_PER_GROUP:
-                    flush(writer)
-                if progress is not None:
-                    progress(result)
-            flush(writer)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return UrlAuditSummary(
-        scan=str(root), table=str(target.parent), urls=sum(counts.values()), by_status=dict(sorted(counts.items())),
-        errors=errors, warnings=warnings, confirmed_dead=dead, too_long=skipped.too_long,
-    )
+
+def _read(path: Path) -> Iterator[LinkResult]:
+    """The results :func:`_write` wrote to ``path``, a row group at a time (redirects and first failure aside)."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    for group in range(parquet.metadata.num_row_groups):
+        for row in parquet.read_row_group(group).to_pylist():
+            yield LinkResult(
+                row["url"], LinkStatus(row["status"]), row["http_status"], row["final_url"],
+                datetime.fromisoformat(row["checked_at"]), error=row["error"], failures=row["failures"],
+                confirmed_dead=row["confirmed_dead"], from_cache=row["from_cache"],
+            )
 
 
 def _need_pyarrow() -> None:
