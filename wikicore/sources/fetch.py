@@ -18,7 +18,16 @@ from urllib.parse import urlsplit
 from ..net import CheckConfig, CheckSession, Deadline, Fetch
 from .extract import MAX_BODY_BYTES, PageText, TextKind, page_text
 
-__all__ = ["REPLAY_KEY", "fetch_capture", "fetch_page", "raw_capture_url", "replay_key", "replay_root", "source_config"]
+__all__ = [
+    "REPLAY_KEY",
+    "fetch_capture",
+    "fetch_page",
+    "fetched_text",
+    "raw_capture_url",
+    "replay_key",
+    "replay_root",
+    "source_config",
+]
 
 #: Replays are gated per archive root, apart from the site's host: each archive states (or
 #: is given) its own playback limit, so a self-hosted pywb is not held to the Internet Archive's.
@@ -57,7 +66,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _text(fetch: Fetch) -> PageText:
+def fetched_text(fetch: Fetch) -> PageText:
+    """The text of a page already fetched (here, or by the link checker's GET of the same url)."""
     if not fetch.ok:
         reason = fetch.error or (f"HTTP {fetch.status}" if fetch.status is not None else "no answer")
         return PageText(TextKind.NONE, "", "", unreadable=reason)
@@ -77,7 +87,7 @@ def fetch_page(session: CheckSession, url: str, *, deadline: Deadline | None = N
     The session's own ``max_bytes`` still caps the body: build it from :func:`source_config`.
     """
     fetch = session.fetch(url, "GET", deadline=deadline, limit=MAX_BODY_BYTES)
-    return fetch, _text(fetch)
+    return fetch, fetched_text(fetch)
 
 
 def fetch_capture(
@@ -87,4 +97,4 @@ def fetch_capture(
     fetch = session.fetch(
         raw_capture_url(capture_url), "GET", deadline=deadline, limit=MAX_BODY_BYTES, key=replay_key(capture_url)
     )
-    return fetch, _text(fetch)
+    return fetch, fetched_text(fetch)
