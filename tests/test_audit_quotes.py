@@ -234,7 +234,26 @@ def test_no_quotes_really_skips(bed: Bed, tmp_path: Path) -> None:
     after = dict(bed.web.hits)
     skipped = sum(middle.get(k, 0) - before.get(k, 0) for k in after)
     checked = sum(after[k] - middle.get(k, 0) for k in after)
-    assert checked > skipped  # the phase reads the live pages; --no-quotes did not
+    # The live pages are read by the link checks alone either way (their GETs serve the quote checks too):
+    # what tells the phase ran is what it read and recorded, texts and captures.
+    assert checked == skipped
+    with SourceHistory(tmp_path / "checks.sqlite") as history:
+        assert not history.fingerprints(bed.web.url("/same"))
+        assert not history.fingerprints(bed.web.url("/same"), "capture")
+    with SourceHistory(with_quotes_dir / "checks.sqlite") as history:
+        assert history.fingerprints(bed.web.url("/same"))
+        assert history.fingerprints(bed.web.url("/same"), "capture")
+
+
+def test_a_quoted_page_is_fetched_once_for_its_link_check_and_its_text(bed: Bed, tmp_path: Path) -> None:
+    # The link check's GET reads a quoted page whole and hands it to the quote check: one request a page.
+    quoted = ("/same", "/removed", "/replaced")
+    before = {path: bed.web.hits.get(path, 0) for path in quoted}
+    report = audit(bed, tmp_path)
+    assert {path: bed.web.hits.get(path, 0) - before[path] for path in quoted} == dict.fromkeys(quoted, 1)
+    got = checks(report)
+    assert (got["c-found"]["status"], got["c-found"]["where"]) == ("found", "both")
+    assert (got["c-changed"]["status"], got["c-changed"]["where"]) == ("changed", "archive")
 
 
 def test_reaudit_within_ttl_reads_no_source_again_and_keeps_fingerprints(bed: Bed, tmp_path: Path) -> None:

@@ -163,10 +163,47 @@ def test_an_html_page_does_not_load_the_pdf_libraries() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_a_quoted_page_read_by_its_link_check_does_not_wait_for_the_sites_other_checks(tmp_path: Path) -> None:
+    # One site, two cited pages: the quoted page's text comes with its link check's GET, so its
+    # quote is checked while the site's other link check is still held open (released only then).
+    page = f"<html><body><article><h1>Rivers</h1><p>{QUOTE}</p></article></body></html>".encode()
+    site = Held(page)
+    events: list[AuditEvent] = []
+
+    def progress(event: AuditEvent) -> None:
+        events.append(event)
+        if event.phase is AuditPhase.SOURCES and event.done >= 1:
+            site.release.set()
+
+    article = Article.model_validate({
+        "slug": "once", "title": "Once",
+        "lead": [{"claims": [
+            {"id": "c1", "text": "Claim one.", "citations": [{"ref": "page", "quote": QUOTE}]},
+            {"id": "c2", "text": "Claim two.", "citations": [{"ref": "held"}]},
+        ]}],
+        "references": [
+            {"id": "page", "type": "web", "url": site.url("/page"), "access_date": "2026-01-01"},
+            {"id": "held", "type": "web", "url": site.url("/held"), "access_date": "2026-01-01"},
+        ],
+    })
+    try:
+        report = audit_articles([(article, None)], config=CONFIG, no_archive=True, db_path=tmp_path / "c.sqlite",
+                                today=dt.date(2026, 11, 26), progress=progress)
+    finally:
+        site.close()
+    links_done = max(i for i, e in enumerate(events) if e.phase is AuditPhase.LINKS and e.done == e.total)
+    first_source = min(i for i, e in enumerate(events) if e.phase is AuditPhase.SOURCES and e.done >= 1)
+    assert first_source < links_done
+    check = report.articles[0].claims[0].citations[0].quote_check
+    assert check is not None and check.status == "found"
+
+
 def test_a_sites_pages_are_read_only_after_its_link_checks(tmp_path: Path) -> None:
     # Politeness: the link checker and this phase must not together send a site more requests at once
     # than --host-concurrency allows. One site, two cited pages: the quoted page's text is read only
-    # once the site's other link check (held open here) is done.
+    # once the site's other link check (held open here) is done. The page's link verdict is reused
+    # from an earlier audit, so this phase must ask the site itself (a page checked now comes with
+    # its link check's GET and needs no request of its own).
     page = f"<html><body><article><h1>Rivers</h1><p>{QUOTE}</p></article></body></html>".encode()
     seen: dict[str, Any] = {"page_gets": 0, "held_open": False, "read_while_held": None}
     lock = threading.Lock()
@@ -198,6 +235,13 @@ def test_a_sites_pages_are_read_only_after_its_link_checks(tmp_path: Path) -> No
     server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     host, port = server.server_address[:2]
+    page_only = Article.model_validate({
+        "slug": "polite", "title": "Polite",
+        "lead": [{"claims": [{"id": "c1", "text": "Claim one.", "citations": [{"ref": "page"}]}]}],
+        "references": [
+            {"id": "page", "type": "web", "url": f"http://{host!s}:{port}/page", "access_date": "2026-01-01"},
+        ],
+    })
     article = Article.model_validate({
         "slug": "polite", "title": "Polite",
         "lead": [{"claims": [
@@ -210,6 +254,11 @@ def test_a_sites_pages_are_read_only_after_its_link_checks(tmp_path: Path) -> No
         ],
     })
     try:
+        # The page's link check alone (no quote, so nothing of it is read for this phase), remembered...
+        audit_articles([(page_only, None)], config=CONFIG, no_archive=True, db_path=tmp_path / "c.sqlite",
+                       today=dt.date(2026, 11, 26))
+        assert seen["page_gets"] == 1
+        # ...so here its verdict is reused and its text is this phase's own request, the second GET.
         report = audit_articles([(article, None)], config=CONFIG, no_archive=True, db_path=tmp_path / "c.sqlite",
                                 today=dt.date(2026, 11, 26))
     finally:

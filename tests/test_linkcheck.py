@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 from wikicore.links import LinkChecker, LinkDB, LinkResult, LinkStatus, check_urls
 from wikicore.links.soft404 import Probe, probe_url
 from wikicore.links.verdicts import verdict
-from wikicore.net import CheckConfig, CheckSession
+from wikicore.net import CheckConfig, CheckSession, Fetch
+from wikicore.testing.wayback import QuietServer
 
 from .servers.hostile_web import HostileWeb
 
@@ -318,3 +321,53 @@ def test_a_link_check_never_imports_the_requests_stack(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert done.stdout.split(maxsplit=1)[1].strip() == "[]", done.stdout
+
+
+class _Pages:
+    """A :class:`~wikicore.links.checker.PageSink` that wants every URL and keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.got: dict[str, Fetch] = {}
+
+    def wants(self, url: str) -> bool:
+        return True
+
+    def page(self, result: LinkResult, fetch: Fetch) -> None:
+        self.got[result.url] = fetch
+
+
+def test_a_page_read_whole_for_a_sink_gets_the_verdict_of_its_first_keep_bytes(tmp_path: Path) -> None:
+    # A long page with a challenge word past the bytes a link check reads: the sink takes all of it,
+    # while the verdict still looks at what the link check alone would have read (live, not a bot wall).
+    head = b"<html><head><title>A long essay</title></head><body><article><p>"
+    body = head + b"Plain words of an essay. " * 4000 + b"<p>Are you a robot?</p></article></body></html>"
+    assert len(body) > CheckConfig().keep_bytes
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            found = self.path == "/essay"
+            data = body if found else b"<html><body>no such page</body></html>"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    host, port = server.server_address[:2]
+    url = f"http://{host!s}:{port}/essay"
+    config = CheckConfig(allow_private=True, retries=0, host_interval=0.0)
+    try:
+        (plain,) = check_urls([url], config)
+        pages = _Pages()
+        (whole,) = check_urls([url], config, pages=pages)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert plain.status is LinkStatus.LIVE and whole.status is LinkStatus.LIVE
+    assert (whole.error, whole.http_status) == (plain.error, plain.http_status)
+    assert pages.got[url].body == body and not pages.got[url].truncated

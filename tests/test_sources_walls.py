@@ -18,7 +18,7 @@ from tests.support.sourcebed import LIVE_TYPE, bed_and_outcome
 from wikicore.net import CheckConfig, CheckSession, Fetch
 from wikicore.net.walls import WallKind, page_wall, wall_note
 from wikicore.sources.extract import PageText, TextKind, page_text
-from wikicore.sources.fetch import fetch_page, read_fetch, source_config
+from wikicore.sources.fetch import fetch_page, fetched_text, source_config
 from wikicore.sources.quotes import PreparedText
 from wikicore.sources.verdict import QuoteVerdict, Where, check_quote
 
@@ -62,10 +62,10 @@ def test_the_walls_of_the_real_corpus_and_nothing_else(corpus: list[tuple[Label,
 
 
 def test_a_paywall_page_is_text_marked_as_a_wall(corpus: list[tuple[Label, bytes]]) -> None:
-    text = read_fetch(_fetched(_named(corpus, "la-bas.org.porte.html")))
+    text = fetched_text(_fetched(_named(corpus, "la-bas.org.porte.html")))
     assert text.unreadable is None and text.wall == "paywall or login page"
     assert LA_BAS_LEDE in text.full  # the teaser is text a quote can be found in
-    assert read_fetch(_fetched(_named(corpus, "facebook.com.visitaustria.html"))).wall is None
+    assert fetched_text(_fetched(_named(corpus, "facebook.com.visitaustria.html"))).wall is None
 
 
 def test_a_login_page_by_its_title_and_form() -> None:
@@ -104,23 +104,23 @@ def test_the_words_of_a_wall(words: str, kind: WallKind | None) -> None:
 
 
 def test_quote_not_on_a_wall_page_is_unchecked_not_missing(corpus: list[tuple[Label, bytes]]) -> None:
-    live = read_fetch(_fetched(_named(corpus, "la-bas.org.porte.html")))
+    live = fetched_text(_fetched(_named(corpus, "la-bas.org.porte.html")))
     check = check_quote(ELSEWHERE, PreparedText.of(live))
     assert (check.status, check.reason) == (QuoteVerdict.UNCHECKED, "live page: paywall or login page; no capture")
-    walled_capture = read_fetch(_fetched(_named(corpus, "scmp.com.playbook.html")))
+    walled_capture = fetched_text(_fetched(_named(corpus, "scmp.com.playbook.html")))
     check = check_quote(ELSEWHERE, live, walled_capture)
     assert check.reason == "live page: paywall or login page; capture: paywall or login page"
 
 
 def test_quote_in_the_lede_of_a_wall_page_is_found(corpus: list[tuple[Label, bytes]]) -> None:
-    live = read_fetch(_fetched(_named(corpus, "la-bas.org.porte.html")))
+    live = fetched_text(_fetched(_named(corpus, "la-bas.org.porte.html")))
     check = check_quote(LA_BAS_LEDE, live)
     assert (check.status, check.where, check.reason) == (QuoteVerdict.FOUND, Where.LIVE, None)
 
 
 def test_the_capture_still_counts_behind_a_live_wall(corpus: list[tuple[Label, bytes]]) -> None:
     """As for a dead live page: in the capture is found where archive; a full capture without it is missing."""
-    live = read_fetch(_fetched(_named(corpus, "la-bas.org.porte.html")))
+    live = fetched_text(_fetched(_named(corpus, "la-bas.org.porte.html")))
     capture = page_text(_named(corpus, "vancouversun.com.microsoft.html"), "text/html")
     check = check_quote(ELSEWHERE, live, capture)
     assert (check.status, check.where, check.reason) == (
@@ -136,8 +136,8 @@ def test_no_ordinary_page_of_the_bed_turns_unchecked() -> None:
     walls: set[str] = set()
     wrong: list[tuple[str, str, str | None]] = []
     for bed_page in bed:
-        capture = read_fetch(_fetched(bed_page.capture, "text/html"))
-        live = read_fetch(_fetched(bed_page.live["unchanged"], LIVE_TYPE))
+        capture = fetched_text(_fetched(bed_page.capture, "text/html"))
+        live = fetched_text(_fetched(bed_page.live["unchanged"], LIVE_TYPE))
         if live.wall is not None or capture.wall is not None:
             walls.add(f"{bed_page.name}.html")
         live_prepared, capture_prepared = PreparedText.of(live), PreparedText.of(capture)

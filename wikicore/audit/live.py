@@ -25,7 +25,7 @@ from ..archive import (
     wayback_base_from_env,
 )
 from ..errors import NetworkError
-from ..links.checker import LinkResult, check_urls
+from ..links.checker import LinkResult, PageSink, check_urls
 from ..links.history import LinkDB
 from ..links.offline import OFFLINE, run_offline
 from .options import AuditEvent, AuditOptions, AuditPhase, Progress
@@ -40,10 +40,12 @@ def check_links(
     db: LinkDB | None,
     emit: Progress,
     found: Callable[[LinkResult], None] | None = None,
+    pages: PageSink | None = None,
 ) -> tuple[dict[str, LinkResult], int]:
     """Stream the distinct urls through the checker; keep only the small result records.
 
-    ``found`` is handed each verdict as it arrives (the source-text phase starts its url's work then).
+    ``found`` is handed each verdict as it arrives (the source-text phase starts its url's work then);
+    ``pages`` takes the bodies of the pages it wants from their link checks' GETs, before their verdicts.
 
     Returns the results by url and how many damaged rows of the history were
     skipped. In a run where no host answered at all (:func:`network_down`), the
@@ -54,7 +56,7 @@ def check_links(
     if not urls:
         return results, 0
     emit(AuditEvent(AuditPhase.LINKS, 0, len(urls)))
-    checked = check_urls(urls, options.config, db, refresh=options.refresh, clock=options.clock)
+    checked = check_urls(urls, options.config, db, refresh=options.refresh, clock=options.clock, pages=pages)
     for done, result in enumerate(checked, 1):
         results[result.url] = result
         emit(AuditEvent(AuditPhase.LINKS, done, len(urls), result.url))

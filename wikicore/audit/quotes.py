@@ -1,15 +1,20 @@
-"""The audit's source-text phase: does the cited page still say it?
+"""The audit's source-text phase: does the cited page still say it? What one url needs, and its answers.
 
-Beside the link checks and archive lookups (:class:`SourcePhase`: a url's work
-starts with its link verdict, its captures are read once the archive has
-answered), every citation with a ``quote`` and every web reference with a
+Beside the link checks and archive lookups (:class:`~wikicore.audit.source_phase.SourcePhase`
+schedules the work: a url's starts with its link verdict, its captures are read once the
+archive has answered), every citation with a ``quote`` and every web reference with a
 capture near its access date get the text of the live page and of the capture
 (raw ``id_`` replay), both read through the one network layer
 (:mod:`wikicore.sources.fetch`: address policy, per-URL deadline, the source-text
 byte cap ``CheckConfig.max_text_bytes``). The judging is
 :mod:`wikicore.sources`' (:func:`~wikicore.sources.check_quote`,
-:func:`~wikicore.sources.compare`); this module plans the fetches, runs them
-and turns the answers into the report's ``quote_check``, ``drift`` and problems:
+:func:`~wikicore.sources.compare`). The phase is three modules, by job, importing one way:
+
+* this one plans a url's fetches (:func:`task_for`), runs them (:func:`run_task`) and
+  keeps the answers (:class:`SourceAnswers`, stored in the history by :func:`encode_answers`);
+* :mod:`wikicore.audit.source_phase` schedules the urls beside the live phases;
+* :mod:`wikicore.audit.source_verdicts` turns the answers into the report's ``quote_check``,
+  ``drift`` and problems:
 
 ``quote-changed``           warning  in the capture (its date and url named), no longer on the live page
 ``quote-missing``           warning  on neither the live page nor the capture
@@ -23,16 +28,11 @@ verdict records, one per quote and one per compared reference.
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import datetime as _dt
 import hashlib
 import json
 import re
-import threading
-from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,19 +42,9 @@ from ..archive.endpoints import is_internet_archive
 from ..archive.gate import MEMENTO_REQUESTS_PER_SECOND, shared_gate
 from ..links.checker import LinkResult, LinkStatus
 from ..links.fingerprints import SourceHistory
-from ..net import CheckConfig, CheckSession, Limit, RateGate, host_key
-from .collect import ArticleFacts, ProblemPool, RefFacts, checkable
-from .options import AuditEvent, AuditOptions, AuditPhase, Progress
-from .report import (
-    ArticleAudit,
-    AuditProblem,
-    CitationAudit,
-    ClaimAudit,
-    DriftInfo,
-    QuoteCheckInfo,
-    ReferenceAudit,
-)
-from .static import Severity
+from ..net import CheckConfig, CheckSession, Limit
+from .collect import ArticleFacts, RefFacts, checkable
+from .report import DriftInfo, QuoteCheckInfo
 
 if TYPE_CHECKING:
     from ..sources import Fingerprint, PageText, QuoteCheck
@@ -66,13 +56,21 @@ __all__ = [
     "NEAR_DAYS",
     "REPLAY_LIMIT",
     "SOURCE_WORKERS",
+    "DriftKey",
+    "QuoteKey",
     "SourceAnswers",
-    "SourcePhase",
-    "attach_sources",
-    "check_sources",
+    "SourceTask",
+    "Wanted",
+    "decode_answers",
+    "encode_answers",
     "fingerprint_captures",
     "plan_sources",
+    "questions_hash",
+    "read_live",
     "replay_limits",
+    "run_task",
+    "source_index",
+    "task_for",
 ]
 
 #: A capture counts as "near" the access date for drift within this many days. Drift
@@ -97,7 +95,7 @@ DriftKey = tuple[str, _dt.date | None]  # url, day
 
 
 @dataclass(slots=True)
-class _Task:
+class SourceTask:
     """One url's work: the live page once, and per access day its capture, quotes and drift."""
 
     url: str
@@ -146,31 +144,33 @@ def _live_reason(ref: RefFacts, result: LinkResult | None) -> str | None:
     return f"{result.status.value} ({http})"
 
 
-Wanted = tuple[RefFacts, frozenset[tuple[str, str | None]]]  # a reference of the url, with its quotes
+#: A reference of the url, with its distinct quotes and their locators. A tuple, not a frozenset: one
+#: entry a quoted reference until its link verdict, 48 bytes where a frozenset of one costs 216.
+Wanted = tuple[RefFacts, tuple[tuple[str, str | None], ...]]
 
 
 def source_index(items: Iterable[ArticleFacts]) -> dict[str, list[Wanted]]:
     """Every checkable url's references, each with the quotes (and locators) cited from it."""
     index: dict[str, list[Wanted]] = {}
-    none: frozenset[tuple[str, str | None]] = frozenset()
+    none: tuple[tuple[str, str | None], ...] = ()
     for item in items:
-        wanted: dict[str, set[tuple[str, str | None]]] = {}
+        wanted: dict[str, dict[tuple[str, str | None], None]] = {}  # distinct, in the article's order
         for cited in item.citations.values():
             for citation in cited:
                 if citation.quote:
-                    wanted.setdefault(citation.ref, set()).add((citation.quote, citation.locator))
+                    wanted.setdefault(citation.ref, {})[(citation.quote, citation.locator)] = None
         for ref in item.references:
             if ref.url and checkable(ref.url):
                 quotes = wanted.get(ref.id)
-                index.setdefault(ref.url, []).append((ref, frozenset(quotes) if quotes else none))
+                index.setdefault(ref.url, []).append((ref, tuple(quotes) if quotes else none))
     return index
 
 
-def _task_for(
+def task_for(
     url: str, wanted: list[Wanted], result: LinkResult | None, nearest: dict[SnapshotQuery, Snapshot | None]
-) -> _Task | None:
+) -> SourceTask | None:
     """One url's task, or None when it has nothing to check (no quote, no capture near to drift from)."""
-    task: _Task | None = None
+    task: SourceTask | None = None
     for ref, quotes in wanted:
         snapshot = nearest.get(SnapshotQuery(url, ref.day))
         snapshot = snapshot if snapshot is not None and snapshot.ok else None
@@ -180,9 +180,9 @@ def _task_for(
         if not drift and not quotes:
             continue
         if task is None:
-            task = _Task(url, result, _live_reason(ref, result))
+            task = SourceTask(url, result, _live_reason(ref, result))
         capture, had_drift, had_quotes = task.days.get(ref.day, (snapshot, False, set()))
-        task.days[ref.day] = (capture, had_drift or drift, had_quotes | quotes)
+        task.days[ref.day] = (capture, had_drift or drift, had_quotes.union(quotes))
     return task
 
 
@@ -190,9 +190,9 @@ def plan_sources(
     items: Iterable[ArticleFacts],
     links: dict[str, LinkResult],
     nearest: dict[SnapshotQuery, Snapshot | None],
-) -> list[_Task]:
+) -> list[SourceTask]:
     """The fetches the phase makes: one task a url, with what each of its access days needs."""
-    tasks = (_task_for(url, wanted, links.get(url), nearest) for url, wanted in source_index(items).items())
+    tasks = (task_for(url, wanted, links.get(url), nearest) for url, wanted in source_index(items).items())
     return [task for task in tasks if task is not None]
 
 
@@ -229,21 +229,21 @@ def _info(check: QuoteCheck) -> QuoteCheckInfo:
     )
 
 
-def _read_live(url: str, session: CheckSession) -> PageText:
+def read_live(url: str, session: CheckSession) -> PageText:
     """The live page's text, read through the session."""
     from ..sources.fetch import fetch_page
 
     return fetch_page(session, url)[1]
 
 
-def _run(task: _Task, session: CheckSession, read: PageText | None = None) -> SourceAnswers:
+def run_task(task: SourceTask, session: CheckSession, read: PageText | None = None) -> SourceAnswers:
     """Fetch one url's texts (the live one unless ``read`` already), check its quotes and drift, let the texts go."""
     from ..sources import PageText, PreparedText, TextKind, check_quote, compare, fingerprint
     from ..sources.fetch import fetch_capture
 
     out = SourceAnswers()
     if task.reason is None:
-        live = read if read is not None else _read_live(task.url, session)
+        live = read if read is not None else read_live(task.url, session)
         out.pages += 1
         if live.unreadable is None and live.full.strip():
             out.prints.append(("live", fingerprint(live.main or live.full), None))
@@ -282,239 +282,11 @@ def _run(task: _Task, session: CheckSession, read: PageText | None = None) -> So
     return out
 
 
-_Queued = tuple[str, LinkResult | None, list[Wanted]]
-
-
-class _RoundRobin:
-    """Queues of tasks by host, taken one host after another."""
-
-    def __init__(self) -> None:
-        self._queues: dict[str, collections.deque[_Queued]] = {}
-        self._order: collections.deque[str] = collections.deque()
-
-    def __bool__(self) -> bool:
-        return bool(self._order)
-
-    def extend(self, host: str, tasks: Iterable[_Queued]) -> None:
-        queue = self._queues.get(host)
-        if queue is None:
-            queue = self._queues[host] = collections.deque()
-        was_empty = not queue
-        queue.extend(tasks)
-        if was_empty and queue:
-            self._order.append(host)
-
-    def pop(self) -> _Queued:
-        host = self._order.popleft()
-        queue = self._queues[host]
-        task = queue.popleft()
-        if queue:
-            self._order.append(host)
-        else:
-            del self._queues[host]
-        return task
-
-    def clear(self) -> None:
-        self._queues.clear()
-        self._order.clear()
-
-
-class SourcePhase:
-    """The source-text phase, fed while the live phases run, so an audit lasts about as long as its slowest phase.
-
-    Use as a context manager. :meth:`link` hands in each link verdict as the
-    checker streams it: that url's task starts at once, and a page found live
-    (checked now, not reused from the history) is read then. :meth:`archive` hands
-    in the nearest captures when the archive has answered: tasks wait for them
-    before they read a capture, decide on drift or ask the history for a stored
-    answer (which is keyed by the capture). :meth:`finish` starts the urls that
-    got no verdict, waits for every task and returns the answers.
-
-    A few tasks run per worker, the rest wait as ``(url, verdict)`` pairs: 50,000
-    futures held at once cost tens of MB (``bench_audit.py --only memory --memory-quotes``).
-    Progress is :attr:`AuditPhase.SOURCES` events, one per url, from the workers' threads.
-    ``pool`` shares the verdict records' field sets (:meth:`ProblemPool.compact`).
-    """
-
-    def __init__(
-        self, items: Iterable[ArticleFacts], options: AuditOptions, emit: Progress, pool: ProblemPool | None = None,
-        checking: Iterable[str] = (),
-    ) -> None:
-        self.index = source_index(items)
-        # Politeness: a site must not see the link checker's per-host requests and this phase's at
-        # once (twice what --host-concurrency allows), so a host's pages are read only once every
-        # link check of that host is done; until then its tasks wait here, by host.
-        self._outstanding: collections.Counter[str] = collections.Counter(host_key(url) for url in checking)
-        self._held: dict[str, list[tuple[str, LinkResult | None, list[Wanted]]]] = {}
-        self.total = len(self.index)
-        self.options = options
-        self.emit = emit
-        self.pool = pool
-        self.answers = SourceAnswers()
-        # refresh: a zero TTL makes every stored answer stale while still recording the new ones.
-        self.ttl = _dt.timedelta(0) if options.refresh else options.config.ttl
-        self._nearest: dict[SnapshotQuery, Snapshot | None] = {}
-        self._archived = threading.Event()
-        self._lock = threading.RLock()  # a future already done runs its callback in the submitting thread
-        self._idle = threading.Condition(self._lock)
-        # Tasks waiting for a worker, by host, taken round-robin: the workers spread over many sites
-        # instead of queueing all at once behind one site's gate (head-of-line blocking).
-        self._pending = _RoundRobin()
-        self._running = 0
-        self._done = 0
-        self._error: BaseException | None = None
-        self._stack = contextlib.ExitStack()
-        self._gate: RateGate | None = None
-
-    def __enter__(self) -> SourcePhase:
-        if self.total:
-            from ..sources.fetch import source_config
-
-            config = source_config(self.options.config)
-            self._concurrency = config.concurrency
-            self._gate = RateGate(config.host_limit, dict(config.host_limits), total=config.concurrency)
-            self._history = self._stack.enter_context(SourceHistory(self.options.db_path, clock=self.options.clock))
-            self._session = self._stack.enter_context(CheckSession(config, gate=self._gate))
-            self._workers = self._stack.enter_context(ThreadPoolExecutor(
-                max_workers=max(1, min(SOURCE_WORKERS, config.concurrency, self.total)),
-                thread_name_prefix="wikicore-sources",
-            ))
-            self.emit(AuditEvent(AuditPhase.SOURCES, 0, self.total))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._archived.set()  # no task may wait for an archive that will not answer now
-        with self._lock:
-            if isinstance(exc[1], BaseException):
-                self._error = self._error or exc[1]  # nothing more is started
-                self._pending.clear()
-        self._stack.close()
-
-    def link(self, result: LinkResult) -> None:
-        """A link verdict: start its url's task."""
-        with self._lock:
-            host = host_key(result.url)
-            wanted = self.index.pop(result.url, None)
-            if wanted is not None:
-                self._held.setdefault(host, []).append((result.url, result, wanted))
-            if self._outstanding[host] > 0:
-                self._outstanding[host] -= 1
-            if self._outstanding[host] <= 0:
-                self._pending.extend(host, self._held.pop(host, ()))
-            self._pump()
-
-    def archive(self, nearest: dict[SnapshotQuery, Snapshot | None]) -> None:
-        """The archive's nearest captures (empty when it was not asked or failed): tasks may read captures now."""
-        if self._gate is not None:
-            from ..sources.fetch import replay_root
-
-            roots = {replay_root(snapshot.archive_url) for snapshot in nearest.values() if snapshot is not None}
-            # Set before any replay starts (they wait for the event below), so no replay key is made without its limit.
-            self._gate.overrides.update(replay_limits(roots, self._concurrency))
-        self._nearest = nearest
-        self._archived.set()
-
-    def finish(self) -> SourceAnswers:
-        """Start the urls no verdict came for, wait for every task, and return the answers."""
-        with self._lock:
-            for host, held in self._held.items():  # the link checks are over: no host is busy with them now
-                self._pending.extend(host, held)
-            self._held.clear()
-            for url, wanted in self.index.items():
-                self._pending.extend(host_key(url), [(url, None, wanted)])
-            self.index.clear()
-            self._pump()
-            while self._running or (self._pending and self._error is None):
-                self._idle.wait()
-            if self._error is not None:
-                raise self._error
-        return self.answers
-
-    def _pump(self) -> None:
-        # Under the lock: keep a few tasks per worker in flight.
-        while self._pending and self._running < SOURCE_WORKERS * 4 and self._error is None:
-            url, result, wanted = self._pending.pop()
-            self._running += 1
-            self._workers.submit(self._one, url, result, wanted).add_done_callback(self._finished)
-
-    def _one(self, url: str, result: LinkResult | None, wanted: list[Wanted]) -> tuple[str, SourceAnswers | None]:
-        read: PageText | None = None
-        if (
-            result is not None and result.status is LinkStatus.LIVE and not result.from_cache
-            and any(quotes for _ref, quotes in wanted) and not any(ref.excluded for ref, _quotes in wanted)
-        ):
-            # Every quoted live page is read whatever the archive says: read it now, beside the
-            # archive lookups. A verdict reused from the history waits: its stored answer likely stands.
-            read = _read_live(url, self._session)
-        self._archived.wait()
-        task = _task_for(url, wanted, result, self._nearest)
-        if task is None:
-            return url, None
-        history = self._history
-        asked = _asked(task)
-        stored = history.answer(task.url, asked, self.ttl)
-        known = _decode(task, stored) if stored is not None else None
-        if known is not None:
-            known.reused = 1
-            return task.url, known
-        found = _run(task, self._session, read)
-        del read
-        for kind, print_, when in found.prints:
-            history.record(task.url, kind, print_.length, print_.sha256, print_.simhash, when)
-        history.put_answer(task.url, asked, _encode(found))
-        found.prints.clear()
-        return task.url, found
-
-    def _finished(self, future: Future[tuple[str, SourceAnswers | None]]) -> None:
-        try:
-            url, found = future.result()
-            since = self._history.changed_since(url) if found is not None else None
-        except BaseException as error:  # handed to finish(), which raises it in the caller's thread
-            with self._lock:
-                self._error = self._error or error
-                self._running -= 1
-                self._idle.notify_all()
-            return
-        with self._lock:
-            if found is not None:
-                if self.pool is not None:
-                    found.quotes = {key: self.pool.compact(info) for key, info in found.quotes.items()}
-                    found.drift = {key: self.pool.compact(info) for key, info in found.drift.items()}
-                self.answers.merge(found)
-                self.answers.reused += found.reused
-                if since is not None:
-                    self.answers.changed_since[url] = since
-            self._done += 1
-            self._running -= 1
-            self.emit(AuditEvent(AuditPhase.SOURCES, self._done, self.total, url))
-            self._pump()
-            self._idle.notify_all()
-
-
-def check_sources(
-    items: list[ArticleFacts],
-    links: dict[str, LinkResult],
-    nearest: dict[SnapshotQuery, Snapshot | None],
-    options: AuditOptions,
-    emit: Progress,
-    pool: ProblemPool | None = None,
-) -> SourceAnswers:
-    """Run the phase over verdicts and captures already known (:class:`SourcePhase` runs it beside them).
-
-    ``pool`` shares the verdict records' field sets (:meth:`ProblemPool.compact`): 50,000 quotes.
-    """
-    with SourcePhase(items, options, emit, pool) as phase:
-        phase.archive(nearest)
-        for result in links.values():
-            phase.link(result)
-        return phase.finish()
-
-
 def _day(day: _dt.date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def _asked(task: _Task) -> str:
+def questions_hash(task: SourceTask) -> str:
     """A hash of what is asked about the url: a stored answer stands only for the same questions."""
     asked = [
         [_day(day), task.reason, snapshot.archive_url if snapshot else None, drift, sorted(
@@ -525,7 +297,7 @@ def _asked(task: _Task) -> str:
     return hashlib.sha256(json.dumps(asked, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _encode(found: SourceAnswers) -> dict[str, Any]:
+def encode_answers(found: SourceAnswers) -> dict[str, Any]:
     return {
         "quotes": [
             [_day(day), quote, locator, info.model_dump(mode="json"), (url, day, quote, locator) in found.mismatched]
@@ -535,8 +307,8 @@ def _encode(found: SourceAnswers) -> dict[str, Any]:
     }
 
 
-def _decode(task: _Task, stored: Any) -> SourceAnswers | None:
-    """A stored answer back as records; None when it does not hold what :func:`_encode` wrote."""
+def decode_answers(task: SourceTask, stored: Any) -> SourceAnswers | None:
+    """A stored answer back as records; None when it does not hold what :func:`encode_answers` wrote."""
     days = {_day(day): day for day in task.days}
     out = SourceAnswers()
     try:
@@ -553,104 +325,6 @@ def _decode(task: _Task, stored: Any) -> SourceAnswers | None:
         if snapshot is not None:
             out.captures[(task.url, day)] = snapshot
     return out
-
-
-def _quote_problems(
-    citation: CitationAudit, key: QuoteKey, snapshot: Snapshot | None, answers: SourceAnswers, pool: ProblemPool
-) -> list[AuditProblem]:
-    check = citation.quote_check
-    problems: list[AuditProblem] = []
-    if check is None:
-        return problems
-    if check.status == "changed" and snapshot is not None:
-        problems.append(pool.live(
-            "quote-changed",
-            f"the quote cited from {citation.ref} is in the capture of {snapshot.timestamp.date().isoformat()} "
-            f"({snapshot.archive_url}) but no longer on the live page",
-        ))
-    elif check.status == "missing":
-        where = (
-            f"on neither the live page nor its capture of {snapshot.timestamp.date().isoformat()}"
-            if snapshot is not None
-            else "not on the page (and no capture to compare)"
-        )
-        problems.append(pool.live("quote-missing", f"the quote cited from {citation.ref} is {where}"))
-    if key in answers.mismatched:
-        problems.append(pool.live(
-            "quote-locator-mismatch",
-            f"{citation.ref}: locator {citation.locator!r} but the quote is on page {check.page}",
-        ))
-    return problems
-
-
-def attach_sources(
-    audit: ArticleAudit, item: ArticleFacts, answers: SourceAnswers | None, pool: ProblemPool
-) -> ArticleAudit:
-    """``audit`` with its claims' citations (and their quote checks), references' drift, and their problems.
-
-    ``answers`` is None when the phase did not run (offline, ``no_quotes``): the
-    citations are still listed, without checks.
-    """
-    refs = {ref.id: ref for ref in item.references}
-    added: Counter[str] = Counter()
-    claims: list[ClaimAudit] = []
-    for claim in audit.claims:
-        cited = item.citations.get(claim.id, ())
-        citations: list[CitationAudit] = []
-        problems = list(claim.problems)
-        for one in cited:
-            ref = refs.get(one.ref)
-            key: QuoteKey | None = (
-                (ref.url, ref.day, one.quote, one.locator) if ref is not None and ref.url and one.quote else None
-            )
-            check = answers.quotes.get(key) if answers is not None and key is not None else None
-            citation = pool.compact(CitationAudit(ref=one.ref, locator=one.locator, quote=one.quote, quote_check=check))
-            citations.append(citation)
-            if key is not None and answers is not None:
-                new = _quote_problems(citation, key, answers.captures.get((key[0], key[1])), answers, pool)
-                problems.extend(new)
-                added.update(p.severity.value for p in new)
-        claims.append(
-            claim if not citations else pool.compact(
-                claim.model_copy(update={"citations": tuple(citations), "problems": tuple(problems)})
-            )
-        )
-    references: list[ReferenceAudit] = []
-    for reference in audit.references:
-        ref = refs.get(reference.id)
-        place: DriftKey | None = (ref.url, ref.day) if answers is not None and ref is not None and ref.url else None
-        info = answers.drift.get(place) if answers is not None and place is not None else None
-        snapshot = answers.captures.get(place) if answers is not None and place is not None else None
-        since = answers.changed_since.get(place[0]) if answers is not None and place is not None else None
-        if info is None or snapshot is None:
-            references.append(
-                reference if since is None else pool.compact(reference.model_copy(update={"text_changed_since": since}))
-            )
-            continue
-        extra: list[AuditProblem] = []
-        when = f"{snapshot.timestamp.date().isoformat()} ({snapshot.archive_url})"
-        if info.status == "unrelated":
-            extra.append(pool.live(
-                "content-drift", f"the live page now holds something else: {info.similarity:.0%} of the capture of "
-                f"{when} is still on it",
-            ))
-        elif info.status == "changed":
-            extra.append(pool.get(
-                "content-drift", Severity.INFO,
-                f"the live page has changed since the capture of {when}: {info.similarity:.0%} of it is still there",
-            ))
-        added.update(p.severity.value for p in extra)
-        references.append(pool.compact(reference.model_copy(
-            update={"drift": info, "text_changed_since": since, "problems": reference.problems + tuple(extra)}
-        )))
-    summary = audit.summary
-    if added:
-        by_severity = dict(summary.by_severity)
-        for severity, count in added.items():
-            by_severity[severity] = by_severity.get(severity, 0) + count
-        summary = summary.model_copy(update={"by_severity": by_severity})
-    return audit.model_copy(update={"claims": tuple(claims), "references": tuple(references), "summary": summary})
-
 
 
 _STAMP = re.compile(r"/(\d{14})(?:[a-z]{2}_)?/")

@@ -53,8 +53,10 @@ from ..models import Article
 from .collect import Collected, ProblemPool, collect
 from .live import ArchiveAnswers, check_links, look_up_archives, network_down
 from .options import FIELD_WORDS, AuditEvent, AuditFields, AuditOptions, AuditPhase, OptionWords, Progress
-from .quotes import SourceAnswers, SourcePhase, attach_sources
+from .quotes import SourceAnswers
 from .report import ArticleAudit, AuditReport
+from .source_phase import SourcePhase
+from .source_verdicts import attach_sources
 from .static import KnownTitles
 from .verdicts import Evidence, article_audit
 
@@ -181,7 +183,8 @@ def _check_live(
         lookups: Future[ArchiveAnswers] | None = side.submit(look_up) if queries or stored else None
         if lookups is None and phase is not None:
             phase.archive({})
-        links, damaged = check_links(found.urls, options, db, safe_emit, phase.link if phase is not None else None)
+        links, damaged = check_links(found.urls, options, db, safe_emit, phase.link if phase is not None else None,
+                                     pages=phase)
         if lookups is not None:
             answers = lookups.result()
         if phase is not None:

@@ -9,11 +9,14 @@ and the configuration. What a fetch means is decided elsewhere: the verdicts in
 :mod:`wikicore.links.history`. This module schedules, streams and records.
 
 One GET per URL, its body read up to ``CheckConfig.keep_bytes`` (64 KiB): every
-2xx is judged on its title and text, so a removed article served as a 200
-"Page not found" page is a soft 404 even on a site that answers other unknown
-paths with a real 404. No HEAD first: it would cost a second round trip for the
-body we need anyway, and many servers mishandle HEAD. The directory's soft-404
-probe starts beside the GET, not after it.
+2xx is judged on its title and text (of those bytes only, however many were
+read), so a removed article served as a 200 "Page not found" page is a soft 404
+even on a site that answers other unknown paths with a real 404. No HEAD first:
+it would cost a second round trip for the body we need anyway, and many servers
+mishandle HEAD. The directory's soft-404 probe starts beside the GET, not after
+it. A caller that needs a page's whole text (the audit's quote checks: a
+:class:`PageSink`) has that GET read up to ``max_text_bytes`` and takes its body,
+instead of asking the site a second time.
 
 Politeness (requests per host at once, spacing, Retry-After) is the session's
 :class:`~wikicore.net.RateGate`; the checker keeps a window of checks in flight
@@ -28,7 +31,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from types import TracebackType
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..net import CheckConfig, Fetch, url_problem
@@ -47,6 +52,7 @@ __all__ = [
     "LinkChecker",
     "LinkResult",
     "LinkStatus",
+    "PageSink",
     "check_urls",
 ]
 
@@ -67,6 +73,35 @@ _REUSABLE = STATUSES - {LinkStatus.INVALID.value, LinkStatus.UNCHECKED.value, Li
 
 #: What one check fetched: the GET and its directory's probe, or ``None`` after a surprise.
 _Fetched = tuple[Fetch, Probe | None, Probe | None] | None
+
+
+class PageSink(Protocol):
+    """Takes the pages the checks read, so one GET serves the link check and the page's text.
+
+    :meth:`wants` is asked once per URL before its check starts (in the thread
+    consuming the checks); a wanted URL's GET reads its body up to
+    ``max_text_bytes`` (the session's ``max_bytes`` still caps it), and :meth:`page`
+    gets it with the verdict, before the verdict is yielded.
+    """
+
+    def wants(self, url: str) -> bool:
+        """Whether ``url``'s whole body is wanted."""
+        ...
+
+    def page(self, result: LinkResult, fetch: Fetch) -> None:
+        """The GET of a wanted URL (any status: the sink decides what it keeps)."""
+        ...
+
+
+def _as_checked(fetch: Fetch, keep: int) -> Fetch:
+    """``fetch`` as the verdict sees it: its first ``keep`` bytes, however many a sink had read.
+
+    A page read whole for a :class:`PageSink` must get the verdict it gets when read for
+    the link check alone (the soft-404 rules compare text, and search it for words).
+    """
+    if len(fetch.body) <= keep:
+        return fetch
+    return replace(fetch, body=fetch.body[:keep], truncated=True)
 
 
 class LinkChecker:
@@ -132,21 +167,24 @@ class LinkChecker:
             self._loop, self._session, self._probes = loop, session, ProbeCache(get)
         return self._loop, self._session, self._probes
 
-    async def _fetch(self, url: str) -> _Fetched:
-        """GET ``url`` (body up to ``keep_bytes``) and, for a 2xx, its directory's probe; never raises."""
+    async def _fetch(self, url: str, limit: int | None = None) -> _Fetched:
+        """GET ``url`` (body up to ``limit``, else ``keep_bytes``) and, for a 2xx, its directory's probe.
+
+        Never raises."""
         assert self._session is not None and self._probes is not None
         probes = self._probes
         try:
             early = None
             if self.config.soft404 and url not in probes:
                 early = asyncio.ensure_future(probes.probe(url))  # beside the GET, not after it
-            get = await self._session.fetch(url, "GET", limit=self.config.keep_bytes)
+            got = await self._session.fetch(url, "GET", limit=limit or self.config.keep_bytes)
+            get = _as_checked(got, self.config.keep_bytes)
             probe = await probes.probe(url) if get.ok and self.config.soft404 else None
             if early is not None and not early.done() and not get.ok:
                 early.cancel()
             # Redirected elsewhere than its directory's unknown paths go: ask where the site's go.
             site = await probes.probe(site_url(url)) if probe is not None and needs_site_probe(get, probe) else None
-            return get, probe, site
+            return got, probe, site
         except Exception:  # reported by the caller as this URL's error; one URL must not end an audit
             return None
 
@@ -156,6 +194,7 @@ class LinkChecker:
         if fetched is None:
             return LinkResult(url, LinkStatus.ERROR, None, None, now, error="unexpected failure while checking"), None
         fetch, probe, site = fetched
+        fetch = _as_checked(fetch, self.config.keep_bytes)
         status, reason = verdict(fetch, probe, soft404=self.config.soft404, site=site)
         if fetch.failure in NOT_OBSERVED:
             # Not an observation of the site: never recorded, so a changed setting
@@ -231,6 +270,7 @@ class LinkChecker:
         *,
         refresh: bool = False,
         progress: Callable[[LinkResult], None] | None = None,
+        pages: PageSink | None = None,
     ) -> Iterator[LinkResult]:
         """Check each distinct URL once, yielding results **in completion order**.
 
@@ -247,8 +287,11 @@ class LinkChecker:
         a run in which nothing answered says more about this machine than about
         the sites, so it records none of them (callers tell the user, e.g. the
         audit's exit 5).
+
+        ``pages`` takes the bodies of the URLs it wants (:class:`PageSink`).
         """
         loop, _, _ = self._engine()
+        whole: set[str] = set()  # URLs whose GET reads the page for ``pages``
         done: queue.SimpleQueue[tuple[str, _Fetched]] = queue.SimpleQueue()
         tasks: set[asyncio.Task[None]] = set()
         running = 0
@@ -273,7 +316,7 @@ class LinkChecker:
 
         try:
             while True:
-                fresh: list[str] = []
+                fresh: list[tuple[str, int | None]] = []
                 while not exhausted and running + len(fresh) < _WINDOW:
                     try:
                         url = next(source)
@@ -287,7 +330,11 @@ class LinkChecker:
                     if quick is not None:
                         yield emit(quick)
                         continue
-                    fresh.append(url)
+                    limit = None
+                    if pages is not None and pages.wants(url):
+                        whole.add(url)
+                        limit = self.config.max_text_bytes
+                    fresh.append((url, limit))
                     if len(fresh) >= _SUBMIT_CHUNK:
                         break  # start these now; read more while they run
                 if fresh:
@@ -299,6 +346,10 @@ class LinkChecker:
                 url, outcome = done.get()
                 running -= 1
                 result, observation = self._judge(url, outcome)
+                if url in whole:
+                    whole.discard(url)
+                    if pages is not None and outcome is not None:
+                        pages.page(result, outcome[0])
                 if observation is not None and outcome is not None:
                     batch.extend(witness.admit(observation, outcome[0]))
                 if len(batch) >= RECORD_BATCH or (batch and time.monotonic() - written >= RECORD_EVERY):
@@ -310,16 +361,19 @@ class LinkChecker:
             flush()
 
     def _spawn(
-        self, urls: list[str], done: queue.SimpleQueue[tuple[str, _Fetched]], tasks: set[asyncio.Task[None]]
+        self,
+        urls: list[tuple[str, int | None]],
+        done: queue.SimpleQueue[tuple[str, _Fetched]],
+        tasks: set[asyncio.Task[None]],
     ) -> None:
-        """On the loop: start one task per URL; each hands its outcome to the generator's queue."""
+        """On the loop: start one task per URL (with its body limit); each hands its outcome to the generator."""
 
-        async def one(url: str) -> None:
-            outcome = await self._fetch(url)
+        async def one(url: str, limit: int | None) -> None:
+            outcome = await self._fetch(url, limit)
             done.put((url, outcome))
 
-        for url in urls:
-            task = asyncio.ensure_future(one(url))
+        for url, limit in urls:
+            task = asyncio.ensure_future(one(url, limit))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
@@ -382,6 +436,7 @@ def check_urls(
     refresh: bool = False,
     clock: Clock | None = None,
     progress: Callable[[LinkResult], None] | None = None,
+    pages: PageSink | None = None,
 ) -> Iterator[LinkResult]:
     """Check each distinct URL of ``urls``; yield one :class:`LinkResult` each, in completion order.
 
@@ -389,6 +444,7 @@ def check_urls(
     number of URLs. With ``db``, every observation is recorded, results younger
     than ``config.ttl`` are reused without a request (unless ``refresh``) and the
     dead-link rule uses the URL's whole history. ``clock`` (aware UTC) is for tests.
+    ``pages`` takes the bodies of the URLs it wants (:class:`PageSink`): one GET a page.
     """
     with LinkChecker(config, db, clock=clock) as checker:
-        yield from checker.check_many(urls, refresh=refresh, progress=progress)
+        yield from checker.check_many(urls, refresh=refresh, progress=progress, pages=pages)

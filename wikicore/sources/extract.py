@@ -58,7 +58,7 @@ class PageText:
     ``page_starts[n - 1]`` is where PDF page ``n`` begins in ``full``. ``truncated``
     says :data:`MAX_TEXT_CHARS` cut the text; ``unreadable`` why there is no text.
     ``wall`` says, in plain words, that the page is a paywall, login or consent page
-    (:func:`wikicore.sources.fetch.read_fetch` sets it by :mod:`wikicore.net.walls`' rules):
+    (:func:`wikicore.sources.fetch.fetched_text` sets it by :mod:`wikicore.net.walls`' rules):
     its text may be a lede only, so a quote not on it is unchecked rather than missing.
     """
 

@@ -25,7 +25,7 @@ from ..net import CheckConfig, CheckSession, Deadline, Fetch
 from ..net.walls import WallKind, bot_wall, fetch_wall
 from .extract import MAX_BODY_BYTES, PageText, TextKind, page_text
 
-__all__ = ["REPLAY_KEY", "WALL_WORDS", "fetch_capture", "fetch_page", "raw_capture_url", "read_fetch", "replay_key",
+__all__ = ["REPLAY_KEY", "WALL_WORDS", "fetch_capture", "fetch_page", "fetched_text", "raw_capture_url", "replay_key",
            "replay_root", "source_config"]
 
 #: What a quote check says of a page behind each kind of wall (the audit's ``reason``).
@@ -72,8 +72,11 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def read_fetch(fetch: Fetch) -> PageText:
-    """The text of what ``fetch`` got: none for a failure or a bot wall, marked for a paywall or login page."""
+def fetched_text(fetch: Fetch) -> PageText:
+    """The text of a page already fetched (here, or by the link checker's GET of the same URL).
+
+    None for a failure or a bot wall; a paywall or login page is marked (:attr:`PageText.wall`).
+    """
     if not fetch.ok:
         reason = fetch.error or (f"HTTP {fetch.status}" if fetch.status is not None else "no answer")
         return PageText(TextKind.NONE, "", "", unreadable=reason)
@@ -101,7 +104,7 @@ def fetch_page(session: CheckSession, url: str, *, deadline: Deadline | None = N
     The session's own ``max_bytes`` still caps the body: build it from :func:`source_config`.
     """
     fetch = session.fetch(url, "GET", deadline=deadline, limit=MAX_BODY_BYTES)
-    return fetch, read_fetch(fetch)
+    return fetch, fetched_text(fetch)
 
 
 def fetch_capture(
@@ -111,4 +114,4 @@ def fetch_capture(
     fetch = session.fetch(
         raw_capture_url(capture_url), "GET", deadline=deadline, limit=MAX_BODY_BYTES, key=replay_key(capture_url)
     )
-    return fetch, read_fetch(fetch)
+    return fetch, fetched_text(fetch)
