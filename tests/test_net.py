@@ -90,23 +90,32 @@ def test_gzip_bomb_costs_the_cap(web: HostileWeb) -> None:
 
 @pytest.mark.parametrize("path", ["/slow", "/slow-headers"])
 def test_deadline_holds_against_slow_loris(web: HostileWeb, path: str) -> None:
+    # A byte every 0.5 s never trips the 1 s read timeout: only the deadline can end it. The
+    # server hangs up by itself after trickle_limit bytes (12 s), so a client without a
+    # deadline reads them all and fails some other way instead of hanging the test.
+    done = len(web.trickles)
     with session(deadline=1.5, read_timeout=1.0) as s:
-        started = time.monotonic()
         fetch = s.fetch(web.url(path))
-        elapsed = time.monotonic() - started
-    assert fetch.failure is Failure.DEADLINE
-    assert elapsed < 1.5 + 1.0  # a trickle of one byte per 0.5 s would go on forever
+    assert fetch.failure is Failure.DEADLINE, fetch
+    [trickle] = web.trickles_after(done)
+    # The client hung up first, with the trickle far from its end.
+    assert trickle.ended == "hung up" and trickle.sent < web.trickle_limit, trickle
 
 
 def test_deadline_is_shared_between_fetches(web: HostileWeb) -> None:
+    done, asked = len(web.trickles), web.count("/slow", "GET")
     with session(deadline=1.0) as s:
         budget = s.budget()
-        started = time.monotonic()
         first = s.fetch(web.url("/slow"), "GET", deadline=budget)
         second = s.fetch(web.url("/slow"), "GET", deadline=budget)
         budget.finish()
     assert first.failure is second.failure is Failure.DEADLINE
-    assert time.monotonic() - started < 2.0
+    # The first fetch spent the whole budget, so the second must not even ask: one trickle,
+    # cut by the client. A budget per fetch would have sent a second request.
+    [trickle] = web.trickles_after(done)
+    assert trickle.ended == "hung up" and trickle.sent < web.trickle_limit, trickle
+    web.settle()
+    assert web.count("/slow", "GET") - asked == 1
 
 
 def test_redirects_are_followed_by_hand(web: HostileWeb) -> None:
@@ -240,19 +249,28 @@ def test_nxdomain_is_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_slow_dns_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A resolver that answers only when the test lets it (or, as a hang guard, after 30 s,
+    # with "try again"): the fetch must give up with TIMEOUT while the lookup still hangs.
+    # A client that waited for getaddrinfo would see the answer, a DNS failure, instead.
     real = socket.getaddrinfo
+    release, answered = threading.Event(), threading.Event()
 
     def hanging(host: str, *args: object, **kwargs: object) -> object:
         if host == "slow-dns.example.org":
-            time.sleep(3)
+            release.wait(30)
+            answered.set()
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
         return real(host, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket, "getaddrinfo", hanging)
-    with session(connect_timeout=0.5, retries=0) as s:
-        started = time.monotonic()
-        fetch = s.fetch("http://slow-dns.example.org/")
-    assert fetch.failure is Failure.TIMEOUT
-    assert time.monotonic() - started < 2.0
+    try:
+        with session(connect_timeout=0.5, retries=0) as s:
+            fetch = s.fetch("http://slow-dns.example.org/")
+            still_hanging = not answered.is_set()
+    finally:
+        release.set()
+    assert fetch.failure is Failure.TIMEOUT, fetch
+    assert still_hanging
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,24 +304,40 @@ def _root_can_write(folder: Path) -> bool:
     return True
 
 
-def test_cache_locked_by_another_process_says_in_use(tmp_path: Path) -> None:
-    path = tmp_path / "checks.sqlite"
-    LinkDB(path).close()
+def _lock_holder(path: Path, seconds: int) -> subprocess.Popen[str]:
+    """Another process holding ``path`` locked for ``seconds``, then letting go (by exiting).
+
+    The hold is bounded on purpose: a LinkDB that waited for the lock instead of giving up
+    would get it when the holder lets go and open the cache, so the test fails on that
+    outcome (no "in use" error) rather than on a stopwatch.
+    """
     holder = subprocess.Popen(
         [sys.executable, "-c", (
             "import sqlite3, sys, time\n"
             f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
             "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN EXCLUSIVE')\n"
-            "print('locked', flush=True); time.sleep(60)\n"
+            f"print('locked', flush=True); time.sleep({seconds})\n"
         )],
         stdout=subprocess.PIPE, text=True,
     )
+    if holder.stdout is None or holder.stdout.readline().strip() != "locked":
+        holder.kill()
+        holder.wait()
+        pytest.fail("the lock holder did not take the lock")
+    return holder
+
+
+def test_cache_locked_by_another_process_says_in_use(tmp_path: Path) -> None:
+    # Held for 10 s: a LinkDB that waits for the lock as long as a write may (the old silent
+    # 30 s) outlasts the holder and opens the cache; one that gives up after its short open
+    # wait says "in use" while the lock is still held.
+    path = tmp_path / "checks.sqlite"
+    LinkDB(path).close()
+    holder = _lock_holder(path, 10)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        started = time.monotonic()
         with pytest.raises(InvalidInput, match="in use by another process"):
             LinkDB(path)
-        assert time.monotonic() - started < 10  # not the old silent 30 s
+        assert holder.poll() is None  # the lock was still held when LinkDB gave up
     finally:
         holder.kill()
         holder.wait()
@@ -337,18 +352,10 @@ def test_cli_audit_with_a_locked_cache_says_in_use_at_once(web: HostileWeb, tmp_
         f"references:\n- id: r1\n  type: web\n  url: {web.url('/ok')}\n",
         encoding="utf-8",
     )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sqlite3, time\n"
-            f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-            "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN EXCLUSIVE')\n"
-            "print('locked', flush=True); time.sleep(60)\n"
-        )],
-        stdout=subprocess.PIPE, text=True,
-    )
+    # Held for 20 s, time for the CLI to start and give up: an audit that waited for the
+    # lock (the old silent 30 s) would get it when the holder lets go and run to the end.
+    holder = _lock_holder(path, 20)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "wikicore", "audit", str(article), "--allow-private", "--cache", str(path),
              "--wayback-url", web.url("/")],
@@ -357,7 +364,7 @@ def test_cli_audit_with_a_locked_cache_says_in_use_at_once(web: HostileWeb, tmp_
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "in use by another process" in lines[0]
-        assert time.monotonic() - started < 20  # not the silent 30 s wait
+        assert holder.poll() is None  # the lock was still held when the audit gave up
     finally:
         holder.kill()
         holder.wait()

@@ -14,7 +14,7 @@ Routes, beside the tame ones of :mod:`wikicore.testing.web` (any host):
 ``/news/removed-story`` 200 "Page not found"; other ``/news/*`` paths get a real 404
 ``/huge``              200 with a 1 GiB body, generated lazily
 ``/gzip-bomb``         gzip body inflating to :attr:`HostileWeb.bomb_size` bytes
-``/slow``              headers, then one byte every 0.5 s, forever (HEAD: 405)
+``/slow``              headers, then one byte every 0.5 s (HEAD: 405)
 ``/slow-headers``      the status line and headers one byte every 0.5 s
 ``/loop/a``            302 -> ``/loop/b`` -> ``/loop/a`` ...
 ``/chain/N``           302 -> ``/chain/N-1`` ... ``/chain/0`` -> ``/ok``
@@ -32,6 +32,11 @@ Routes, beside the tame ones of :mod:`wikicore.testing.web` (any host):
 ``/reset``             the connection is reset without an answer
 ``/counted/*``         200 (all routes are counted; see :meth:`HostileWeb.count`)
 =====================  ==========================================================
+
+The two trickles stop after :attr:`HostileWeb.trickle_limit` bytes and hang up, so that a
+client without a deadline fails on what it reads instead of hanging its test forever; each
+one leaves a :class:`Trickle` in :attr:`HostileWeb.trickles` saying how many bytes it sent and
+who ended it (the client hanging up, the limit, or the server stopping).
 
 Any route answers HEAD with 405 when the query has ``nohead``.
 ``latency=(lo, hi)`` adds a random sleep of lo..hi seconds to each request;
@@ -54,12 +59,34 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
 
 from wikicore.testing.web import NOT_FOUND_PAGE, LocalWeb, PageHandler, RequestRecord, prose
 
-__all__ = ["HostileWeb", "RequestRecord", "main"]
+__all__ = ["HostileWeb", "RequestRecord", "Trickle", "main"]
 
 GIB = 1 << 30
+
+#: Seconds between two bytes of a trickle: slow enough that a read timeout of 1 s never
+#: fires, so only a total deadline can end it.
+TRICKLE_GAP = 0.5
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """One finished trickle: the route, the bytes written before it ended, and why it ended.
+
+    ``ended`` is ``"hung up"`` when a write failed because the client had closed the
+    connection (the server notices at its next write or two, so ``sent`` may count a byte or
+    two that the client never read), ``"limit"`` when the server sent all
+    :attr:`HostileWeb.trickle_limit` bytes and hung up itself, ``"stopping"`` when the server
+    was shut down.
+    """
+
+    path: str
+    sent: int
+    ended: Literal["hung up", "limit", "stopping"]
 
 _BOMBS: dict[int, bytes] = {}
 _BOMB_LOCK = threading.Lock()
@@ -196,21 +223,30 @@ class HostileHandler(PageHandler):
         self.wfile.flush()
         if method == "HEAD":
             return
-        self.close_connection = True
-        while not self.web.stopping:
-            self.wfile.write(b"<")
-            self.wfile.flush()
-            time.sleep(0.5)
+        self._trickle("/slow", b"<" * self.web.trickle_limit)  # the body never comes to its length
 
     def _slow_headers(self) -> None:
-        self.close_connection = True
         head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"a" * 1000 + b"\r\n\r\n"
-        for i in range(len(head)):
-            if self.web.stopping:
-                return
-            self.wfile.write(head[i : i + 1])
-            self.wfile.flush()
-            time.sleep(0.5)
+        self._trickle("/slow-headers", head)
+
+    def _trickle(self, path: str, data: bytes) -> None:
+        """Write ``data`` one byte per :data:`TRICKLE_GAP`, at most ``trickle_limit`` bytes, and record how it ended."""
+        self.close_connection = True
+        web = self.web
+        sent = 0
+        ended: Literal["hung up", "limit", "stopping"] = "limit"
+        try:
+            for i in range(min(len(data), web.trickle_limit)):
+                if web.stopping:
+                    ended = "stopping"
+                    break
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                sent += 1
+                time.sleep(TRICKLE_GAP)
+        except OSError:  # BrokenPipeError, ConnectionResetError: the client hung up
+            ended = "hung up"
+        web.add_trickle(Trickle(path, sent, ended))
 
 
 class HostileWeb(LocalWeb):
@@ -218,7 +254,8 @@ class HostileWeb(LocalWeb):
 
     ``url(path, host=0)`` gives the URL of ``path`` on one of them. ``records``
     lists every request served; :meth:`count` counts them by path prefix;
-    ``bytes_sent`` counts what ``/huge`` and ``/gzip-bomb`` sent.
+    ``bytes_sent`` counts what ``/huge`` and ``/gzip-bomb`` sent; ``trickles`` lists the
+    finished trickles of ``/slow`` and ``/slow-headers`` (see :class:`Trickle`).
     """
 
     handler = HostileHandler
@@ -229,6 +266,7 @@ class HostileWeb(LocalWeb):
         *,
         latency: tuple[float, float] | None = None,
         bomb_size: int = 64 << 20,
+        trickle_limit: int = 24,
         port: int = 0,
         record: bool = True,
         seed: int = 4,
@@ -236,6 +274,11 @@ class HostileWeb(LocalWeb):
     ) -> None:
         self.latency = latency
         self.bomb_size = bomb_size
+        # 24 bytes take 12 s: eight times the longest deadline a test gives a trickle, so a
+        # client that honours its deadline always hangs up first, and one that does not
+        # gets a cut-off answer in seconds instead of waiting forever.
+        self.trickle_limit = trickle_limit
+        self.trickles: list[Trickle] = []
         self.bytes_sent = 0
         self._seen: Counter[tuple[str, str]] = Counter()
         self._counters = threading.Lock()
@@ -260,6 +303,26 @@ class HostileWeb(LocalWeb):
         """Count ``n`` more body bytes sent by the huge routes."""
         with self._counters:
             self.bytes_sent += n
+
+    def add_trickle(self, trickle: Trickle) -> None:
+        """Record a finished trickle."""
+        with self._counters:
+            self.trickles.append(trickle)
+
+    def trickles_after(self, start: int, count: int = 1, timeout: float = 15.0) -> list[Trickle]:
+        """The trickles finished after the first ``start``, once ``count`` of them have ended.
+
+        Waits up to ``timeout`` seconds for them (a trickle ends at its next write after the
+        client hangs up, or after ``trickle_limit`` bytes), then answers what there is: the
+        caller asserts on the trickles, never on the time this took.
+        """
+        end = time.monotonic() + timeout
+        while True:
+            with self._counters:
+                done = self.trickles[start:]
+            if len(done) >= count or time.monotonic() >= end:
+                return done
+            time.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:
