@@ -7,16 +7,22 @@
   from the article's history; target 0), 5xx answers (target 0), every other answer a 409/412 naming the
   current revision, and the merge rate (2xx answers that merged another edit);
 * reads: ``GET /api/v1/articles/{slug}`` of random slugs at 10,000 articles under 32 concurrent clients,
-  p50 and p95 (targets 10 and 50 ms) and requests/s, beside ``GET /robots.txt`` (a static answer through
-  the same stack: the ceiling);
+  p50 and p95 (targets 10 and 50 ms), requests/s and the server's CPU time per request, beside
+  ``GET /robots.txt`` (a static answer through the same guard and uvicorn: the ceiling), measured in
+  turns (article, static, article, static, ...) after one pass over every article in order (its first
+  two seconds, each read a cache miss, are the cold figure);
 * changes: ``GET /api/v1/changes`` at 10,000 articles and 100,000 revisions, the first answer after
   start (cold), the median of 20 after it, and the first answer after each of three saves (target 100 ms);
   and, over several fresh starts of ``--workers 1`` (:func:`bench_changes`), the first ``/changes`` and the
   first ``/changes.atom`` of each start, with the server's CPU time beside the wall time. ``--wiki PATH``
   measures only these, on a wiki already built (``build_wiki`` then ``Wiki.maintain``) instead of building one.
 
-The clients are Python threads with httpx on the same machine: they take CPU from the server, so the
-figures are what a 2-core machine does with both on it.
+The reads are measured with ``wrk`` (C, one thread, 32 connections; a Lua script spreads the requests
+over the slugs): a light client, so the figures are the server's. The Python client (32 threads with
+httpx, as for every other figure here) is measured after it for comparison: it needs more CPU than the
+server it measures and shares the 2 cores with it. Without ``wrk`` on the PATH the bench says so and
+gives the Python client's figures only. The output names the client of every figure, and the event loop
+and HTTP parser uvicorn picked (uvloop and httptools when installed, from the ``serve`` extra).
 
 Usage: ``.venv/bin/python bench/bench_serve.py [--quick] [--articles N] [--revisions N]``.
 Prints a table and writes JSON to ``bench/results/``.
@@ -25,9 +31,12 @@ Prints a table and writes JSON to ``bench/results/``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,6 +64,111 @@ TARGETS = {"start_s": 1.5, "read_p50_ms": 10.0, "read_p95_ms": 50.0, "changes_ms
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+WRK = shutil.which("wrk")
+#: Turns of (article, static) per server: the two figures are taken side by side, interleaved.
+TURNS = 3
+
+_WRK_LUA = """
+local count, mode, offset = {articles}, "{mode}", {offset}
+local i = offset - 1
+math.randomseed(7 + offset)
+if mode ~= "static" then
+  request = function()
+    if mode == "sequential" then i = i + 1 else i = math.random(0, count - 1) end
+    return wrk.format("GET", string.format("/api/v1/articles/article-%06d", i % count))
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK-JSON {{"requests": %d, "seconds": %.3f, "p50_us": %d, "p95_us": %d, "p99_us": %d, '
+    .. '"socket_errors": %d, "non_2xx_3xx": %d}}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def uvicorn_stack() -> dict[str, str]:
+    """The event loop and HTTP parser uvicorn's "auto" picks in the server (started with this interpreter)."""
+    found = importlib.util.find_spec
+    return {"loop": "uvloop" if found("uvloop") else "asyncio", "http": "httptools" if found("httptools") else "h11"}
+
+
+def _server_cpu_s(session: int) -> float:
+    """CPU seconds of every process in the server's session: uvicorn, its workers and their git processes."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # the session id: `serving` starts the server in its own
+            total += sum(int(f) for f in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(url: str, tmp: Path, mode: str, articles: int, clients: int, seconds: float, session: int,
+         offset: int = 0) -> dict[str, Any]:
+    """One ``wrk`` run (``mode``: random or sequential slugs, or static for ``url`` itself) with CPU times."""
+    assert WRK is not None
+    script = tmp / f"wrk-{mode}.lua"
+    script.write_text(_WRK_LUA.format(articles=articles, mode=mode, offset=offset))
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = _server_cpu_s(session)
+    done = subprocess.run([WRK, "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency", "-s", str(script), url],
+                          capture_output=True, text=True, check=True)
+    server_cpu = _server_cpu_s(session) - server_before
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRK-JSON "))
+    raw = json.loads(line.removeprefix("WRK-JSON "))
+    requests = raw["requests"]
+    return {
+        "requests": requests, "p50_ms": round(raw["p50_us"] / 1000, 2), "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2), "requests_per_s": round(requests / raw["seconds"], 1),
+        "errors": raw["socket_errors"] + raw["non_2xx_3xx"],
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_us_per_request": round(server_cpu * 1e6 / requests, 1) if requests else None,
+        "client_cpu_s": round(client_after.ru_utime + client_after.ru_stime
+                              - client_before.ru_utime - client_before.ru_stime, 2),
+    }
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over interleaved runs, with the runs themselves."""
+    keys = ("p50_ms", "p95_ms", "p99_ms", "requests_per_s", "server_cpu_us_per_request")
+    return {**{k: round(statistics.median(r[k] for r in runs), 2) for k in keys},
+            "errors": sum(r["errors"] for r in runs), "runs": runs}
+
+
+def bench_wrk_reads(url: str, tmp: Path, articles: int, clients: int, seconds: float,
+                    session: int) -> dict[str, Any]:
+    """Reads with wrk: the first articles read in order (each a cache miss: cold), then article and static in turns.
+
+    Every worker process has its own cache, and which worker answers is the kernel's choice: after one
+    pass over every article, random reads go on until their rate stops rising (at most five runs),
+    so the measured turns read from full caches.
+    """
+    cold = _wrk(url, tmp, "sequential", articles, clients, min(seconds, 2.0), session)
+    cold["includes_hits"] = cold["requests"] > articles  # the pass wrapped around: a small wiki
+    covered = cold["requests"]
+    while covered < articles:
+        covered += _wrk(url, tmp, "sequential", articles, clients, seconds, session, offset=covered)["requests"]
+    warming: list[float] = []
+    for run in range(5):
+        warming.append(_wrk(url, tmp, "random", articles, clients, seconds, session, offset=1000 + run)
+                       ["requests_per_s"])
+        if len(warming) > 1 and warming[-1] < warming[-2] * 1.1:
+            break
+    article, static = [], []
+    for turn in range(TURNS):
+        article.append(_wrk(url, tmp, "random", articles, clients, seconds, session, offset=turn))
+        static.append(_wrk(url + "/robots.txt", tmp, "static", articles, clients, seconds, session))
+    return {"client": f"wrk -t1 -c{clients} -d{seconds:g}s", "article_cold": cold, "warming_req_per_s": warming,
+            "article": _median_run(article), "static": _median_run(static)}
 
 
 def bench_start(tmp: Path, repeat: int) -> dict[str, Any]:
@@ -227,7 +341,8 @@ def bench_changes(root: Path, starts: int, log_dir: Path) -> dict[str, Any]:
             "first_changes_median_ms": statistics.median(w for w, _ in first)}
 
 
-def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients: int) -> dict[str, Any]:
+def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients: int,
+                seconds: float = 10.0) -> dict[str, Any]:
     root = tmp / "reads"
     started = time.monotonic()
     wiki = build_wiki(root, articles, LAYOUT_SHARDED, revisions=revisions)
@@ -238,7 +353,7 @@ def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients
     rng = random.Random(7)
     paths = [f"/api/v1/articles/article-{rng.randrange(articles):06d}" for _ in range(requests)]
     result: dict[str, Any] = {"articles": articles, "revisions": revisions, "build_s": round(built, 1),
-                              "clients": clients}
+                              "clients": clients, "uvicorn": uvicorn_stack()}
     for workers in (1, 2):
         with serving(root, "--workers", str(workers), log_dir=tmp) as server:
             import httpx
@@ -271,11 +386,16 @@ def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients
                 start = time.perf_counter()
                 http.get(paths[0])
                 first_read = (time.perf_counter() - start) * 1000
-            cold = _hammer(server.url, paths[: requests // 4], clients)
-            steady = _hammer(server.url, paths, clients)
-            static_run = _hammer(server.url, ["/robots.txt"] * requests, clients)
+            if WRK is not None:
+                light = bench_wrk_reads(server.url, tmp, articles, clients, seconds, server.process.pid)
+            else:
+                light = {"client": "none: wrk is not on the PATH",
+                         "article_cold": _hammer(server.url, paths[: requests // 4], clients)}
+            # The Python client after wrk (on the cache wrk filled): the figure before wrk was used, for honesty.
+            python = {"client": f"Python: {clients} threads with httpx", "article": _hammer(server.url, paths, clients),
+                      "static": _hammer(server.url, ["/robots.txt"] * requests, clients)}
         result[f"workers_{workers}"] = {
-            "first_read_ms": round(first_read, 1), "article_cold": cold, "article": steady, "static": static_run,
+            "first_read_ms": round(first_read, 1), "wrk": light, "python_client": python,
             "changes_cold_ms": round(changes_cold, 1), "changes_warm_median_ms": round(statistics.median(warm), 2),
             "changes_after_save_ms": [round(x, 1) for x in after_save],
         }
@@ -287,6 +407,28 @@ def _print_changes(run: dict[str, Any]) -> None:
           f"first {run['first_changes_ms_wall_cpu']}, then .atom {run['atom_after_changes_ms_wall_cpu']}; "
           f".atom first {run['first_atom_ms_wall_cpu']}; warm median {run['warm_median_ms']} ms; "
           f"after a save {run['after_save_ms_wall_cpu']}", flush=True)
+
+
+def print_reads(light: dict[str, Any], python: dict[str, Any]) -> None:
+    """The read figures, each with the client that measured it."""
+    def line(label: str, run: dict[str, Any]) -> str:
+        cpu = run.get("server_cpu_us_per_request")
+        errors = run.get("errors") or sum(run.get("non_200", {}).values())
+        return (f"{label} p50 {run['p50_ms']} ms p95 {run['p95_ms']} ms {run['requests_per_s']:,} req/s"
+                + (f", server CPU {cpu} us/request" if cpu is not None else "")
+                + (f", {errors} errors or non-2xx answers" if errors else ""))
+
+    if "article" in light:
+        cold = light["article_cold"]
+        wrapped = " (the pass wrapped: includes hits)" if cold["includes_hits"] else ""
+        print(f"    {light['client']}: {line('article', light['article'])}; {line('static', light['static'])}; "
+              f"cold (articles in order, each a miss){wrapped}: p50 {cold['p50_ms']} ms p95 {cold['p95_ms']} ms "
+              f"{cold['requests_per_s']:,} req/s", flush=True)
+    else:
+        print(f"    wrk: not found on the PATH, so only the Python client's figures (cold: "
+              f"{line('article', light['article_cold'])})", flush=True)
+    print(f"    {python['client']}: {line('article', python['article'])}; {line('static', python['static'])}",
+          flush=True)
 
 
 def main() -> None:
@@ -318,7 +460,7 @@ def main() -> None:
                   f"lost {load['lost_updates']}, 5xx {load['server_errors']}, merge rate {load['merge_rate']}, "
                   f"{load['edits_per_s']} edits/s", flush=True)
         if "reads" not in args.skip:
-            reads = bench_reads(tmp, articles, revisions, 640 if args.quick else 3_200, 32)
+            reads = bench_reads(tmp, articles, revisions, 640 if args.quick else 3_200, 32, 3 if args.quick else 10)
             results["reads"] = reads
             if "changes" not in args.skip:
                 results["changes"] = bench_changes(tmp / "reads", args.starts, tmp)
@@ -326,13 +468,11 @@ def main() -> None:
             print(f"reads at {articles:,} articles / {revisions:,} revisions (built in {reads['build_s']} s):")
             for workers in (1, 2):
                 run = reads[f"workers_{workers}"]
-                a, c, s = run["article"], run["article_cold"], run["static"]
-                print(f"  --workers {workers}: article p50 {a['p50_ms']} ms p95 {a['p95_ms']} ms "
-                      f"{a['requests_per_s']} req/s (cold: p50 {c['p50_ms']} p95 {c['p95_ms']}); "
-                      f"static p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms {s['requests_per_s']} req/s; "
-                      f"/changes cold {run['changes_cold_ms']} ms, warm {run['changes_warm_median_ms']} ms, "
-                      f"after a save {run['changes_after_save_ms']} ms",
+                print(f"  --workers {workers} (uvicorn on {reads['uvicorn']['loop']} with {reads['uvicorn']['http']}):",
                       flush=True)
+                print_reads(run["wrk"], run["python_client"])
+                print(f"    /changes cold {run['changes_cold_ms']} ms, warm {run['changes_warm_median_ms']} ms, "
+                      f"after a save {run['changes_after_save_ms']} ms", flush=True)
     write_results("serve", results)
 
 

@@ -11,9 +11,11 @@ saves.
 
 Layout, one job a module: :mod:`.config` (bind rule, token, the environment
 a worker reads), :mod:`.security` (the guard every request passes),
-:mod:`.service` (the library calls and their caches), :mod:`.api` (JSON under
-``/api/v1/``), :mod:`.site` (the review site), :mod:`.schemas` (the API's
-records), :mod:`.app` (errors in one place, the app, :func:`run_server`).
+:mod:`.service` (the library calls and their caches), :mod:`.cache` (the tip
+from the ref file, answers kept as bytes), :mod:`.fast` (cached reads answered
+before FastAPI's routing), :mod:`.api` (JSON under ``/api/v1/``), :mod:`.site`
+(the review site), :mod:`.schemas` (the API's records), :mod:`.app` (errors in
+one place, the app, :func:`run_server`).
 
 Nothing in the library imports this package; it needs the ``serve`` extra
 (``pip install 'wikicore[serve]'``), imported only when a server starts.

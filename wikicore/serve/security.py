@@ -60,15 +60,17 @@ class Guard:
         self.config = config
         self.names = config.host_names()
         self.token = ("Bearer " + config.token).encode("ascii") if config.token else None
+        # The Host a client of this port sends ("localhost:8080"), accepted without parsing; any other is parsed.
+        self._good_hosts = frozenset(f"{name}:{config.port}" for name in self.names if ":" not in name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = _read_headers(scope)
         method = scope["method"].upper()
         host = headers.get("host", "")
-        if _host_name(host) not in self.names:
+        if host not in self._good_hosts and _host_name(host) not in self.names:
             await _refuse(send, 400, "bad-host", f"this server does not answer for host {host!r}", "Host")
             return
         if method not in SAFE_METHODS:
@@ -120,18 +122,37 @@ class Guard:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"no-referrer"))
-                headers.append((b"x-frame-options", b"DENY"))
-                if b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", API_CSP.encode("ascii")))
-                if b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
+                has_csp = has_cache = False
+                for name, _ in headers:
+                    name = name.lower()
+                    has_csp = has_csp or name == b"content-security-policy"
+                    has_cache = has_cache or name == b"cache-control"
+                headers += _ALWAYS
+                if not has_csp:
+                    headers.append(_CSP)
+                if not has_cache:
+                    headers.append(_NO_STORE)
                 message["headers"] = headers
             await send(message)
 
         return wrapped
+
+
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"))
+_CSP = (b"content-security-policy", API_CSP.encode("ascii"))
+_NO_STORE = (b"cache-control", b"no-store")
+#: The request headers the rules read; the others are not decoded (a browser sends a dozen).
+_RULED = frozenset({b"host", b"origin", b"authorization", b"content-length"})
+
+
+def _read_headers(scope: Scope) -> dict[str, str]:
+    """The headers the rules read, by lower-case name; of repeated ones the last, as a dict of all would keep."""
+    found = {}
+    for key, value in scope.get("headers", ()):
+        key = key.lower()
+        if key in _RULED:
+            found[key.decode("latin-1")] = value.decode("latin-1")
+    return found
 
 
 def _headless(send: Send) -> Send:

@@ -3,7 +3,11 @@
 A :class:`~wikicore.store.Wiki` keeps ``git cat-file`` pipes that one thread
 may use at a time, so each worker thread opens its own. Answers that depend on
 the whole wiki (the listing's latest revisions, recent changes) are cached
-until the tip moves; an article's answer is cached by tip and slug. Nothing
+until the tip moves. An article's answer is kept as encoded bytes by slug and
+commit (:mod:`.cache`), which no save makes stale; what a save moves is which
+commit is the latest, looked up per request against the tip. A read whose
+answer is known is served from the event loop without touching git
+(:meth:`Service.cached_body`); any other goes to a worker thread. Nothing
 here decides what an answer means: the store, :mod:`wikicore.merge`,
 :mod:`wikicore.review` and the report renderers do.
 """
@@ -11,6 +15,7 @@ here decides what an answer means: the store, :mod:`wikicore.merge`,
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import threading
 import time
@@ -25,18 +30,29 @@ from ..models import Article
 from ..review import Change, ReferenceHealth, article_health, recent_changes
 from ..revision import Revision
 from ..serialize import dumps, loads, to_data
-from ..store import Unchanged, Wiki, validate_slug
+from ..store import BRANCH, Unchanged, Wiki, validate_slug
+from .cache import Body, BodyCache, TipWatch, Unknown
 from .config import ServeConfig
 
-__all__ = ["ArticleAnswer", "BaseRequired", "SaveAnswer", "Service"]
+__all__ = ["ArticleAnswer", "BaseRequired", "SaveAnswer", "Service", "encode"]
 
 T = TypeVar("T")
 log = logging.getLogger("wikicore.serve")
 
 _Row = tuple[str, str, Revision | None]
 
-#: Article answers kept per process; a reader's working set, not the wiki.
+#: Parsed articles kept per process, for the routes that need the model (health, a PUT's base).
 _ARTICLE_CACHE = 2048
+#: Encoded article bodies kept per process, in bytes: every article of a 10,000-article wiki of
+#: ~1 KB articles (11 MB) stays in, and a reader's working set of large articles too.
+BODY_BUDGET = 64 * 1024 * 1024
+#: Revisions readers named (``?rev=``) and the commit each resolved to at a tip.
+_RESOLVED = 4096
+
+
+def encode(data: Any) -> bytes:
+    """An answer's JSON as ``wikicore show --format json`` prints it: indented UTF-8 and a final newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 class BaseRequired(EditConflict):
@@ -75,7 +91,10 @@ class Service:
         self._local = threading.local()
         self._opened: list[Wiki] = []
         self._lock = threading.Lock()
-        self._articles: OrderedDict[tuple[str, str, str | None], ArticleAnswer] = OrderedDict()
+        self._articles: OrderedDict[tuple[str, str], ArticleAnswer] = OrderedDict()
+        self._bodies = BodyCache(BODY_BUDGET)
+        self._resolved: OrderedDict[tuple[str | None, str, str], str] = OrderedDict()
+        self._tips: TipWatch | None = None  # made by the first tip(), in a worker thread
         self._by_tip: dict[tuple[Any, ...], Any] = {}
         # (tip, slug -> latest revision id), from one history walk in a background thread; see _latest_id.
         self._latest: tuple[str | None, dict[str, Revision]] | None = None
@@ -114,30 +133,102 @@ class Service:
 
     # --- reading -----------------------------------------------------------------
 
+    def tip(self) -> str | None:
+        """The wiki's tip: one small file read, git only when the ref is packed or symbolic (see :mod:`.cache`)."""
+        wiki = self.wiki()
+        if self._tips is None:
+            self._tips = TipWatch(wiki.common_dir, BRANCH)
+        return self._tips.learn(wiki.tip)
+
+    def cached_body(self, slug: str, rev: str | None = None) -> Body | None:
+        """The article's answer if it is known for the current tip, else None; never asks git.
+
+        For the event loop: a read answered here costs a 41-byte file read and three dict
+        look-ups, and no trip to a worker thread. The latest revision comes from the table
+        of the tip the ref file names right now, so a save that returned (from this server,
+        the CLI or another worker) is never answered with the revision before it.
+        """
+        tips = self._tips
+        if tips is None:
+            return None
+        tip = tips.peek()
+        if isinstance(tip, Unknown):
+            return None
+        if rev is None:
+            table = self._latest
+            if table is None or table[0] != tip:
+                return None
+            found = table[1].get(slug)
+            if found is None:
+                return None
+            commit = found.id
+        else:
+            with self._lock:
+                resolved = self._resolved.get((tip, slug, rev))
+            if resolved is None:
+                return None
+            commit = resolved
+        return self._bodies.get((slug, commit))
+
+    def revision(self, slug: str, rev: str | None = None) -> str:
+        """The commit ``rev`` (default latest) of the article names, without loading it (for ``If-None-Match``)."""
+        slug = validate_slug(slug)
+        return self._commit(self.wiki(), self.tip(), slug, rev)
+
+    def body(self, slug: str, rev: str | None = None) -> Body:
+        """The article's answer (its JSON, as ``wikicore show --format json`` writes it), kept for later reads."""
+        slug = validate_slug(slug)
+        wiki = self.wiki()
+        tip = self.tip()
+        commit = self._commit(wiki, tip, slug, rev)
+        found = self._bodies.get((slug, commit))
+        if found is None:
+            # Not through the article cache: a reader needs only the bytes, and that cache is 2,048 parsed models.
+            article = wiki.load(slug, commit)
+            found = Body(commit, encode(to_data(article, commit)))
+            self._bodies.put((slug, commit), found)
+        self._remember(tip, slug, rev, commit)
+        return found
+
     def article(self, slug: str, rev: str | None = None) -> ArticleAnswer:
         """The article at ``rev`` (default latest) with the revision its ETag names."""
         slug = validate_slug(slug)
         wiki = self.wiki()
-        tip = wiki.tip()
-        key = (tip or "", slug, rev)
+        tip = self.tip()
+        commit = self._commit(wiki, tip, slug, rev)
         with self._lock:
-            if key in self._articles:
-                self._articles.move_to_end(key)
-                return self._articles[key]
+            answer = self._articles.get((slug, commit))
+            if answer is not None:
+                self._articles.move_to_end((slug, commit))
+                return answer
+        article = wiki.load(slug, commit)
+        answer = ArticleAnswer(commit, article, to_data(article, commit))
+        with self._lock:
+            self._articles[(slug, commit)] = answer
+            while len(self._articles) > _ARTICLE_CACHE:
+                self._articles.popitem(last=False)
+        self._remember(tip, slug, rev, commit)
+        return answer
+
+    def _commit(self, wiki: Wiki, tip: str | None, slug: str, rev: str | None) -> str:
+        """The commit whose copy of the article ``rev`` names; raises NotFound/InvalidRevision as the store does."""
         if rev is None:
             found = self._latest_id(wiki, tip, slug)
             if found is None:
                 raise NotFound(f"no article {slug!r} in the wiki")
-            commit = found
-        else:
-            commit = wiki.resolve_for(slug, rev)
-        article = wiki.load(slug, commit)
-        answer = ArticleAnswer(commit, article, to_data(article, commit))
+            return found
         with self._lock:
-            self._articles[key] = answer
-            while len(self._articles) > _ARTICLE_CACHE:
-                self._articles.popitem(last=False)
-        return answer
+            resolved = self._resolved.get((tip, slug, rev))
+        return resolved if resolved is not None else wiki.resolve_for(slug, rev)
+
+    def _remember(self, tip: str | None, slug: str, rev: str | None, commit: str) -> None:
+        """Keep what ``rev`` resolved to at ``tip``, once the article loaded there (so a bad one stays an error)."""
+        if rev is None:
+            return
+        with self._lock:
+            self._resolved[(tip, slug, rev)] = commit
+            while len(self._resolved) > _RESOLVED:
+                self._resolved.popitem(last=False)
 
     def _latest_id(self, wiki: Wiki, tip: str | None, slug: str) -> str | None:
         """The article's latest revision: from the table of the current tip if there is one, else from git.
