@@ -170,3 +170,29 @@ def test_fetched_through_the_network_layer() -> None:
 def test_a_page_text_without_a_wall_is_unchanged() -> None:
     dead = PageText(TextKind.NONE, "", "", unreadable="HTTP 404")
     assert check_quote("anything at all that was quoted", dead).reason == "live page: HTTP 404; no capture"
+
+
+def test_a_wall_page_is_neither_drift_nor_a_fingerprint(corpus: list[tuple[Label, bytes]]) -> None:
+    """A wall's teaser is not the source's text: comparing it with a capture would call the page drifted."""
+    import datetime as dt
+
+    from wikicore.archive import Snapshot
+    from wikicore.audit.quotes import SourceTask, run_task
+
+    with RealWeb() as web, CheckSession(source_config(CONFIG)) as session:
+        by_path = {case.path: case for case in web.cases}
+        la_bas = next(case for path, case in by_path.items() if path.endswith("/la-bas.org.porte.html"))
+        article = next(case for path, case in by_path.items() if path.endswith("/vancouversun.com.microsoft.html"))
+        day = dt.date(2020, 1, 1)
+        capture = Snapshot(web.url(la_bas), dt.datetime(2019, 12, 1, tzinfo=dt.UTC), 200, web.url(article))
+
+        def task(live: str) -> SourceTask:
+            return SourceTask(live, None, None, {day: (capture, True, set())})
+
+        walled = run_task(task(web.url(la_bas)), session)
+        assert walled.drift == {}
+        assert [kind for kind, _, _ in walled.prints] == []
+        # The same question about an ordinary live page is answered: the rule is the wall, not the setup.
+        plain = run_task(task(web.url(article)), session)
+        assert set(plain.drift) == {(web.url(article), day)}
+        assert [kind for kind, _, _ in plain.prints] == ["live", "capture"]

@@ -245,7 +245,9 @@ def run_task(task: SourceTask, session: CheckSession, read: PageText | None = No
     if task.reason is None:
         live = read if read is not None else read_live(task.url, session)
         out.pages += 1
-        if live.unreadable is None and live.full.strip():
+        # A paywall or login page's text is its teaser, not the source's: fingerprinting it would
+        # read as "content changed" at the next audit, and comparing it with a capture as drift.
+        if live.unreadable is None and live.wall is None and live.full.strip():
             out.prints.append(("live", fingerprint(live.main or live.full), None))
     else:
         live = PageText(TextKind.NONE, "", "", unreadable=task.reason)
@@ -253,11 +255,12 @@ def run_task(task: SourceTask, session: CheckSession, read: PageText | None = No
     for day, (snapshot, drift, wanted) in task.days.items():
         capture: PageText | None = None
         # Drift alone needs both texts: no capture is read for a page that could not be.
+        drift = drift and live.wall is None
         if snapshot is not None and (wanted or (drift and live_prepared is not None)):
             _, capture = fetch_capture(session, snapshot.archive_url)
             out.pages += 1
             out.captures[(task.url, day)] = snapshot
-            if capture.unreadable is None and capture.full.strip():
+            if capture.unreadable is None and capture.wall is None and capture.full.strip():
                 out.prints.append(("capture", fingerprint(capture.main or capture.full), snapshot.timestamp))
         capture_prepared = (
             PreparedText.of(capture) if capture is not None and capture.unreadable is None and capture.full.strip()
@@ -270,7 +273,7 @@ def run_task(task: SourceTask, session: CheckSession, read: PageText | None = No
             if check.locator_mismatch:
                 out.mismatched.add(key)
         if drift and snapshot is not None and capture is not None and capture.unreadable is None and (
-            live.unreadable is None
+            capture.wall is None and live.unreadable is None
         ):
             measured = compare(capture.main or capture.full, live.main or live.full)
             out.drift[(task.url, day)] = DriftInfo(
