@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from wikicore.cli import main
-from wikicore.errors import ImportFailed, StoreError
+from wikicore.errors import ImportFailed, WriteConflict
 from wikicore.mediawiki.dump import iter_dump
 from wikicore.mediawiki.dumpimport import import_dump
 from wikicore.mediawiki.importer import import_wikitext
@@ -209,11 +209,15 @@ def test_branch_moved_on_an_article_of_the_import_is_refused(repo: Path, dump: P
             commit = git(repo, *who, "commit-tree", root, "-m", "x")
             git(repo, "update-ref", "refs/heads/main", commit.strip())
 
-    with pytest.raises(StoreError, match="'alpha' during the import") as error:
+    with pytest.raises(WriteConflict, match="'alpha' during the import") as error:
         import_dump(dump, repo, all_revisions=True, progress=meddle)
     assert git(repo, "log", "--format=%s", "main").split() == ["x"]
     kept = str(error.value).split("kept at ")[1].split()[0]
     assert git(repo, "rev-list", "--count", kept).strip() == "6"  # nothing lost either
+    # Another writer got there first: an edit conflict (exit 3), not bad input (exit 2).
+    from wikicore.cli import EXIT_CONFLICT, _exit_code
+
+    assert _exit_code(error.value) == EXIT_CONFLICT
 
 
 def test_malformed_dump_changes_nothing(repo: Path, tmp_path: Path) -> None:

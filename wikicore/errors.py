@@ -41,6 +41,7 @@ __all__ = [
     "StoreError",
     "WikiBusy",
     "WikicoreError",
+    "WriteConflict",
 ]
 
 #: At most this many problems are spelled out in one error message; the rest are counted.
@@ -164,6 +165,15 @@ class StaleLock(StoreError):
         self.path = path
         self.age_seconds = age_seconds
         super().__init__(f"lock file {path} is held (age {age_seconds:.0f} s); remove it if no writer runs")
+
+
+class WriteConflict(StoreError):
+    """Another writer changed what a long write (a bulk import, an import of a dump) was about to change.
+
+    An edit conflict, not bad input: nothing is lost (the write's own history is kept on the
+    ref the message names), and the cure is the same as for :class:`EditConflict`: look at both
+    and write again.
+    """
 
 
 class WikiBusy(StoreError):

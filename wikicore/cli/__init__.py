@@ -33,7 +33,16 @@ import click
 # inside the command that needs it, so `--help`, `--version` and Tab completion start in a fraction
 # of the 1.25 s that importing pydantic, GitPython and requests up front cost (measured; the budget is 0.3 s).
 from .. import __version__
-from ..errors import EditConflict, InvalidArticle, InvalidInput, NetworkError, NotFound, WikiBusy, WikicoreError
+from ..errors import (
+    EditConflict,
+    InvalidArticle,
+    InvalidInput,
+    NetworkError,
+    NotFound,
+    WikiBusy,
+    WikicoreError,
+    WriteConflict,
+)
 from ..report.base import terminal
 
 if TYPE_CHECKING:
@@ -51,6 +60,7 @@ EXIT_BUSY = 6
 #: Where each library error class sends the process.
 EXIT_CODES: dict[type[BaseException], int] = {
     EditConflict: EXIT_CONFLICT,
+    WriteConflict: EXIT_CONFLICT,
     WikiBusy: EXIT_BUSY,
     NetworkError: EXIT_NETWORK,
     InvalidInput: EXIT_INPUT,

@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Callable
 
-from ..errors import InvalidRevision, NotFound, StoreError
+from ..errors import InvalidRevision, NotFound, StoreError, WriteConflict
 from .fastimport import FastImport
 from .gitenv import GitRunner, crash_point
 from .lock import WriterLock
@@ -158,7 +158,7 @@ class Branch:
         writes its objects and returns a commit whose parent is ``tip``, or None
         when there is nothing to publish (then so does this). If the branch moved
         in between, the swap fails and ``build`` runs again on the new tip, up to
-        ``attempts`` times; then :class:`StoreError` says ``gave_up``. The caller
+        ``attempts`` times; then :class:`~wikicore.errors.WriteConflict` says ``gave_up``. The caller
         holds the writer lock.
         """
         for _ in range(attempts):
@@ -168,16 +168,17 @@ class Branch:
                 return None
             if self.swap(new, tip, reason):
                 return new
-        raise StoreError(gave_up)
+        raise WriteConflict(gave_up)
 
     def publish_built(self, new: str, base: str | None, reason: str, moved: str) -> None:
         """Publish ``new``, which ``git fast-import`` built on ``base``: one attempt, as it cannot be rebuilt.
 
-        If the branch is no longer at ``base`` (a foreign git wrote), :class:`StoreError` says ``moved``.
+        If the branch is no longer at ``base`` (a foreign git wrote),
+        :class:`~wikicore.errors.WriteConflict` says ``moved``.
         """
         def build(tip: str | None) -> str:
             if tip != base:
-                raise StoreError(moved)
+                raise WriteConflict(moved)
             return new
 
         self.publish(build, reason, moved, attempts=1)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import EditConflict, InvalidArticle, InvalidInput, InvalidSlug, StoreError, WikicoreError
+from ..errors import EditConflict, InvalidArticle, InvalidInput, InvalidSlug, WikicoreError, WriteConflict
 from ..gcpause import paused_gc
 from ..models import Article
 from ..revision import Revision
@@ -252,13 +252,13 @@ class Bulk:
         objects, branch = self.wiki.objects, self.wiki.branch
         kept = f"the imported history is kept at {self.ref} (import again)"
         if onto is None:
-            raise StoreError(f"{BRANCH} was deleted during the import; {kept}")
+            raise WriteConflict(f"{BRANCH} was deleted during the import; {kept}")
         if self.wiki.layout != self.layout:
-            raise StoreError(f"the wiki was migrated during the import; {kept}")
+            raise WriteConflict(f"the wiki was migrated during the import; {kept}")
         changed = branch.changed_slugs(self.tip, onto)
         touched = sorted(changed & self._written.keys())
         if touched:
-            raise StoreError(f"{BRANCH} changed {', '.join(map(repr, touched[:5]))} during the import; {kept}")
+            raise WriteConflict(f"{BRANCH} changed {', '.join(map(repr, touched[:5]))} during the import; {kept}")
         self.wiki.collisions.sync(onto)
         for slug in sorted(changed):
             row = self.wiki.collisions.row(slug)
@@ -268,7 +268,8 @@ class Bulk:
             title_owner = self._title_keys.get(row[1]) if row[1] else None
             for other in (owner, title_owner):
                 if other is not None and other != slug and other in self._written:
-                    raise StoreError(f"{slug!r}, saved during the import, collides with the imported {other!r}; {kept}")
+                    raise WriteConflict(
+                        f"{slug!r}, saved during the import, collides with the imported {other!r}; {kept}")
         commits = branch.log_range(self.tip, head)
         raws = dict(objects.read_many(commits))
         edits = branch.changes_of(commits)
