@@ -136,3 +136,21 @@ def test_a_paragraph_citation_is_stored_only_when_it_covers_the_paragraph() -> N
     assert [bool(s) for s in article.lead[0].support()] == [True, True]
     with pytest.raises(ValidationError):
         Claim.model_validate({"id": "c", "text": "x", "citations": [{"ref": "r", "covers": "section"}]})
+
+
+def test_build_validators_builds_every_deferred_model() -> None:
+    """What ``wikicore serve`` calls at start, so no request pays for a validator's first build."""
+    import subprocess
+    import sys
+
+    # A fresh interpreter: in this one, earlier tests have built the validators already.
+    code = (
+        "import pydantic, wikicore.models as m\n"
+        "models = [v for v in vars(m).values() if isinstance(v, type) and issubclass(v, pydantic.BaseModel)"
+        " and v.__module__ == m.__name__ and v.__name__ != '_Model']\n"
+        "assert not any(x.__pydantic_complete__ for x in models), 'built at import: the test proves nothing'\n"
+        "m.build_validators()\n"
+        "print(sorted(x.__name__ for x in models if not x.__pydantic_complete__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -33,6 +33,7 @@ from ..errors import (
     WikicoreError,
 )
 from ..merge import MergeConflict
+from ..models import build_validators
 from .api import PREFIX, etag
 from .api import router as api_router
 from .config import DEFAULT_HOST, DEFAULT_PORT, MAX_BODY, ServeConfig
@@ -136,6 +137,7 @@ def create_app(config: ServeConfig) -> Any:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        build_validators()  # ~30 ms here rather than in the first request that parses an article
         service.refresh_latest()  # one history walk in the background, so the first readers find the table
         yield
         service.close()
