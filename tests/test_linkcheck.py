@@ -374,3 +374,39 @@ def test_a_page_read_whole_for_a_sink_gets_the_verdict_of_its_first_keep_bytes(t
     assert plain.status is LinkStatus.LIVE and whole.status is LinkStatus.LIVE
     assert (whole.error, whole.http_status) == (plain.error, plain.http_status)
     assert pages.got[url].body == body and not pages.got[url].truncated
+
+
+def test_pages_read_whole_at_once_are_bounded(tmp_path: Path) -> None:
+    # Each page read whole for a sink may be 16 MiB: a run of many must not hold them all at once.
+    # All the URLs are submitted in one chunk before any is judged, so exactly WHOLE_READS of them
+    # are read whole; the rest get the ordinary link check (and the sink reads those itself).
+    from wikicore.links.checker import WHOLE_READS
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:
+            # Only the pages named exist: the soft-404 probe's random sibling gets a real 404.
+            found = self.path.rsplit("/", 1)[-1].isdigit()
+            data = f"<html><head><title>Page {self.path}</title></head><body><p>{self.path}</p></body></html>"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data.encode())))
+            self.end_headers()
+            self.wfile.write(data.encode())
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    host, port = server.server_address[:2]
+    urls = [f"http://{host!s}:{port}/page/{n}" for n in range(WHOLE_READS + 20)]
+    config = CheckConfig(allow_private=True, retries=0, host_interval=0.0)
+    try:
+        pages = _Pages()
+        results = list(check_urls(urls, config, pages=pages))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(r.url for r in results) == sorted(urls)
+    assert all(r.status is LinkStatus.LIVE for r in results)
+    assert len(pages.got) == WHOLE_READS

@@ -48,6 +48,7 @@ from .verdicts import BLOCKED_STATUSES, NOT_OBSERVED, STATUSES, LinkResult, Link
 __all__ = [
     "BLOCKED_STATUSES",
     "SOFT404_SIMILARITY",
+    "WHOLE_READS",
     "CheckConfig",
     "LinkChecker",
     "LinkResult",
@@ -65,6 +66,11 @@ RECORD_BATCH = 256
 RECORD_EVERY = 2.0
 #: URLs handed to the event loop at once (a hand-over wakes the loop: once per chunk, not per URL).
 _SUBMIT_CHUNK = 256
+#: Pages read whole for a :class:`PageSink` at once (submitted and not yet judged). Each may be
+#: ``max_text_bytes`` long (16 MiB), so this bounds what a run of large pages can hold in memory:
+#: the source phase read pages with 32 workers of its own before, so the worst case is the same.
+#: A wanted page beyond it gets the ordinary link check, and the sink reads it itself.
+WHOLE_READS = 32
 
 #: Remembered statuses that are observations of a site. A row saying ``invalid`` or
 #: ``unchecked`` (a policy refusal written by an older version) is no observation: reusing
@@ -331,7 +337,7 @@ class LinkChecker:
                         yield emit(quick)
                         continue
                     limit = None
-                    if pages is not None and pages.wants(url):
+                    if pages is not None and len(whole) < WHOLE_READS and pages.wants(url):
                         whole.add(url)
                         limit = self.config.max_text_bytes
                     fresh.append((url, limit))
