@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -376,31 +377,44 @@ def test_a_page_read_whole_for_a_sink_gets_the_verdict_of_its_first_keep_bytes(t
     assert pages.got[url].body == body and not pages.got[url].truncated
 
 
-def test_pages_read_whole_at_once_are_bounded(tmp_path: Path) -> None:
-    # Each page read whole for a sink may be 16 MiB: a run of many must not hold them all at once.
-    # All the URLs are submitted in one chunk before any is judged, so exactly WHOLE_READS of them
-    # are read whole; the rest get the ordinary link check (and the sink reads those itself).
+def test_large_pages_read_whole_at_once_are_bounded(tmp_path: Path) -> None:
+    # Each page read whole for a sink may be 16 MiB: many large ones must not be held at once.
+    # Every page is larger than a link check reads; the server sends each one's first part, then
+    # waits until all requests have come that far, so every body asks to grow before any is judged:
+    # exactly WHOLE_READS grow, the rest are cut like an ordinary check (and the sink reads those itself).
     from wikicore.links.checker import WHOLE_READS
+
+    keep = CheckConfig().keep_bytes
+    count = WHOLE_READS + 8
+    page = (b"<html><head><title>A long page</title></head><body><p>" + b"Words. " * (2 * keep // 7)
+            + b"</p></body></html>")
+    first, rest = page[: keep + 4096], page[keep + 4096:]
+    arrived = threading.Barrier(count, timeout=30)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             return
 
         def do_GET(self) -> None:
-            # Only the pages named exist: the soft-404 probe's random sibling gets a real 404.
-            found = self.path.rsplit("/", 1)[-1].isdigit()
-            data = f"<html><head><title>Page {self.path}</title></head><body><p>{self.path}</p></body></html>"
-            self.send_response(200 if found else 404)
+            if not self.path.rsplit("/", 1)[-1].isdigit():  # the soft-404 probe's random sibling
+                self.send_error(404)
+                return
+            self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data.encode())))
+            self.send_header("Content-Length", str(len(page)))
             self.end_headers()
-            self.wfile.write(data.encode())
+            self.wfile.write(first)
+            self.wfile.flush()
+            arrived.wait()
+            with contextlib.suppress(OSError):  # a cut body's connection is closed by the client
+                self.wfile.write(rest)
 
     server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     host, port = server.server_address[:2]
-    urls = [f"http://{host!s}:{port}/page/{n}" for n in range(WHOLE_READS + 20)]
-    config = CheckConfig(allow_private=True, retries=0, host_interval=0.0)
+    urls = [f"http://{host!s}:{port}/page/{n}" for n in range(count)]
+    config = CheckConfig(allow_private=True, retries=0, host_interval=0.0, concurrency=2 * count,
+                         per_host=2 * count)
     try:
         pages = _Pages()
         results = list(check_urls(urls, config, pages=pages))
@@ -408,5 +422,8 @@ def test_pages_read_whole_at_once_are_bounded(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
     assert sorted(r.url for r in results) == sorted(urls)
-    assert all(r.status is LinkStatus.LIVE for r in results)
-    assert len(pages.got) == WHOLE_READS
+    assert all(r.status is LinkStatus.LIVE for r in results), [(r.url, r.status, r.error) for r in results]
+    whole = [url for url, fetch in pages.got.items() if not fetch.truncated]
+    assert len(whole) == WHOLE_READS
+    assert all(pages.got[url].body == page for url in whole)
+    assert all(pages.got[url].body_bytes == keep for url in set(pages.got) - set(whole))

@@ -66,10 +66,11 @@ RECORD_BATCH = 256
 RECORD_EVERY = 2.0
 #: URLs handed to the event loop at once (a hand-over wakes the loop: once per chunk, not per URL).
 _SUBMIT_CHUNK = 256
-#: Pages read whole for a :class:`PageSink` at once (submitted and not yet judged). Each may be
-#: ``max_text_bytes`` long (16 MiB), so this bounds what a run of large pages can hold in memory:
-#: the source phase read pages with 32 workers of its own before, so the worst case is the same.
-#: A wanted page beyond it gets the ordinary link check, and the sink reads it itself.
+#: Bodies longer than ``keep_bytes`` read whole for a :class:`PageSink` and not yet judged, at
+#: most. Each may be ``max_text_bytes`` (16 MiB): this bounds what a run of large pages holds
+#: (the source phase read pages with 32 workers of its own before, so the worst case is the
+#: same). A large page past it is cut at ``keep_bytes`` like any link check's, and the sink
+#: reads it itself; pages within ``keep_bytes``, most of them, are read whole without asking.
 WHOLE_READS = 32
 
 #: Remembered statuses that are observations of a site. A row saying ``invalid`` or
@@ -173,8 +174,10 @@ class LinkChecker:
             self._loop, self._session, self._probes = loop, session, ProbeCache(get)
         return self._loop, self._session, self._probes
 
-    async def _fetch(self, url: str, limit: int | None = None) -> _Fetched:
+    async def _fetch(self, url: str, limit: int | None = None, grow: Callable[[], bool] | None = None) -> _Fetched:
         """GET ``url`` (body up to ``limit``, else ``keep_bytes``) and, for a 2xx, its directory's probe.
+
+        ``grow`` is asked before the body passes ``keep_bytes`` (see :class:`_Large`).
 
         Never raises."""
         assert self._session is not None and self._probes is not None
@@ -183,7 +186,7 @@ class LinkChecker:
             early = None
             if self.config.soft404 and url not in probes:
                 early = asyncio.ensure_future(probes.probe(url))  # beside the GET, not after it
-            got = await self._session.fetch(url, "GET", limit=limit or self.config.keep_bytes)
+            got = await self._session.fetch(url, "GET", limit=limit or self.config.keep_bytes, grow=grow)
             get = _as_checked(got, self.config.keep_bytes)
             probe = await probes.probe(url) if get.ok and self.config.soft404 else None
             if early is not None and not early.done() and not get.ok:
@@ -298,6 +301,7 @@ class LinkChecker:
         """
         loop, _, _ = self._engine()
         whole: set[str] = set()  # URLs whose GET reads the page for ``pages``
+        large = _Large(WHOLE_READS)
         done: queue.SimpleQueue[tuple[str, _Fetched]] = queue.SimpleQueue()
         tasks: set[asyncio.Task[None]] = set()
         running = 0
@@ -337,7 +341,7 @@ class LinkChecker:
                         yield emit(quick)
                         continue
                     limit = None
-                    if pages is not None and len(whole) < WHOLE_READS and pages.wants(url):
+                    if pages is not None and pages.wants(url):
                         whole.add(url)
                         limit = self.config.max_text_bytes
                     fresh.append((url, limit))
@@ -345,7 +349,7 @@ class LinkChecker:
                         break  # start these now; read more while they run
                 if fresh:
                     # One hand-over to the loop per chunk, not per URL (each costs a wake-up).
-                    loop.loop.call_soon_threadsafe(self._spawn, fresh, done, tasks)
+                    loop.loop.call_soon_threadsafe(self._spawn, fresh, done, tasks, large)
                     running += len(fresh)
                 if not running:
                     return
@@ -354,6 +358,7 @@ class LinkChecker:
                 result, observation = self._judge(url, outcome)
                 if url in whole:
                     whole.discard(url)
+                    large.release(url)
                     if pages is not None and outcome is not None:
                         pages.page(result, outcome[0])
                 if observation is not None and outcome is not None:
@@ -371,17 +376,46 @@ class LinkChecker:
         urls: list[tuple[str, int | None]],
         done: queue.SimpleQueue[tuple[str, _Fetched]],
         tasks: set[asyncio.Task[None]],
+        large: _Large,
     ) -> None:
         """On the loop: start one task per URL (with its body limit); each hands its outcome to the generator."""
 
         async def one(url: str, limit: int | None) -> None:
-            outcome = await self._fetch(url, limit)
+            outcome = await self._fetch(url, limit, large.asker(url) if limit is not None else None)
             done.put((url, outcome))
 
         for url, limit in urls:
             task = asyncio.ensure_future(one(url, limit))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+
+
+class _Large:
+    """The large bodies (past ``keep_bytes``) read whole for a page sink and not yet judged: at most ``limit``.
+
+    Asked from the event loop as a body grows, released by the generator once the
+    URL is judged (its body then handed to the sink or dropped), hence the lock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+
+    def asker(self, url: str) -> Callable[[], bool]:
+        """What ``url``'s fetch asks before its body passes ``keep_bytes`` (each attempt of it may ask)."""
+        def ask() -> bool:
+            with self._lock:
+                if url not in self._held and len(self._held) >= self.limit:
+                    return False
+                self._held.add(url)
+                return True
+        return ask
+
+    def release(self, url: str) -> None:
+        """``url`` is judged: its body no longer counts."""
+        with self._lock:
+            self._held.discard(url)
 
 
 class _Witness:

@@ -42,7 +42,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -61,6 +61,8 @@ from .resolver import RESOLVER
 __all__ = ["AsyncSession", "LoopThread"]
 
 _T = TypeVar("_T")
+#: A body's byte cap, and who is asked before a body passes ``keep_bytes`` on its way there.
+_Cap = tuple[int, Callable[[], bool] | None]
 
 
 # --- the loop thread ------------------------------------------------------------------
@@ -215,8 +217,14 @@ class AsyncSession:
         limit: int | None = None,
         key: str | None = None,
         urgent: bool = False,
+        grow: Callable[[], bool] | None = None,
     ) -> Fetch:
         """Fetch ``url`` as :meth:`CheckSession.fetch <wikicore.net.CheckSession.fetch>` does.
+
+        ``grow``: asked once a body passes ``config.keep_bytes`` on its way to ``limit``;
+        False ends it there, truncated. A caller that reads some bodies whole (up to
+        16 MiB) bounds how many large ones it holds at once this way, while small pages,
+        most of them, are read whole without asking.
 
         The deadline (``config.deadline``) starts when the first request is
         sent, not while the URL waits for its host's turn: it measures the site,
@@ -233,7 +241,7 @@ class AsyncSession:
         budget = _Budget(self.config.deadline)
         try:
             async with asyncio.timeout(None) as budget.timer:
-                return await self._follow(chain, cap, key, budget, urgent)
+                return await self._follow(chain, (cap, grow), key, budget, urgent)
         except TimeoutError:
             return Fetch(
                 url, method, None, chain.current, tuple(chain.hops), {}, b"", 0, False, Failure.DEADLINE,
@@ -242,7 +250,8 @@ class AsyncSession:
         except HostBusy as busy:
             return failed_fetch(url, method, Failure.HOST_BUSY, str(busy), started)
 
-    async def _follow(self, chain: RedirectChain, cap: int, key: str | None, budget: _Budget, urgent: bool) -> Fetch:
+    async def _follow(self, chain: RedirectChain, cap: _Cap, key: str | None, budget: _Budget,
+                      urgent: bool) -> Fetch:
         while True:
             problem = url_problem(chain.current) or self._literal_problem(chain.current)
             if problem is not None:
@@ -263,7 +272,7 @@ class AsyncSession:
             return None
         return Failure.ADDRESS, refusal_message(host, [host], self.config.allow_private)
 
-    async def _attempts(self, url: str, method: str, cap: int, key: str | None, budget: _Budget,
+    async def _attempts(self, url: str, method: str, cap: _Cap, key: str | None, budget: _Budget,
                         urgent: bool) -> Fetch:
         attempt = 0
         gate_key = key or host_key(url)
@@ -284,7 +293,7 @@ class AsyncSession:
                 self.gate.pause(gate_key, wait_for)
             await asyncio.sleep(wait_for)
 
-    async def _once(self, url: str, method: str, cap: int, expires: float) -> Fetch:
+    async def _once(self, url: str, method: str, cap: _Cap, expires: float) -> Fetch:
         started = time.monotonic()
         remaining = max(0.001, expires - started)
         timeouts = (min(self.config.connect_timeout, remaining), min(self.config.read_timeout, remaining))
@@ -296,7 +305,8 @@ class AsyncSession:
                 body = b""
                 truncated = False
                 if method != "HEAD":
-                    body, truncated = await self._read(response, cap, response.status in REDIRECT_CODES, headers)
+                    body, truncated = await self._read(response, cap, response.status in REDIRECT_CODES, headers,
+                                                       self.config.keep_bytes)
                 if truncated:
                     response.close()  # the rest is not read: drop the connection, never reuse it half-read
                 return Fetch(url, method, response.status, url, (), headers, body, len(body), truncated, None, None,
@@ -312,8 +322,11 @@ class AsyncSession:
 
     @staticmethod
     async def _read(
-        response: aiohttp.ClientResponse, cap: int, redirect: bool, headers: Mapping[str, str]
+        response: aiohttp.ClientResponse, caps: _Cap, redirect: bool, headers: Mapping[str, str], soft: int
     ) -> tuple[bytes, bool]:
+        cap, grow = caps
+        if grow is None or cap <= soft:
+            soft = cap
         if redirect:
             # A redirect's body is read only to keep the connection (and only if small).
             total = 0
@@ -333,4 +346,8 @@ class AsyncSession:
             kept += decoder.feed(chunk, cap - len(kept))
             if len(kept) >= cap:
                 return bytes(kept[:cap]), True
+            if len(kept) > soft:
+                if grow is not None and not grow():
+                    return bytes(kept[:soft]), True
+                soft = cap
 
