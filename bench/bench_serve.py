@@ -10,12 +10,14 @@
   p50 and p95 (targets 10 and 50 ms), requests/s and the server's CPU time per request, beside
   ``GET /robots.txt`` (a static answer through the same guard and uvicorn: the ceiling), measured in
   turns (article, static, article, static, ...) after one pass over every article in order (its first
-  two seconds, each read a cache miss, are the cold figure);
+  two seconds, each read a cache miss, are the cold figure), and the same random reads while another
+  process saves one article a second (every save moves the tip);
 * changes: ``GET /api/v1/changes`` at 10,000 articles and 100,000 revisions, the first answer after
   start (cold), the median of 20 after it, and the first answer after each of three saves (target 100 ms);
   and, over several fresh starts of ``--workers 1`` (:func:`bench_changes`), the first ``/changes`` and the
   first ``/changes.atom`` of each start, with the server's CPU time beside the wall time. ``--wiki PATH``
-  measures only these, on a wiki already built (``build_wiki`` then ``Wiki.maintain``) instead of building one.
+  measures only these, on a wiki already built (``build_wiki`` then ``Wiki.maintain``) instead of building one;
+  ``--wiki PATH --saving`` only the reads with wrk, quiet and during saves in turns, for ``--workers`` 1 and 2.
 
 The reads are measured with ``wrk`` (C, one thread, 32 connections; a Lua script spreads the requests
 over the slugs): a light client, so the figures are the server's. The Python client (32 threads with
@@ -169,6 +171,45 @@ def bench_wrk_reads(url: str, tmp: Path, articles: int, clients: int, seconds: f
         static.append(_wrk(url + "/robots.txt", tmp, "static", articles, clients, seconds, session))
     return {"client": f"wrk -t1 -c{clients} -d{seconds:g}s", "article_cold": cold, "warming_req_per_s": warming,
             "article": _median_run(article), "static": _median_run(static)}
+
+
+#: Another process saving one random article a second, as an editor (or the CLI) would while readers read.
+_SAVER = """
+import os, random, sys, time
+from wikicore.store import Wiki
+root, count, pause = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+rng, saves = random.Random(os.getpid()), 0
+with Wiki.open(root) as wiki:
+    while True:
+        slug = f"article-{rng.randrange(count):06d}"
+        latest = wiki.latest(slug)
+        edited = wiki.load(slug, latest.id).model_copy(update={"title": f"Saved {os.getpid()} {saves}"})
+        wiki.save(edited, f"bench save {saves}", base=latest.id)
+        saves += 1
+        print(saves, flush=True)
+        time.sleep(pause)
+"""
+
+
+def wrk_while_saving(url: str, tmp: Path, root: Path, articles: int, clients: int, seconds: float,
+                     session: int, pause: float = 1.0) -> dict[str, Any]:
+    """Random reads with wrk while another process saves one article every ``pause`` seconds.
+
+    Each save moves the tip, so this is the read path of a wiki being edited: the figure the
+    table of latest revisions must keep (a table thrown away at each save sent every read to git).
+    """
+    saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(root), str(articles), str(pause)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        run = _wrk(url, tmp, "random", articles, clients, seconds, session, offset=500)
+    finally:
+        saver.terminate()
+        out, err = saver.communicate()
+    saves = len(out.split())
+    if not saves:
+        raise RuntimeError(f"the saving process saved nothing: {err.decode(errors='replace')}")
+    return {**run, "saves": saves, "save_every_s": pause}
 
 
 def bench_start(tmp: Path, repeat: int) -> dict[str, Any]:
@@ -388,6 +429,8 @@ def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients
                 first_read = (time.perf_counter() - start) * 1000
             if WRK is not None:
                 light = bench_wrk_reads(server.url, tmp, articles, clients, seconds, server.process.pid)
+                light["article_saving"] = wrk_while_saving(server.url, tmp, root, articles, clients, seconds,
+                                                           server.process.pid)
             else:
                 light = {"client": "none: wrk is not on the PATH",
                          "article_cold": _hammer(server.url, paths[: requests // 4], clients)}
@@ -400,6 +443,33 @@ def bench_reads(tmp: Path, articles: int, revisions: int, requests: int, clients
             "changes_after_save_ms": [round(x, 1) for x in after_save],
         }
     return result
+
+
+def bench_saving(root: Path, articles: int, tmp: Path, clients: int, seconds: float) -> dict[str, Any]:
+    """On a built wiki: wrk reads, quiet and while another process saves, in turns, for ``--workers`` 1 and 2."""
+    if WRK is None:
+        raise SystemExit("--saving needs wrk on the PATH")
+    found: dict[str, Any] = {"uvicorn": uvicorn_stack(), "clients": clients}
+    for workers in (1, 2):
+        with serving(root, "--workers", str(workers), log_dir=tmp) as server:
+            session = server.process.pid
+            covered = 0
+            while covered < articles:  # one pass over every article: bodies cached, table built
+                covered += _wrk(server.url, tmp, "sequential", articles, clients, seconds, session,
+                                offset=covered)["requests"]
+            _wrk(server.url, tmp, "random", articles, clients, seconds, session, offset=900)
+            quiet, saving = [], []
+            for turn in range(TURNS):
+                quiet.append(_wrk(server.url, tmp, "random", articles, clients, seconds, session, offset=turn))
+                saving.append(wrk_while_saving(server.url, tmp, root, articles, clients, seconds, session))
+        found[f"workers_{workers}"] = {"quiet": _median_run(quiet), "saving": _median_run(saving),
+                                       "saves": [run["saves"] for run in saving]}
+        for label, run in (("quiet", found[f"workers_{workers}"]["quiet"]),
+                           ("saving 1/s", found[f"workers_{workers}"]["saving"])):
+            print(f"--workers {workers} {label}: p50 {run['p50_ms']} ms p95 {run['p95_ms']} ms p99 {run['p99_ms']} ms "
+                  f"{run['requests_per_s']:,} req/s, server CPU {run['server_cpu_us_per_request']} us/request, "
+                  f"{run['errors']} errors", flush=True)
+    return found
 
 
 def _print_changes(run: dict[str, Any]) -> None:
@@ -424,6 +494,10 @@ def print_reads(light: dict[str, Any], python: dict[str, Any]) -> None:
         print(f"    {light['client']}: {line('article', light['article'])}; {line('static', light['static'])}; "
               f"cold (articles in order, each a miss){wrapped}: p50 {cold['p50_ms']} ms p95 {cold['p95_ms']} ms "
               f"{cold['requests_per_s']:,} req/s", flush=True)
+        if "article_saving" in light:
+            saving = light["article_saving"]
+            print(f"    {light['client']}, another process saving one article every {saving['save_every_s']} s "
+                  f"({saving['saves']} saves): {line('article', saving)}", flush=True)
     else:
         print(f"    wrk: not found on the PATH, so only the Python client's figures (cold: "
               f"{line('article', light['article_cold'])})", flush=True)
@@ -439,9 +513,16 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], choices=["start", "load", "reads", "changes"])
     parser.add_argument("--wiki", type=Path, help="measure only /changes over fresh starts, on this built wiki")
     parser.add_argument("--starts", type=int, default=3, help="fresh server starts for the /changes figures")
+    parser.add_argument("--saving", action="store_true",
+                        help="with --wiki: only reads with wrk, quiet and during saves by another process, in turns")
     args = parser.parse_args()
     articles, revisions = (500, 2_000) if args.quick else (args.articles, args.revisions)
     results: dict[str, Any] = {"targets": TARGETS}
+    if args.wiki is not None and args.saving:
+        with tempfile.TemporaryDirectory(prefix="wikicore-bench-serve-") as name:
+            results["saving"] = bench_saving(args.wiki, articles, Path(name), 32, 3 if args.quick else 10)
+        write_results("serve", results)
+        return
     if args.wiki is not None:
         with tempfile.TemporaryDirectory(prefix="wikicore-bench-serve-") as name:
             results["changes"] = bench_changes(args.wiki, args.starts, Path(name))

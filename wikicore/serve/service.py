@@ -2,10 +2,11 @@
 
 A :class:`~wikicore.store.Wiki` keeps ``git cat-file`` pipes that one thread
 may use at a time, so each worker thread opens its own. Answers that depend on
-the whole wiki (the listing's latest revisions, recent changes) are cached
+the whole wiki (the list of slugs, recent changes) are cached
 until the tip moves. An article's answer is kept as encoded bytes by slug and
 commit (:mod:`.cache`), which no save makes stale; what a save moves is which
-commit is the latest, looked up per request against the tip. A read whose
+commit is the latest, looked up per request in a table of latest revisions
+that follows the tip by dropping only the articles each save touched. A read whose
 answer is known is served from the event loop without touching git
 (:meth:`Service.cached_body`); any other goes to a worker thread. Nothing
 here decides what an answer means: the store, :mod:`wikicore.merge`,
@@ -48,6 +49,10 @@ _ARTICLE_CACHE = 2048
 BODY_BUDGET = 64 * 1024 * 1024
 #: Revisions readers named (``?rev=``) and the commit each resolved to at a tip.
 _RESOLVED = 4096
+#: Files the commits since the table's tip may have touched for the table to be patched rather than rebuilt:
+#: a save touches one file (a rename two); ``migrate`` or a bulk import touches every article, and then one
+#: walk of history for all of them costs less than a ``git log`` per article read.
+CHANGED_LIMIT = 256
 
 
 def encode(data: Any) -> bytes:
@@ -83,6 +88,23 @@ class SaveAnswer:
     outcome: SaveOutcome | None = None
 
 
+class _Table:
+    """The latest revision of the articles at one tip, and the slugs (``pending``) whose latest git must tell.
+
+    ``pending``: articles a commit since the last full walk touched (saved, created, renamed,
+    deleted); each is asked of git once (:meth:`Wiki.latest` at ``tip``) and then known.
+    Any other slug absent from ``revisions`` is no article at ``tip``. Fills happen under the
+    service's lock; the event loop only reads ``revisions``.
+    """
+
+    __slots__ = ("pending", "revisions", "tip")
+
+    def __init__(self, tip: str | None, revisions: dict[str, Revision], pending: set[str] | None = None) -> None:
+        self.tip = tip
+        self.revisions = revisions
+        self.pending = pending if pending is not None else set()
+
+
 class Service:
     """One per process: the wiki path, a Wiki per thread, and the caches."""
 
@@ -96,8 +118,10 @@ class Service:
         self._resolved: OrderedDict[tuple[str | None, str, str], str] = OrderedDict()
         self._tips: TipWatch | None = None  # made by the first tip(), in a worker thread
         self._by_tip: dict[tuple[Any, ...], Any] = {}
-        # (tip, slug -> latest revision id), from one history walk in a background thread; see _latest_id.
-        self._latest: tuple[str | None, dict[str, Revision]] | None = None
+        # The latest revisions at one tip, from one history walk in a background thread, then patched
+        # tip by tip (see _table); _advancing lets one thread at a time ask git what a save touched.
+        self._latest: _Table | None = None
+        self._advancing = threading.Lock()
         self._refreshing = False
         self._next_refresh = 0.0
 
@@ -156,9 +180,9 @@ class Service:
             return None
         if rev is None:
             table = self._latest
-            if table is None or table[0] != tip:
+            if table is None or table.tip != tip:
                 return None
-            found = table[1].get(slug)
+            found = table.revisions.get(slug)
             if found is None:
                 return None
             commit = found.id
@@ -231,28 +255,74 @@ class Service:
                 self._resolved.popitem(last=False)
 
     def _latest_id(self, wiki: Wiki, tip: str | None, slug: str) -> str | None:
+        """The article's latest revision id (None: no such article); see :meth:`_latest_revision`."""
+        latest = self._latest_revision(wiki, tip, slug)
+        return latest.id if latest is not None else None
+
+    def _latest_revision(self, wiki: Wiki, tip: str | None, slug: str) -> Revision | None:
         """The article's latest revision: from the table of the current tip if there is one, else from git.
 
         ``Wiki.latest`` is one ``git log`` per call (10-25 ms, most of a read); the table
-        (:meth:`Wiki.latest_revisions`, one walk for every article) answers in microseconds
-        while the tip stands still, and is rebuilt in the background when it has moved, so
-        a reader never waits for the walk. Rebuilds are spaced by five times the last one's
-        duration: under a stream of saves the walk takes at most a sixth of a core.
+        (:meth:`Wiki.latest_revisions`, one walk for every article) answers in microseconds.
+        A save moves the tip but changes the latest revision of the articles it touched
+        only, so the table follows the tip by dropping those (:meth:`_table`) and asks git
+        about each of them once, when it is read.
         """
-        table = self._table(tip)
-        if table is not None:
-            found = table.get(slug)
-            return found.id if found is not None else None
-        latest = wiki.latest(slug)
-        return latest.id if latest is not None else None
+        table = self._table(wiki, tip)
+        if table is None:
+            return wiki.latest(slug)
+        found = table.revisions.get(slug)
+        if found is not None or slug not in table.pending:
+            return found
+        latest = wiki.latest(slug, at=table.tip)  # at the table's tip, never a newer one it would then claim
+        with self._lock:
+            table.pending.discard(slug)
+            if latest is not None:
+                table.revisions[slug] = latest
+        return latest
 
-    def _table(self, tip: str | None) -> dict[str, Revision] | None:
-        """The latest revision of every article if known for ``tip``; else None, and a rebuild is started."""
+    def _table(self, wiki: Wiki, tip: str | None) -> _Table | None:
+        """The table of latest revisions at ``tip`` (or a later tip); None while only a full walk can make one.
+
+        When the tip has moved on from the table's, git is asked once which articles the
+        commits in between touched (:meth:`Wiki.changed_since`): the table for the new tip
+        is the old one without them. Before, any save left readers asking git per read
+        until a full walk finished (minutes under load). One thread asks while the others
+        wait for its answer; a history that was rewritten, or a commit touching more than
+        :data:`CHANGED_LIMIT` files, starts a full rebuild in the background instead, and
+        readers ask git meanwhile, as before.
+        """
         table = self._latest
-        if table is not None and table[0] == tip:
-            return table[1]
-        self.refresh_latest()
-        return None
+        if table is not None and table.tip == tip:
+            return table
+        if table is None or table.tip is None or tip is None:
+            self.refresh_latest()
+            return None
+        with self._advancing:
+            table, now = self._latest, self.tip()  # another thread may have advanced it, maybe past `tip`
+            if table is not None and table.tip == now:
+                return table
+            if table is None or table.tip is None or now is None:
+                self.refresh_latest()
+                return None
+            try:
+                changed = wiki.changed_since(table.tip, now, CHANGED_LIMIT)
+            except Exception:  # the table is an optimisation: readers fall back to git
+                log.exception("could not tell what changed since %s", table.tip)
+                changed = None
+            if changed is None:
+                with self._lock:
+                    if self._latest is table:
+                        self._latest = None
+                self.refresh_latest()
+                return None
+            with self._lock:
+                revisions = dict(table.revisions)
+                for slug in changed:
+                    revisions.pop(slug, None)
+                advanced = _Table(now, revisions, table.pending | changed)
+                self._latest = advanced
+            return advanced
 
     def refresh_latest(self) -> None:
         """Start rebuilding the table of latest revisions in the background (at start-up, and when stale)."""
@@ -267,7 +337,7 @@ class Service:
                 with Wiki.open(self.config.wiki_path) as wiki:
                     tip = wiki.tip()  # read before the walk: the table holds at least this tip's changes
                     table = wiki.latest_revisions()
-                self._latest = (tip, table)
+                self._latest = _Table(tip, table)
             except Exception:  # the table is an optimisation: readers fall back to git
                 log.exception("could not build the table of latest revisions")
             finally:
@@ -283,8 +353,13 @@ class Service:
         everything = self._tip_cached(("list",), wiki.list)
         slugs = [s for s in everything if s.startswith(prefix) and (cursor is None or s > cursor)]
         page, more = slugs[:limit], len(slugs) > limit
-        latest = self._table(wiki.tip()) or self._tip_cached(("latest",), wiki.latest_revisions)
-        rows = [(slug, wiki.load(slug).title, latest.get(slug)) for slug in page]
+        table = self._table(wiki, self.tip())
+        if table is None:
+            latest = self._tip_cached(("latest",), wiki.latest_revisions)
+            revisions = [latest.get(slug) for slug in page]
+        else:
+            revisions = [self._latest_revision(wiki, table.tip, slug) for slug in page]
+        rows = [(slug, wiki.load(slug).title, revision) for slug, revision in zip(page, revisions, strict=True)]
         return rows, (page[-1] if more and page else None)
 
     def history(self, slug: str, limit: int, older_than: str | None) -> tuple[list[Revision], str | None]:
@@ -309,7 +384,8 @@ class Service:
         """The revision (default latest) and its references' link health.
 
         A caller that knows the latest revision names it: finding it costs a ``git log`` per
-        article while the table of latest revisions is being rebuilt after a save.
+        article while the table of latest revisions is being built (at start, or after a
+        migration or a rewritten history).
         """
         answer = self.article(slug, rev)
         refs = [(r.id, r.url) for r in answer.article.references]

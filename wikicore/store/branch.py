@@ -133,6 +133,18 @@ class Branch:
             raise NotFound(f"revision {rev!r} not found (or ambiguous) in the wiki")
         return sha
 
+    @staticmethod
+    def commit_id(commit: str) -> str:
+        """``commit`` if it is a full object id, else :class:`InvalidRevision`: for callers that pass ids they read.
+
+        Only ids are accepted, never names git would resolve (a ref, ``HEAD~1``, an option): what a
+        caller hands back must be the commit it saw, whatever the branch points at now.
+        """
+        if not isinstance(commit, str) or not _OBJECT_ID.fullmatch(commit):
+            shown = repr(commit)[:80]
+            raise InvalidRevision(f"invalid commit id {shown}: expected 40 or 64 lowercase hex digits")
+        return commit
+
     # --- moving the branch ------------------------------------------------------
 
     def swap(self, new: str, old: str | None, reason: str) -> bool:

@@ -179,6 +179,52 @@ class History:
                 break
         return found
 
+    def touched_since(self, old: str, new: str, limit: int) -> set[str] | None:
+        """The slugs whose file some commit after ``old`` up to ``new`` touched, or None when that cannot be said.
+
+        Both names of a rename count, and a commit that changed a file and another that
+        changed it back both count: an article's latest revision moved even where the two
+        trees agree, which is why this reads the commits and not one diff of two trees.
+        Merges are compared with each parent (``-m``), so a merge that resolved a file
+        differently from both sides counts too. None when ``old`` is not an ancestor of
+        ``new`` (history was rewritten) or more than ``limit`` paths were touched (a
+        ``migrate`` or a bulk import): the caller then starts over. The log is read as
+        a stream and ended once ``limit`` is passed, so a commit of 100,000 files costs
+        no more than the first ``limit`` of them. Both ends are full commit ids.
+        """
+        if old == new:
+            return set()
+        if self._git.run(["merge-base", "--end-of-options", old, new], check=False).decode().strip() != old:
+            return None
+        args = ["git", "log", "--format=", "--name-only", "-z", "--no-renames", "-m", "--no-color",
+                "--end-of-options", new, f"^{old}", "--", ARTICLES]
+        paths: set[bytes] = set()
+        try:
+            proc = subprocess.Popen(args, cwd=self._git.cwd, env=self._git.env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise StoreError("git is not installed (or not on PATH)") from None
+        assert proc.stdout is not None
+        try:
+            pending = b""
+            while chunk := os.read(proc.stdout.fileno(), 1 << 16):
+                *done, pending = (pending + chunk).split(b"\0")
+                paths.update(done)
+                if len(paths) > limit + 1:  # + 1: the empty name between commits
+                    return None
+            paths.add(pending)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            return None
+        paths.discard(b"")
+        if len(paths) > limit:
+            return None
+        return {slug for path in paths if (slug := slug_of_path(path.decode("utf-8", "replace"))) is not None}
+
     def wiki_log(self, tip: str, limit: int, since: _dt.datetime | None = None) -> list[Change]:
         """The ``limit`` newest article changes from ``tip`` (after ``since``), newest first.
 

@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING
 from ..errors import EditConflict, InvalidInput, InvalidSlug, NotFound, StoreError
 from ..models import Article
 from ..revision import Revision
+from .adopt import check_adoptable
 from .branch import BRANCH, Branch, counts_back, parse_revision
 from .bulk import DUMP_TRAILER, Bulk, ImportResult, bulk_import
 from .collisions import Collisions
@@ -197,7 +198,7 @@ class Wiki:
             run_git(["init", "--quiet", "--template=", "--initial-branch=main", "--", str(path)], env, cwd=path)
             run_git(["config", "core.bare", "true"], git_env(path / ".git"), cwd=path)
         elif not (path / STATE_DIR).is_dir():
-            _check_adoptable(path)
+            check_adoptable(path)
         try:
             (path / STATE_DIR).mkdir(exist_ok=True)  # the mark that makes it a wiki (see open)
         except OSError as error:
@@ -382,10 +383,10 @@ class Wiki:
         path = self._path_at(slug, commit)
         return parse_article(self.objects.read(commit, path), f"{commit[:12]}:{path}")
 
-    def latest(self, slug: str) -> Revision | None:
-        """The last revision that changed ``slug`` (under its current name), or None."""
+    def latest(self, slug: str, at: str | None = None) -> Revision | None:
+        """The last revision that changed ``slug`` (under its current name) as of commit ``at`` (the tip), or None."""
         slug = validate_slug(slug)
-        tip = self.tip()
+        tip = self.tip() if at is None else self.branch.commit_id(at)
         if tip is None:
             return None
         here = self._locate(tip, slug)
@@ -394,6 +395,18 @@ class Wiki:
         for revision, _ in self._history.iter_log(tip, here[0], count=1):
             return replace(revision, path=here[0])
         return None
+
+    def changed_since(self, old: str, new: str | None = None, limit: int = 256) -> set[str] | None:
+        """The articles some commit after ``old`` up to ``new`` (the tip) touched; None: cannot say, start over.
+
+        An article no commit in between touched has the same latest revision at both,
+        so a reader's table of latest revisions (``wikicore serve``) drops only these
+        after a save instead of walking all history again. Both names of a rename count.
+        None when ``old`` is not an ancestor of ``new`` or more than ``limit`` files were
+        touched (a ``migrate``, a bulk import): see :meth:`History.touched_since`.
+        """
+        old, new = self.branch.commit_id(old), self.branch.commit_id(new) if new is not None else self.tip()
+        return None if new is None else self._history.touched_since(old, new, limit)
 
     def history(self, slug: str) -> _Revisions:
         """Every revision of ``slug``, newest first, following renames."""
@@ -670,30 +683,3 @@ class Wiki:
         with self.writing():
             self.upkeep.repack()
             self.upkeep.write_commit_graph()
-
-
-def _check_adoptable(path: Path) -> None:
-    """Refuse to adopt a repository where a checkout of ``main`` would go stale under the wiki's saves.
-
-    Saves move ``main`` without touching any working tree; a checkout of it then
-    sees every save as a change to undo, and ``git commit -a`` there reverts them
-    all. A repository without commits is made bare, like a new wiki.
-    """
-    env = git_env(path / ".git")
-    bare = run_git(["rev-parse", "--is-bare-repository"], env, cwd=path, check=False).decode().strip()
-    if bare == "true":
-        return
-    has_commits = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], env, cwd=path, check=False).strip()
-    listing = run_git(["worktree", "list", "--porcelain"], env, cwd=path, check=False).decode("utf-8", "replace")
-    checked_out = f"branch {BRANCH}" in listing.splitlines()
-    tracked = run_git(["ls-files", "-z"], env, cwd=path, check=False)
-    if not has_commits and not tracked and not run_git(["rev-parse", "--verify", "--quiet", BRANCH], env, cwd=path,
-                                                       check=False).strip():
-        run_git(["config", "core.bare", "true"], env, cwd=path)
-        return
-    if checked_out:
-        raise InvalidInput(
-            f"{path} has a checkout of {BRANCH.removeprefix('refs/heads/')}: a wiki's saves move that branch without "
-            "updating checkouts, so `git commit -a` there would revert them. Make a bare clone the wiki instead: "
-            f"git clone --bare {path} {path}-wiki/.git && wikicore --wiki {path}-wiki init"
-        )
