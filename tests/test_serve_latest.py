@@ -301,3 +301,42 @@ def test_a_server_answers_other_articles_without_git_after_a_save(tmp_path: Path
             assert not [line for line in started_since if "coffee" in line or "cocoa" in line or "mate" in line]
             assert not [line for line in started_since if line.endswith("-- articles") and "--raw" in line]
             assert any("tea.yaml" in line for line in started_since)  # the saved article: asked once
+
+
+def test_recent_changes_are_computed_once_however_many_ask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warm-up at start and first readers share one computation, and later readers find it."""
+    import threading
+
+    import wikicore.serve.service as service_module
+
+    root = make_wiki(tmp_path / "wiki")
+    calls: list[int] = []
+    computing = threading.Event()
+    release = threading.Event()
+    real = service_module.recent_changes
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        computing.set()
+        release.wait(30)  # the others ask while this one is still computing
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service_module, "recent_changes", counted)
+    service = Service(ServeConfig(root).check())
+    try:
+        service.warm()
+        assert computing.wait(30)
+        answers: list[Any] = []
+        readers = [threading.Thread(target=lambda: answers.append(service.changes(50, None))) for _ in range(3)]
+        for reader in readers:
+            reader.start()
+        release.set()
+        for reader in readers:
+            reader.join(30)
+        assert len(answers) == 3 and all(a == answers[0] for a in answers)
+        assert [c.slug for c in answers[0]] == list(reversed(SLUGS))
+        assert service.changes(50, None) == answers[0]
+        assert calls == [1]
+    finally:
+        release.set()
+        service.close()

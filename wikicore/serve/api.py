@@ -37,7 +37,7 @@ from .schemas import (
     SaveResult,
     SaveStatus,
 )
-from .service import Service
+from .service import DEFAULT_CHANGES, Service
 
 __all__ = ["JSON", "PREFIX", "REVALIDATE", "etag", "none_match", "router"]
 
@@ -247,7 +247,7 @@ def _since(value: str | None) -> _dt.datetime | None:
 def changes(
     request: Request,
     since: Annotated[str | None, Query(max_length=40, description="ISO 8601; only changes after it")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_CHANGES,
 ) -> Changes:
     """The newest changes, each with its diff's alerts and the citation problems it introduced."""
     return Changes(changes=_service(request).changes(limit, _since(since)))
@@ -257,7 +257,7 @@ def changes(
             response_class=Response, summary="Recent changes as an Atom feed")
 def changes_atom(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_CHANGES,
 ) -> Response:
     """Recent changes as Atom (RFC 4287), each entry linking to its diff on the review site."""
     items = _service(request).changes(limit, None)

@@ -139,6 +139,7 @@ def create_app(config: ServeConfig) -> Any:
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         build_validators()  # ~30 ms here rather than in the first request that parses an article
         service.refresh_latest()  # one history walk in the background, so the first readers find the table
+        service.warm()  # recent changes too: the review site's front page and /changes
         yield
         service.close()
 

@@ -27,7 +27,7 @@ from ..models import Article, Claim, Paragraph, Section
 from ..report.base import CSP, attr, esc, link, page
 from ..report.diff import render_blame_html, render_diff_html, render_history_html
 from ..review import ReferenceHealth, article_health
-from .service import Service
+from .service import DEFAULT_CHANGES, Service
 
 __all__ = ["HTML_CSP", "router"]
 
@@ -92,7 +92,7 @@ def _framed(html: str, nav: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def recent(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> HTMLResponse:
+def recent(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_CHANGES) -> HTMLResponse:
     """Recent changes across the wiki."""
     service = _service(request)
     links = _Links(request)
