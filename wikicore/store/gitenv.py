@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
 
 from ..errors import StoreError
@@ -125,3 +125,29 @@ class GitRunner:
             env: Mapping[str, str] | None = None) -> bytes:
         """``git args`` as :func:`run_git` runs it; ``env`` adds variables (a commit's identity, say)."""
         return run_git(args, {**self.env, **env} if env else self.env, cwd=self.cwd, data=data, check=check)
+
+    def stream(self, args: list[str], check: bool = True) -> Generator[bytes, None, None]:
+        """``git args``' standard output in chunks as it comes; closing the iterator early ends the process.
+
+        For walks a caller stops once it has what it needs (a log read until ``limit``):
+        the rest is never produced, where :meth:`run` would wait for all of it. A process
+        that runs to its end and fails raises :class:`StoreError` when ``check``.
+        """
+        try:
+            proc = subprocess.Popen(["git", *args], cwd=self.cwd, env=self.env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise StoreError("git is not installed (or not on PATH)") from None
+        assert proc.stdout is not None
+        ended = False
+        try:
+            while chunk := os.read(proc.stdout.fileno(), 1 << 16):
+                yield chunk
+            ended = True
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            code = proc.wait()
+        if ended and check and code != 0:
+            raise StoreError(f"git {args[0]} failed (exit {code})")

@@ -23,9 +23,7 @@ fills by replaying the log forward, once git confirms it; else from a walk.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import re
-import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -196,30 +194,22 @@ class History:
             return set()
         if self._git.run(["merge-base", "--end-of-options", old, new], check=False).decode().strip() != old:
             return None
-        args = ["git", "log", "--format=", "--name-only", "-z", "--no-renames", "-m", "--no-color",
+        args = ["log", "--format=", "--name-only", "-z", "--no-renames", "-m", "--no-color",
                 "--end-of-options", new, f"^{old}", "--", ARTICLES]
         paths: set[bytes] = set()
-        try:
-            proc = subprocess.Popen(args, cwd=self._git.cwd, env=self._git.env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        except FileNotFoundError:
-            raise StoreError("git is not installed (or not on PATH)") from None
-        assert proc.stdout is not None
+        chunks = self._git.stream(args)
         try:
             pending = b""
-            while chunk := os.read(proc.stdout.fileno(), 1 << 16):
+            for chunk in chunks:
                 *done, pending = (pending + chunk).split(b"\0")
                 paths.update(done)
                 if len(paths) > limit + 1:  # + 1: the empty name between commits
                     return None
             paths.add(pending)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            code = proc.wait()
-        if code != 0:
+        except StoreError:
             return None
+        finally:
+            chunks.close()
         paths.discard(b"")
         if len(paths) > limit:
             return None
@@ -508,38 +498,27 @@ class History:
         Streamed from one ``git log --raw -z``: a caller that has what it needs
         stops reading and the process is ended.
         """
-        args = ["git", "log", "-z", "--raw", "--no-abbrev", "--no-color", "--no-show-signature", "--no-renames",
+        args = ["log", "-z", "--raw", "--no-abbrev", "--no-color", "--no-show-signature", "--no-renames",
                 "--format=%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%B%x00"]
         if count is not None:
             args.append(f"--max-count={count}")
         if reverse:
             args.append("--reverse")
         args += ["--end-of-options", start, "--", *paths]
-        try:
-            proc = subprocess.Popen(args, cwd=self._git.cwd, env=self._git.env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        except FileNotFoundError:
-            raise StoreError("git is not installed (or not on PATH)") from None
-        assert proc.stdout is not None
+        chunks = self._git.stream(args, check=False)
         try:
             pending = b""
-            while True:
-                chunk = os.read(proc.stdout.fileno(), 1 << 16)
+            for chunk in chunks:
                 pending += chunk
                 records = pending.split(b"\x1e")
                 pending = records.pop()
                 for record in records:
                     if record:
                         yield _parse_record(record)
-                if not chunk:
-                    if pending:
-                        yield _parse_record(pending)
-                    break
+            if pending:
+                yield _parse_record(pending)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            proc.wait()
+            chunks.close()
 
     def _rename_source(self, commit: str, path: str, blob: str) -> tuple[str, bool] | None:
         """Where the file added at ``path`` by ``commit`` came from: ``(old path, pure layout move)``, or None."""
