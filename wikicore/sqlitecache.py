@@ -15,7 +15,19 @@ from pathlib import Path
 
 from .errors import InvalidInput
 
-__all__ = ["opening", "writing"]
+__all__ = ["check_columns", "opening", "writing"]
+
+
+def check_columns(db: sqlite3.Connection, schema: dict[str, tuple[str, ...]]) -> None:
+    """Refuse a table whose columns are not ``schema``'s (an extra column, an old layout) as damage.
+
+    Another shape would fail only at the first write, in the middle of a save; refused
+    here, at open, the caller rebuilds the file instead.
+    """
+    for table, columns in schema.items():
+        found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+        if found != columns:
+            raise sqlite3.DatabaseError(f"table {table} has columns {found}, not {columns}")
 
 
 def _locked(exc: sqlite3.OperationalError) -> bool:

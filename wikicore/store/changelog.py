@@ -29,6 +29,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from ..sqlitecache import check_columns
+
 __all__ = ["CHANGELOG_FILE", "DAMAGE", "Changelog", "ChangelogWriter"]
 
 #: The file in the state directory.
@@ -89,10 +91,7 @@ class Changelog:
                     "CREATE TABLE IF NOT EXISTS latest (path TEXT PRIMARY KEY, c BLOB NOT NULL,"
                     " hops INTEGER NOT NULL) WITHOUT ROWID;"
                 )
-            for table, columns in _SCHEMA.items():
-                found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
-                if found != columns:
-                    raise sqlite3.DatabaseError(f"table {table} has columns {found}, not {columns}")
+            check_columns(db, _SCHEMA)
             version = db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
             if version is None or version[0] != _VERSION:
                 if not create:

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..seal import load_key
+from ..sqlitecache import check_columns
 from .indexseal import BUCKETS, Tally, Unsealed, bucket, check_row, read_header, row_digest, row_hasher, write_header
 
 __all__ = ["KEY_VERSION", "CollisionIndex", "collision_key"]
@@ -137,12 +138,7 @@ class CollisionIndex:
                 "CREATE INDEX IF NOT EXISTS entries_sb ON entries (sb);"
                 "CREATE INDEX IF NOT EXISTS entries_tb ON entries (tb);"
             )
-            # Another shape (an extra column, say) would fail only at the first write, in the middle of a
-            # save: refuse it here, where it is rebuilt.
-            for table, columns in _SCHEMA.items():
-                found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
-                if found != columns:
-                    raise sqlite3.DatabaseError(f"table {table} has columns {found}, not {columns}")
+            check_columns(db, _SCHEMA)
         except BaseException:
             db.close()
             raise
